@@ -1,0 +1,57 @@
+"""Pipeline and execution ARNs: parsing, validation and construction."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+_PARTITION = r"aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b"
+_EXECUTION_ARN = re.compile(
+    rf"^arn:(?P<partition>{_PARTITION}):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+    r"pipeline/(?P<pipeline>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})/execution/(?P<execution>[a-z0-9]{1,256})$"
+)
+_ROLE_ARN = re.compile(rf"^arn:(?:{_PARTITION}):iam::\d{{12}}:role/[\w+=,.@\-/]{{1,512}}$")
+
+
+class ExecutionArn(NamedTuple):
+    """The parts of ``arn:PARTITION:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID``."""
+
+    partition: str
+    region: str
+    account: str
+    pipeline_name: str
+    execution_id: str
+
+    def __str__(self) -> str:
+        return (
+            f"arn:{self.partition}:sagemaker:{self.region}:{self.account}:"
+            f"pipeline/{self.pipeline_name}/execution/{self.execution_id}"
+        )
+
+    @property
+    def pipeline_arn(self) -> str:
+        return pipeline_arn(self.partition, self.region, self.account, self.pipeline_name)
+
+
+def parse_execution_arn(arn: str, *, name: str = "execution_arn") -> ExecutionArn:
+    """Parse a pipeline execution ARN; raise ValueError naming ``name`` when it is malformed."""
+    match = _EXECUTION_ARN.match(arn.strip()) if isinstance(arn, str) else None
+    if match is None:
+        raise ValueError(
+            f"{name} {arn!r} is not a SageMaker pipeline execution ARN of the form "
+            "arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID"
+        )
+    return ExecutionArn(
+        match["partition"], match["region"], match["account"], match["pipeline"], match["execution"]
+    )
+
+
+def pipeline_arn(partition: str, region: str, account: str, pipeline_name: str) -> str:
+    return f"arn:{partition}:sagemaker:{region}:{account}:pipeline/{pipeline_name.lower()}"
+
+
+def validate_role_arn(arn: str, *, name: str = "role_arn") -> str:
+    """Return ``arn`` when it is an IAM role ARN, else raise ValueError naming ``name``."""
+    if not isinstance(arn, str) or not _ROLE_ARN.match(arn.strip()):
+        raise ValueError(f"{name} {arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    return arn.strip()
