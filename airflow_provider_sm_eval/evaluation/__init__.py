@@ -1,0 +1,46 @@
+"""Lifecycle core of SageMaker evaluation executions: models, lifecycle, results. Imports no Airflow.
+
+Importing this package (or ``.constants``, ``.models``, ``.exceptions``) does not import boto3.
+"""
+
+from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepStatus
+from airflow_provider_sm_eval.evaluation.exceptions import (
+    EvaluationAWSError,
+    EvaluationCompletedWithFailuresError,
+    EvaluationError,
+    EvaluationExecutionError,
+    EvaluationFailedError,
+    EvaluationStoppedError,
+    EvaluationTimeoutError,
+    ResultFileError,
+    ResultsNotAvailableError,
+    execution_error_for,
+)
+from airflow_provider_sm_eval.evaluation.models import (
+    BenchmarkEvaluationExecution,
+    EvaluationPipelineExecution,
+    LLMAJEvaluationExecution,
+    PipelineExecutionStatus,
+    StepDetail,
+)
+
+__all__ = [
+    "BenchmarkEvaluationExecution",
+    "EvalType",
+    "EvaluationAWSError",
+    "EvaluationCompletedWithFailuresError",
+    "EvaluationError",
+    "EvaluationExecutionError",
+    "EvaluationFailedError",
+    "EvaluationPipelineExecution",
+    "EvaluationStoppedError",
+    "EvaluationTimeoutError",
+    "ExecutionStatus",
+    "LLMAJEvaluationExecution",
+    "PipelineExecutionStatus",
+    "ResultFileError",
+    "ResultsNotAvailableError",
+    "StepDetail",
+    "StepStatus",
+    "execution_error_for",
+]

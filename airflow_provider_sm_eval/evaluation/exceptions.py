@@ -1,0 +1,121 @@
+"""Errors raised by the evaluation lifecycle core.
+
+Every AWS failure surfaces as an exception naming the operation and the resource; no error is
+turned into a status string. This module imports neither boto3 nor Airflow.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+
+if TYPE_CHECKING:
+    from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus, StepDetail
+
+
+class EvaluationError(Exception):
+    """Base class of every error of this package."""
+
+
+class EvaluationAWSError(EvaluationError):
+    """An AWS API call failed; wraps botocore's ClientError."""
+
+    def __init__(self, operation: str, resource: str, code: str, message: str) -> None:
+        self.operation = operation
+        self.resource = resource
+        self.code = code
+        self.message = message
+        super().__init__(f"{operation} on {resource} failed: {code}: {message}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
+        return (type(self), (self.operation, self.resource, self.code, self.message))
+
+
+class EvaluationExecutionError(EvaluationError):
+    """An execution ended in a terminal status other than the one waited for."""
+
+    def __init__(
+        self,
+        execution_arn: str,
+        status: ExecutionStatus,
+        failure_reason: str | None = None,
+        failed_steps: list[StepDetail] | None = None,
+    ) -> None:
+        self.execution_arn = execution_arn
+        self.status = ExecutionStatus(status)
+        self.failure_reason = failure_reason
+        self.failed_steps = list(failed_steps or [])
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        lines = [f"Evaluation execution {self.execution_arn} ended with status {self.status.value}"]
+        if self.failure_reason:
+            lines[0] += f": {self.failure_reason}"
+        for step in self.failed_steps:
+            line = f"  step {step.name} {step.status.value}"
+            if step.failure_reason:
+                line += f": {step.failure_reason}"
+            if step.job_arn:
+                line += f" (job {step.job_arn})"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def __reduce__(self) -> tuple[type, tuple[str, ExecutionStatus, str | None, list[StepDetail]]]:
+        return (type(self), (self.execution_arn, self.status, self.failure_reason, self.failed_steps))
+
+
+class EvaluationFailedError(EvaluationExecutionError):
+    """The execution ended ``Failed``."""
+
+
+class EvaluationStoppedError(EvaluationExecutionError):
+    """The execution ended ``Stopped``."""
+
+
+class EvaluationCompletedWithFailuresError(EvaluationExecutionError):
+    """The execution ended ``CompletedWithFailures``: some steps failed, the others succeeded."""
+
+
+_ERRORS_BY_STATUS: dict[ExecutionStatus, type[EvaluationExecutionError]] = {
+    ExecutionStatus.FAILED: EvaluationFailedError,
+    ExecutionStatus.STOPPED: EvaluationStoppedError,
+    ExecutionStatus.COMPLETED_WITH_FAILURES: EvaluationCompletedWithFailuresError,
+}
+
+
+def execution_error_for(status: PipelineExecutionStatus, arn: str) -> EvaluationExecutionError:
+    """The error matching a terminal ``status``: its subclass carries the failed steps and reasons."""
+    error_class = _ERRORS_BY_STATUS.get(status.overall_status, EvaluationExecutionError)
+    return error_class(arn, status.overall_status, status.failure_reason, status.failed_steps)
+
+
+class EvaluationTimeoutError(EvaluationError):
+    """``wait`` gave up before the execution reached a terminal status."""
+
+    def __init__(self, execution_arn: str, timeout: float, status: ExecutionStatus) -> None:
+        self.execution_arn = execution_arn
+        self.timeout = timeout
+        self.status = ExecutionStatus(status)
+        super().__init__(
+            f"Evaluation execution {execution_arn} still {self.status.value} after {timeout:g} s"
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, float, ExecutionStatus]]:
+        return (type(self), (self.execution_arn, self.timeout, self.status))
+
+
+class ResultsNotAvailableError(EvaluationError):
+    """Results were asked for an execution that has not succeeded."""
+
+
+class ResultFileError(EvaluationError):
+    """A result file is missing or malformed."""
+
+    def __init__(self, s3_uri: str, problem: str) -> None:
+        self.s3_uri = s3_uri
+        self.problem = problem
+        super().__init__(f"Result file {s3_uri}: {problem}")
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.s3_uri, self.problem))

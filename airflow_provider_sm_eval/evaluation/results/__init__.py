@@ -1,0 +1,1 @@
+"""Result readers per evaluation family, the bounded EvaluationSummary and the text rendering."""

@@ -1,0 +1,171 @@
+"""Plain-text rendering of results, like the SDK's ``show_results``, for terminals and task logs."""
+
+from __future__ import annotations
+
+from itertools import islice, zip_longest
+from typing import TYPE_CHECKING
+
+from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.results.benchmark import (
+    BenchmarkResults,
+    is_standard_error,
+    read_benchmark_results,
+)
+from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
+    JudgeExample,
+    LLMAJResults,
+    compare_examples,
+    iter_examples,
+    read_llmaj_results,
+)
+from airflow_provider_sm_eval.evaluation.results.locations import ModelRole
+from airflow_provider_sm_eval.evaluation.steps_table import format_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+#: Characters of a prompt or response shown per example.
+MAX_TEXT_CHARS = 2000
+
+
+def render_results(
+    execution: EvaluationPipelineExecution,
+    s3: S3Client,
+    *,
+    limit: int = 5,
+    offset: int = 0,
+    show_explanations: bool = False,
+) -> str:
+    """The results of a succeeded execution as text (LLM-as-judge: ``limit`` examples from ``offset``)."""
+    if not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
+    if not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    header = [
+        f"Evaluation execution {execution.arn}",
+        f"Type: {execution.eval_type.value}   Status: {execution.status.overall_status.value}",
+        f"S3 output: {execution.s3_output_path}",
+    ]
+    if execution.eval_type is EvalType.LLM_AS_JUDGE:
+        body = _render_llmaj(read_llmaj_results(execution, s3), s3, limit, offset, show_explanations)
+    else:
+        body = _render_benchmark(read_benchmark_results(execution, s3))
+    return "\n".join(header) + "\n\n" + body
+
+
+def _render_benchmark(results: BenchmarkResults) -> str:
+    custom = results.models.get(ModelRole.CUSTOM)
+    base = results.models.get(ModelRole.BASE)
+    names = sorted({*(custom.metrics if custom else {}), *(base.metrics if base else {})})
+    rows = []
+    for name in names:
+        custom_value = custom.metrics.get(name) if custom else None
+        base_value = base.metrics.get(name) if base else None
+        delta = (
+            custom_value - base_value
+            if custom_value is not None and base_value is not None and not is_standard_error(name)
+            else None
+        )
+        rows.append((name, custom_value, base_value, _signed(delta)))
+    lines = [
+        "Metrics",
+        format_table(("Metric", "Custom model", "Base model", "Delta"), rows),
+        "",
+        "Artifacts",
+    ]
+    lines += [
+        f"  {model.role.value} model (job {model.job_name}): {model.result_uri}"
+        for model in results.models.values()
+    ]
+    return "\n".join(lines)
+
+
+def _render_llmaj(
+    results: LLMAJResults, s3: S3Client, limit: int, offset: int, show_explanations: bool
+) -> str:
+    roles = list(results.models)
+    names = sorted({name for model in results.models.values() for name in model.metrics})
+    headers = ["Metric"]
+    for role in roles:
+        label = role.value.capitalize()
+        headers += [f"{label} score", f"{label} std", f"{label} n"]
+    rows = []
+    for name in names:
+        row: list[object] = [name]
+        for role in roles:
+            metric = results.models[role].metrics.get(name)
+            row += [metric.score, metric.std_deviation, metric.total_evaluations] if metric else [None] * 3
+        rows.append(row)
+    lines = ["Aggregate judge scores", format_table(headers, rows), ""]
+
+    comparison = compare_examples(s3, results)
+    rates = comparison.win_rates
+    if rates is not None:
+        lines.append(
+            f"Win rates over {rates.pairs} paired examples: custom {rates.rate(rates.custom_wins):.1%}, "
+            f"base {rates.rate(rates.base_wins):.1%}, ties {rates.rate(rates.ties):.1%}"
+        )
+        lines.append("")
+    lines += ["Artifacts"] + [
+        f"  {model.role.value} model: {model.aggregate_uri}"
+        + (f"\n  {model.role.value} examples: {model.examples_uri}" if model.examples_uri else "")
+        for model in results.models.values()
+    ]
+    total = max(comparison.counts.values(), default=0)
+    lines += [
+        "",
+        _render_examples(
+            results, s3, roles, limit=limit, offset=offset, total=total, show_explanations=show_explanations
+        ),
+    ]
+    return "\n".join(lines)
+
+
+def _render_examples(
+    results: LLMAJResults,
+    s3: S3Client,
+    roles: list[ModelRole],
+    *,
+    limit: int,
+    offset: int,
+    total: int,
+    show_explanations: bool,
+) -> str:
+    if total == 0 or limit == 0 or offset >= total:
+        return f"Examples: none to show (offset {offset}, limit {limit}, {total} in total)"
+    streams = [
+        iter_examples(s3, uri) if (uri := results.models[role].examples_uri) else iter(()) for role in roles
+    ]
+    page = list(islice(zip_longest(*streams), offset, offset + limit))
+    lines = [f"Examples {offset + 1}-{offset + len(page)} of {total}"]
+    for number, examples in enumerate(page, start=offset + 1):
+        by_role: dict[ModelRole, JudgeExample] = {
+            role: example for role, example in zip(roles, examples, strict=True) if example is not None
+        }
+        first = next(iter(by_role.values()))
+        lines += ["", f"--- Example {number} ---", f"Prompt: {_clip(first.prompt)}"]
+        for role, example in by_role.items():
+            lines.append(f"{role.value.capitalize()} response: {_clip(example.response)}")
+        metrics = sorted({score.metric for example in by_role.values() for score in example.scores})
+        score_rows = [
+            [metric] + [by_role[role].score_map().get(metric) if role in by_role else None for role in roles]
+            for metric in metrics
+        ]
+        lines.append(format_table(["Metric", *(role.value.capitalize() for role in roles)], score_rows))
+        if show_explanations:
+            for role, example in by_role.items():
+                lines += [
+                    f"  {role.value} / {score.metric}: {_clip(score.explanation)}"
+                    for score in example.scores
+                    if score.explanation
+                ]
+    return "\n".join(lines)
+
+
+def _signed(value: float | None) -> str:
+    return "" if value is None else f"{value:+.4f}"
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_TEXT_CHARS else text[: MAX_TEXT_CHARS - 3] + "..."

@@ -1,0 +1,131 @@
+"""EvaluationSummary: a compact, bounded, JSON-serializable digest of an execution's results.
+
+It is meant for XCom: whatever the size of the results, it keeps at most
+``MAX_METRICS_PER_MODEL`` metrics per model and ``MAX_ARTIFACT_URIS`` URIs, with names cut to
+``MAX_NAME_CHARS``, and says so in ``truncated``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error, read_benchmark_results
+from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
+    WinRates,
+    compare_examples,
+    read_llmaj_results,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+MAX_METRICS_PER_MODEL = 50
+MAX_ARTIFACT_URIS = 20
+MAX_NAME_CHARS = 200
+
+
+class WinRateSummary(BaseModel):
+    """Custom-vs-base comparison over examples paired by index."""
+
+    pairs: int
+    custom_wins: int
+    base_wins: int
+    ties: int
+    custom_win_rate: float
+    base_win_rate: float
+    tie_rate: float
+
+    @classmethod
+    def from_win_rates(cls, rates: WinRates) -> WinRateSummary:
+        return cls(
+            pairs=rates.pairs,
+            custom_wins=rates.custom_wins,
+            base_wins=rates.base_wins,
+            ties=rates.ties,
+            custom_win_rate=rates.rate(rates.custom_wins),
+            base_win_rate=rates.rate(rates.base_wins),
+            tie_rate=rates.rate(rates.ties),
+        )
+
+
+class EvaluationSummary(BaseModel):
+    """Per-model metrics, custom minus base deltas, win rates, example counts and artifact URIs."""
+
+    eval_type: EvalType
+    execution_arn: str
+    metrics: dict[str, dict[str, float]]
+    deltas: dict[str, float]
+    win_rates: WinRateSummary | None = None
+    example_counts: dict[str, int] = {}
+    artifact_uris: list[str] = []
+    truncated: bool = False
+
+
+def summarize(execution: EvaluationPipelineExecution, s3: S3Client) -> EvaluationSummary:
+    """Read a succeeded execution's results and digest them (per-example files are streamed)."""
+    if execution.eval_type is EvalType.LLM_AS_JUDGE:
+        llmaj = read_llmaj_results(execution, s3)
+        comparison = compare_examples(s3, llmaj)
+        return build_summary(
+            execution,
+            metrics={
+                role.value: {name: m.score for name, m in model.metrics.items() if m.score is not None}
+                for role, model in llmaj.models.items()
+            },
+            artifact_uris=[
+                uri
+                for model in llmaj.models.values()
+                for uri in (model.aggregate_uri, model.examples_uri)
+                if uri
+            ],
+            win_rates=comparison.win_rates,
+            example_counts={role.value: count for role, count in comparison.counts.items()},
+        )
+    benchmark = read_benchmark_results(execution, s3)
+    return build_summary(
+        execution,
+        metrics={role.value: model.metrics for role, model in benchmark.models.items()},
+        artifact_uris=[model.result_uri for model in benchmark.models.values()],
+    )
+
+
+def build_summary(
+    execution: EvaluationPipelineExecution,
+    *,
+    metrics: Mapping[str, Mapping[str, float]],
+    artifact_uris: list[str],
+    win_rates: WinRates | None = None,
+    example_counts: Mapping[str, int] | None = None,
+) -> EvaluationSummary:
+    """Bound the inputs and compute the custom-minus-base deltas of the scores both models have."""
+    truncated = False
+    kept: dict[str, dict[str, float]] = {}
+    for role, values in metrics.items():
+        names = sorted(values)
+        truncated = truncated or len(names) > MAX_METRICS_PER_MODEL
+        kept[role] = {}
+        for name in names[:MAX_METRICS_PER_MODEL]:
+            truncated = truncated or len(name) > MAX_NAME_CHARS
+            kept[role][name[:MAX_NAME_CHARS]] = values[name]
+    custom, base = kept.get("custom", {}), kept.get("base", {})
+    deltas = {
+        name: custom[name] - base[name]
+        for name in sorted(custom.keys() & base.keys())
+        if not is_standard_error(name)
+    }
+    truncated = truncated or len(artifact_uris) > MAX_ARTIFACT_URIS
+    return EvaluationSummary(
+        eval_type=execution.eval_type,
+        execution_arn=execution.arn,
+        metrics=kept,
+        deltas=deltas,
+        win_rates=WinRateSummary.from_win_rates(win_rates) if win_rates else None,
+        example_counts=dict(example_counts or {}),
+        artifact_uris=artifact_uris[:MAX_ARTIFACT_URIS],
+        truncated=truncated,
+    )
