@@ -139,7 +139,7 @@ def compare_examples(s3: S3Client, results: LLMAJResults) -> ExampleComparison:
     Both files are streamed side by side; records pair by index over the shorter file.
     """
     streams = {
-        role: iter_examples(s3, model.examples_uri)
+        role: _iter_score_maps(s3, model.examples_uri)
         for role, model in results.models.items()
         if model.examples_uri
     }
@@ -157,7 +157,7 @@ def compare_examples(s3: S3Client, results: LLMAJResults) -> ExampleComparison:
         if custom is None or base is None:
             continue
         pairs += 1
-        winner = pair_winner(custom.score_map(), base.score_map())
+        winner = pair_winner(custom, base)
         if winner is ModelRole.CUSTOM:
             custom_wins += 1
         elif winner is ModelRole.BASE:
@@ -165,6 +165,17 @@ def compare_examples(s3: S3Client, results: LLMAJResults) -> ExampleComparison:
         else:
             ties += 1
     return ExampleComparison(WinRates(pairs, custom_wins, base_wins, ties), counts)
+
+
+def _iter_score_maps(s3: S3Client, examples_uri: str) -> Iterator[dict[str, float]]:
+    """Metric name to judge result of each record: all a comparison needs, parsed cheaply."""
+    uri = parse_s3_uri(examples_uri, name="examples_uri")
+    for line, record in iter_json_lines(s3, uri):
+        yield {
+            score.metric: score.result
+            for score in _scores(record, line, examples_uri)
+            if score.result is not None
+        }
 
 
 def pair_winner(custom: dict[str, float], base: dict[str, float]) -> ModelRole | None:
@@ -200,7 +211,14 @@ def _example(record: dict[str, Any], line: int, uri: str) -> JudgeExample:
         prompt = _literal_text(record["inputRecord"]["prompt"])
         responses = record.get("modelResponses") or [{}]
         response = _literal_text(responses[0].get("response", ""))
-        scores = tuple(
+    except (KeyError, TypeError, AttributeError, IndexError) as error:
+        raise ResultFileError(uri, f"line {line} is not a judge record ({error!r})") from None
+    return JudgeExample(line, prompt, response, _scores(record, line, uri))
+
+
+def _scores(record: dict[str, Any], line: int, uri: str) -> tuple[JudgeScore, ...]:
+    try:
+        return tuple(
             JudgeScore(
                 metric=str(score["metricName"]),
                 result=_number(score.get("result"), uri, f"line {line} result"),
@@ -209,8 +227,7 @@ def _example(record: dict[str, Any], line: int, uri: str) -> JudgeExample:
             for score in (record.get("automatedEvaluationResult") or {}).get("scores", [])
         )
     except (KeyError, TypeError, AttributeError, IndexError) as error:
-        raise ResultFileError(uri, f"line {line} is not a judge record ({error!r})") from None
-    return JudgeExample(line, prompt, response, scores)
+        raise ResultFileError(uri, f"line {line} has no readable judge scores ({error!r})") from None
 
 
 def _literal_text(value: Any) -> str:

@@ -1,0 +1,105 @@
+"""An LLM-as-judge result file of 100,000 records is summarized with bounded memory.
+
+The S3 server runs in another process so that tracemalloc measures only the reader's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+from tests.evaluation.helpers import (
+    BASE_METRICS_STEP,
+    CUSTOM_METRICS_STEP,
+    REGION,
+    judge_record,
+    llmaj_result,
+    succeeded_execution,
+)
+
+RECORDS = 100_000
+#: The base file is shorter: pairs stop at the shorter file while the longer one is still counted.
+BASE_RECORDS = 1_000
+_SERVER = (
+    "import sys, time\n"
+    "from moto.server import ThreadedMotoServer\n"
+    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n"
+    "server.start()\n"
+    "print('%s:%s' % server.get_host_and_port(), flush=True)\n"
+    "sys.stdin.read()\n"
+    "server.stop()\n"
+)
+
+
+@pytest.fixture(scope="module")
+def s3_in_other_process() -> Iterator[Any]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", _SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        address = process.stdout.readline().strip()
+        yield boto3.client(
+            "s3",
+            endpoint_url=f"http://{address}",
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+    finally:
+        assert process.stdin is not None
+        process.stdin.close()
+        process.wait(timeout=30)
+
+
+def write_records(path: Path, count: int, custom: bool) -> None:
+    with path.open("w") as handle:
+        for index in range(count):
+            better = (index % 3 == 0) == custom
+            scores = {"Correctness": 0.9 if better else 0.4, "Helpfulness": 0.6}
+            record = judge_record(f"Question number {index}?", f"Answer number {index}.", scores)
+            handle.write(json.dumps(record) + "\n")
+
+
+def test_summary_of_100k_records_streams(s3_in_other_process: Any, tmp_path: Path) -> None:
+    s3 = s3_in_other_process
+    root = S3Uri(f"large-{uuid.uuid4().hex[:12]}", "run")
+    s3.create_bucket(Bucket=root.bucket)
+    aggregate = {"Correctness": {"score": 0.7, "std_deviation": 0.2, "total_evaluations": RECORDS}}
+    sizes = {}
+    for role, custom, count in (("custom", True, RECORDS), ("base", False, BASE_RECORDS)):
+        _, examples = llmaj_result(
+            s3, root, job_name=f"{role}-metrics", judge_job_name=f"judge-{role}", aggregate=aggregate, records=[]
+        )
+        path = tmp_path / f"{role}.jsonl"
+        write_records(path, count, custom)
+        sizes[role] = path.stat().st_size
+        s3.upload_file(str(path), examples.bucket, examples.key)
+    execution = succeeded_execution(
+        EvalType.LLM_AS_JUDGE, root, {CUSTOM_METRICS_STEP: "custom-metrics", BASE_METRICS_STEP: "base-metrics"}
+    )
+
+    tracemalloc.start()
+    try:
+        summary = execution.summary(s3_client=s3)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert summary.example_counts == {"custom": RECORDS, "base": BASE_RECORDS}
+    assert summary.win_rates is not None
+    assert summary.win_rates.pairs == BASE_RECORDS
+    assert summary.win_rates.custom_wins == (BASE_RECORDS + 2) // 3
+    assert summary.win_rates.base_wins == BASE_RECORDS - (BASE_RECORDS + 2) // 3
+    assert peak < sizes["custom"] / 5, f"peak {peak} bytes for a file of {sizes['custom']} bytes"
