@@ -80,14 +80,21 @@ def test_summary_of_100k_records_streams(s3_in_other_process: Any, tmp_path: Pat
     sizes = {}
     for role, custom, count in (("custom", True, RECORDS), ("base", False, BASE_RECORDS)):
         _, examples = llmaj_result(
-            s3, root, job_name=f"{role}-metrics", judge_job_name=f"judge-{role}", aggregate=aggregate, records=[]
+            s3,
+            root,
+            job_name=f"{role}-metrics",
+            judge_job_name=f"judge-{role}",
+            aggregate=aggregate,
+            records=[],
         )
         path = tmp_path / f"{role}.jsonl"
         write_records(path, count, custom)
         sizes[role] = path.stat().st_size
         s3.upload_file(str(path), examples.bucket, examples.key)
     execution = succeeded_execution(
-        EvalType.LLM_AS_JUDGE, root, {CUSTOM_METRICS_STEP: "custom-metrics", BASE_METRICS_STEP: "base-metrics"}
+        EvalType.LLM_AS_JUDGE,
+        root,
+        {CUSTOM_METRICS_STEP: "custom-metrics", BASE_METRICS_STEP: "base-metrics"},
     )
 
     tracemalloc.start()
