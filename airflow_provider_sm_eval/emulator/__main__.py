@@ -1,0 +1,67 @@
+"""Run the emulator: ``python -m airflow_provider_sm_eval.emulator --port N``.
+
+Prints ``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or
+Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION, EvaluationEmulator
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_sm_eval.emulator",
+        description="Local SageMaker evaluation emulator (SageMaker pipelines + moto for S3, STS, IAM, ...).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)")
+    parser.add_argument(
+        "--step-seconds", type=float, default=1.0, help="seconds each pipeline step takes (default 1)"
+    )
+    parser.add_argument(
+        "--examples", type=int, default=10, help="per-example records of LLM-as-judge results (default 10)"
+    )
+    parser.add_argument(
+        "--region",
+        default=DEFAULT_REGION,
+        help=f"region of boto3 clients made by the emulator (default {DEFAULT_REGION})",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        emulator = EvaluationEmulator(
+            host=args.host,
+            port=args.port,
+            step_seconds=args.step_seconds,
+            examples=args.examples,
+            region=args.region,
+        )
+    except ValueError as exc:
+        _parser().error(str(exc))
+    done = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    with emulator:
+        print(f"endpoint: {emulator.endpoint_url}", flush=True)
+        done.wait()
+    print("emulator stopped", file=sys.stderr, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

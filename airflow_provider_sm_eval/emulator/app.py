@@ -1,0 +1,130 @@
+"""The emulator's WSGI application: SageMaker pipeline calls, control API, and moto for the rest.
+
+A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` for an operation of the pipeline
+backend is answered here in the awsJson1.1 protocol; control requests go to the control API;
+everything else (S3, STS, IAM, other SageMaker calls) is passed unchanged to moto's server
+application. Injected delays and throttling apply to every JSON-protocol call.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
+from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
+from airflow_provider_sm_eval.emulator.errors import ApiError, ThrottlingException, ValidationException
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[a-z0-9-]+)/")
+_JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class EmulatorApp:
+    """Routes each request to the pipeline backend, the control API or moto."""
+
+    def __init__(
+        self, backend: PipelineBackend, control: ControlApi, moto_app: WSGIApp, default_region: str
+    ) -> None:
+        self._backend = backend
+        self._control = control
+        self._moto_app = moto_app
+        self._default_region = default_region
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PREFIX):
+            return self._handle_control(environ, start_response)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target:
+            return self._moto_app(environ, start_response)
+        service, _, operation = target.partition(".")
+        delay = self._backend.faults.delay_for(operation)
+        if delay:
+            time.sleep(delay)
+        if self._backend.faults.should_throttle(operation):
+            return _error(start_response, ThrottlingException(f"Rate exceeded for {operation}"))
+        if service != "SageMaker" or operation not in OPERATIONS:
+            return self._moto_app(environ, start_response)
+        body = _read_body(environ)
+        try:
+            params = json.loads(body or b"{}")
+        except json.JSONDecodeError:
+            return _error(start_response, ValidationException("The request body is not valid JSON"))
+        if not isinstance(params, dict):
+            return _error(start_response, ValidationException("The request body is not a JSON object"))
+        region = self._region(environ)
+        if operation in SHARED_OPERATIONS and not self._owns(operation, params, region):
+            environ["wsgi.input"] = io.BytesIO(body)
+            return self._moto_app(environ, start_response)
+        try:
+            response = OPERATIONS[operation](self._backend, params, region)
+        except ApiError as exc:
+            return _error(start_response, exc)
+        except Exception:
+            log.exception("emulator failed on %s", operation)
+            raise
+        return _respond(start_response, "200 OK", response)
+
+    def _owns(self, operation: str, params: dict[str, Any], region: str) -> bool:
+        if operation == "DescribeTrainingJob":
+            return self._backend.handles_training_job(str(params.get("TrainingJobName", "")), region)
+        return self._backend.handles_resource(params.get("ResourceArn", ""))
+
+    def _region(self, environ: dict[str, Any]) -> str:
+        match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+        return match["region"] if match else self._default_region
+
+    def _handle_control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        raw = _read_body(environ)
+        try:
+            body = json.loads(raw) if raw.strip() else None
+            result = self._control.handle(environ.get("REQUEST_METHOD", "GET"), environ["PATH_INFO"], body)
+        except json.JSONDecodeError:
+            return _respond(
+                start_response, "400 Bad Request", {"error": "the request body is not valid JSON"}
+            )
+        except ControlError as exc:
+            status = "404 Not Found" if exc.status == 404 else "400 Bad Request"
+            return _respond(start_response, status, {"error": str(exc)}, content_type="application/json")
+        return _respond(start_response, "200 OK", result, content_type="application/json")
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _error(start_response: Callable[..., Any], error: ApiError) -> Iterable[bytes]:
+    status = f"{error.status} {'Bad Request' if error.status == 400 else 'Internal Server Error'}"
+    return _respond(start_response, status, {"__type": error.code, "Message": error.message})
+
+
+def _respond(
+    start_response: Callable[..., Any],
+    status: str,
+    payload: dict[str, Any],
+    *,
+    content_type: str = _JSON_CONTENT_TYPE,
+) -> Iterable[bytes]:
+    data = json.dumps(payload).encode()
+    start_response(
+        status,
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("x-amzn-RequestId", str(uuid.uuid4())),
+        ],
+    )
+    return [data]

@@ -1,0 +1,707 @@
+"""The SageMaker pipeline API of the emulator: pipelines, executions, steps and their jobs.
+
+Each public ``op_*`` method implements one operation: it takes the request parameters (as
+botocore sends them) and the region, and returns the response parameters in the shapes of
+botocore's SageMaker model (timestamps as epoch seconds). All state sits behind one lock;
+executions are brought up to date before every read and by the emulator's clock thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from airflow_provider_sm_eval.emulator.artifacts import (
+    PutObject,
+    eval_type_of,
+    is_custom_model_step,
+    write_step_results,
+    writes_results,
+)
+from airflow_provider_sm_eval.emulator.definition import PipelineDefinition, parse_definition, resolve
+from airflow_provider_sm_eval.emulator.errors import (
+    ConflictException,
+    ResourceNotFound,
+    ValidationException,
+)
+from airflow_provider_sm_eval.emulator.execution import (
+    Execution,
+    StepOutcome,
+    StepRun,
+    Timing,
+    TrainingJob,
+    model_artifacts_uri,
+)
+from airflow_provider_sm_eval.emulator.faults import FaultController
+from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn, validate_role_arn
+from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
+from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+
+#: Account of every resource the emulator creates (moto's default account).
+ACCOUNT_ID = "123456789012"
+DEFAULT_MAX_RESULTS = 10
+MAX_TAGS = 50
+_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+_EXECUTION_DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
+_PIPELINE_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:\d{12}:pipeline/(?P<name>[^/]+)$")
+
+_T = TypeVar("_T")
+
+
+@dataclass
+class PipelineVersion:
+    version_id: int
+    definition: PipelineDefinition
+    created: float
+
+
+@dataclass
+class Pipeline:
+    name: str
+    arn: str
+    region: str
+    role_arn: str
+    display_name: str
+    description: str | None
+    created: float
+    create_token: str
+    parallelism: dict[str, Any] | None
+    versions: list[PipelineVersion]
+    modified: float = 0.0
+    last_run: float | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def current(self) -> PipelineVersion:
+        return self.versions[-1]
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class PipelineBackend:
+    """In-memory SageMaker pipelines of one emulator (all regions)."""
+
+    def __init__(
+        self,
+        *,
+        put_object: PutObject,
+        faults: FaultController,
+        result_settings: ResultSettings,
+        step_seconds: float,
+        examples: int,
+    ) -> None:
+        self._lock = threading.RLock()
+        self._put_object = put_object
+        self.faults = faults
+        self.result_settings = result_settings
+        self.step_seconds = step_seconds
+        self.examples = examples
+        self._pipelines: dict[tuple[str, str], Pipeline] = {}
+        self._executions: dict[str, Execution] = {}
+        self._start_tokens: dict[tuple[str, str], str] = {}
+        self._jobs: dict[tuple[str, str], TrainingJob] = {}
+
+    # --- state -------------------------------------------------------------------------
+    def reset(self) -> None:
+        with self._lock:
+            self._pipelines.clear()
+            self._executions.clear()
+            self._start_tokens.clear()
+            self._jobs.clear()
+
+    def advance(self, now: float | None = None) -> None:
+        """Bring every running execution up to ``now``."""
+        with self._lock:
+            now = time.time() if now is None else now
+            timing = Timing(self.step_seconds)
+            for execution in self._executions.values():
+                if not execution.is_terminal:
+                    execution.advance(now, timing, self._start_job, self._finish_step)
+
+    def handles_training_job(self, name: str, region: str) -> bool:
+        with self._lock:
+            return (region, name) in self._jobs
+
+    def handles_resource(self, arn: str) -> bool:
+        """True for the ARN of a pipeline of this backend (tags of others go to moto)."""
+        return isinstance(arn, str) and _PIPELINE_ARN.match(arn) is not None
+
+    # --- pipelines ----------------------------------------------------------------------
+    def op_create_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        name = _pipeline_name(params)
+        token = _required(params, "ClientRequestToken")
+        role = _role_arn(params["RoleArn"]) if "RoleArn" in params else None
+        if role is None:
+            raise ValidationException(
+                "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint"
+            )
+        tags = _tags(params.get("Tags", []))
+        with self._lock:
+            existing = self._pipelines.get((region, name.lower()))
+            if existing is not None:
+                if existing.create_token == token:
+                    return {"PipelineArn": existing.arn}
+                raise ValidationException(
+                    f"Pipeline names must be unique within an AWS account and region. "
+                    f"Pipeline with name ({name}) already exists."
+                )
+            definition = self._definition(params)
+            now = time.time()
+            pipeline = Pipeline(
+                name=name,
+                arn=pipeline_arn(partition_of(region), region, ACCOUNT_ID, name),
+                region=region,
+                role_arn=role,
+                display_name=params.get("PipelineDisplayName") or name,
+                description=params.get("PipelineDescription"),
+                created=now,
+                modified=now,
+                create_token=token,
+                parallelism=params.get("ParallelismConfiguration"),
+                versions=[PipelineVersion(1, definition, now)],
+                tags=tags,
+            )
+            self._pipelines[(region, name.lower())] = pipeline
+            return {"PipelineArn": pipeline.arn}
+
+    def op_update_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            has_definition = "PipelineDefinition" in params or "PipelineDefinitionS3Location" in params
+            definition = self._definition(params) if has_definition else pipeline.current.definition
+            if "RoleArn" in params:
+                pipeline.role_arn = _role_arn(params["RoleArn"])
+            for key, attr in (
+                ("PipelineDisplayName", "display_name"),
+                ("PipelineDescription", "description"),
+            ):
+                if key in params:
+                    setattr(pipeline, attr, params[key])
+            if "ParallelismConfiguration" in params:
+                pipeline.parallelism = params["ParallelismConfiguration"]
+            now = time.time()
+            pipeline.versions.append(PipelineVersion(pipeline.current.version_id + 1, definition, now))
+            pipeline.modified = now
+            return {"PipelineArn": pipeline.arn, "PipelineVersionId": pipeline.current.version_id}
+
+    def op_describe_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            version = self._version(pipeline, params.get("PipelineVersionId"))
+            response: dict[str, Any] = {
+                "PipelineArn": pipeline.arn,
+                "PipelineName": pipeline.name,
+                "PipelineDisplayName": pipeline.display_name,
+                "PipelineDefinition": version.definition.text,
+                "RoleArn": pipeline.role_arn,
+                "PipelineStatus": "Active",
+                "CreationTime": pipeline.created,
+                "LastModifiedTime": pipeline.modified,
+            }
+            if pipeline.description is not None:
+                response["PipelineDescription"] = pipeline.description
+            if pipeline.last_run is not None:
+                response["LastRunTime"] = pipeline.last_run
+            if pipeline.parallelism:
+                response["ParallelismConfiguration"] = pipeline.parallelism
+            return response
+
+    def op_list_pipelines(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        prefix = params.get("PipelineNamePrefix", "")
+        sort_by = params.get("SortBy", "CreationTime")
+        with self._lock:
+            pipelines = [
+                p
+                for p in self._pipelines.values()
+                if p.region == region
+                and p.name.startswith(prefix)
+                and _in_window(p.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+            ]
+            pipelines.sort(
+                key=(lambda p: p.name) if sort_by == "Name" else (lambda p: (p.created, p.name)),
+                reverse=params.get("SortOrder", "Descending") == "Descending",
+            )
+            page, token = _page(pipelines, params)
+            summaries = []
+            for p in page:
+                summary = {
+                    "PipelineArn": p.arn,
+                    "PipelineName": p.name,
+                    "PipelineDisplayName": p.display_name,
+                    "RoleArn": p.role_arn,
+                    "CreationTime": p.created,
+                    "LastModifiedTime": p.modified,
+                }
+                if p.description is not None:
+                    summary["PipelineDescription"] = p.description
+                if p.last_run is not None:
+                    summary["LastExecutionTime"] = p.last_run
+                summaries.append(summary)
+            return _with_token({"PipelineSummaries": summaries}, token)
+
+    def op_delete_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        _required(params, "ClientRequestToken")
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            del self._pipelines[(region, pipeline.name.lower())]
+            for arn in [a for a, e in self._executions.items() if e.pipeline_arn == pipeline.arn]:
+                del self._executions[arn]
+            return {"PipelineArn": pipeline.arn}
+
+    def op_add_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        tags = _tags(params.get("Tags", []))
+        with self._lock:
+            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            merged = {**pipeline.tags, **tags}
+            if len(merged) > MAX_TAGS:
+                raise ValidationException(f"A resource can have at most {MAX_TAGS} tags")
+            pipeline.tags = merged
+            return {"Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}
+
+    def op_list_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            page, token = _page([{"Key": k, "Value": v} for k, v in pipeline.tags.items()], params)
+            return _with_token({"Tags": page}, token)
+
+    def op_delete_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            for key in params.get("TagKeys", []):
+                pipeline.tags.pop(key, None)
+            return {}
+
+    # --- executions ---------------------------------------------------------------------
+    def op_start_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        token = _required(params, "ClientRequestToken")
+        if not 32 <= len(token) <= 128:
+            raise ValidationException(
+                f"ClientRequestToken must be 32 to 128 characters long, got {len(token)}"
+            )
+        display = params.get("PipelineExecutionDisplayName")
+        if display is not None and not _EXECUTION_DISPLAY_NAME.match(display):
+            raise ValidationException(
+                f"PipelineExecutionDisplayName {display!r} must match {_EXECUTION_DISPLAY_NAME.pattern}"
+            )
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            known = self._start_tokens.get((pipeline.arn, token))
+            if known is not None and known in self._executions:
+                return {"PipelineExecutionArn": known}
+            version = self._version(pipeline, params.get("PipelineVersionId"))
+            values = version.definition.bind_parameters(params.get("PipelineParameters"))
+            execution_id = uuid.uuid4().hex[:12]
+            arn = f"{pipeline.arn}/execution/{execution_id}"
+            now = time.time()
+            execution = Execution(
+                arn=arn,
+                execution_id=execution_id,
+                pipeline_name=pipeline.name,
+                pipeline_arn=pipeline.arn,
+                region=region,
+                version_id=version.version_id,
+                definition=version.definition,
+                parameters=values,
+                display_name=display or f"execution-{int(now * 1000)}",
+                description=params.get("PipelineExecutionDescription"),
+                created=now,
+                client_request_token=token,
+            )
+            self._executions[arn] = execution
+            self._start_tokens[(pipeline.arn, token)] = arn
+            pipeline.last_run = now
+            return {"PipelineExecutionArn": arn}
+
+    def op_describe_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            execution = self._execution(params)
+            response: dict[str, Any] = {
+                "PipelineArn": execution.pipeline_arn,
+                "PipelineExecutionArn": execution.arn,
+                "PipelineExecutionDisplayName": execution.display_name,
+                "PipelineExecutionStatus": execution.status.value,
+                "PipelineExperimentConfig": {
+                    "ExperimentName": execution.pipeline_name.lower(),
+                    "TrialName": execution.execution_id,
+                },
+                "CreationTime": execution.created,
+                "LastModifiedTime": execution.modified,
+                "PipelineVersionId": execution.version_id,
+            }
+            if execution.description is not None:
+                response["PipelineExecutionDescription"] = execution.description
+            if execution.failure_reason is not None:
+                response["FailureReason"] = execution.failure_reason
+            return response
+
+    def op_list_pipeline_executions(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            executions = [
+                e
+                for e in self._executions.values()
+                if e.pipeline_arn == pipeline.arn
+                and _in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+            ]
+            by_arn = params.get("SortBy") == "PipelineExecutionArn"
+            executions.sort(
+                key=(lambda e: e.arn) if by_arn else (lambda e: (e.created, e.arn)),
+                reverse=params.get("SortOrder", "Descending") == "Descending",
+            )
+            page, token = _page(executions, params)
+            summaries = []
+            for e in page:
+                summary: dict[str, Any] = {
+                    "PipelineExecutionArn": e.arn,
+                    "StartTime": e.created,
+                    "PipelineExecutionStatus": e.status.value,
+                    "PipelineExecutionDisplayName": e.display_name,
+                }
+                if e.description is not None:
+                    summary["PipelineExecutionDescription"] = e.description
+                if e.failure_reason is not None:
+                    summary["PipelineExecutionFailureReason"] = e.failure_reason
+                summaries.append(summary)
+            return _with_token({"PipelineExecutionSummaries": summaries}, token)
+
+    def op_list_pipeline_execution_steps(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            execution = self._execution(params)
+            order = list(execution.steps)
+            started = sorted(
+                (s for s in execution.steps.values() if s.start_time is not None),
+                key=lambda s: (s.start_time or 0.0, order.index(s.name)),
+                reverse=params.get("SortOrder", "Descending") == "Descending",
+            )
+            page, token = _page(started, params)
+            return _with_token({"PipelineExecutionSteps": [_step_entry(s) for s in page]}, token)
+
+    def op_stop_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        token = _required(params, "ClientRequestToken")
+        with self._lock:
+            execution = self._execution(params)
+            if token in execution.stop_tokens:
+                return {"PipelineExecutionArn": execution.arn}
+            if execution.status not in STOPPABLE_STATUSES:
+                raise ConflictException(
+                    f"Pipeline execution {execution.arn} is {execution.status.value}; "
+                    "only an Executing pipeline execution can be stopped"
+                )
+            execution.stop(time.time(), Timing(self.step_seconds))
+            execution.stop_tokens.add(token)
+            return {"PipelineExecutionArn": execution.arn}
+
+    def op_retry_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        token = _required(params, "ClientRequestToken")
+        with self._lock:
+            execution = self._execution(params)
+            if token in execution.retry_tokens:
+                return {"PipelineExecutionArn": execution.arn}
+            if execution.status not in RETRYABLE_STATUSES:
+                raise ConflictException(
+                    f"Pipeline execution {execution.arn} is {execution.status.value}; only Failed or "
+                    "Stopped pipeline executions can be retried"
+                )
+            execution.retry(time.time())
+            execution.retry_tokens.add(token)
+            return {"PipelineExecutionArn": execution.arn}
+
+    def op_describe_pipeline_definition_for_execution(
+        self, params: dict[str, Any], region: str
+    ) -> dict[str, Any]:
+        with self._lock:
+            execution = self._execution(params)
+            return {"PipelineDefinition": execution.definition.text, "CreationTime": execution.created}
+
+    def op_describe_training_job(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        name = _required(params, "TrainingJobName")
+        with self._lock:
+            self.advance()
+            job = self._jobs.get((region, name))
+            if job is None:
+                raise ResourceNotFound(f"Requested resource not found: training job {name} does not exist")
+            return _training_job_description(job)
+
+    # --- lookups ------------------------------------------------------------------------
+    def _pipeline(self, params: dict[str, Any], region: str) -> Pipeline:
+        ref = _required(params, "PipelineName")
+        match = _PIPELINE_ARN.match(ref)
+        name = match["name"] if match else ref
+        pipeline = self._pipelines.get((region, name.lower()))
+        if pipeline is None:
+            raise ResourceNotFound(f"Pipeline '{ref}' does not exist.")
+        return pipeline
+
+    def _pipeline_by_arn(self, arn: str) -> Pipeline:
+        for pipeline in self._pipelines.values():
+            if pipeline.arn == arn:
+                return pipeline
+        raise ResourceNotFound(f"Resource {arn} does not exist.")
+
+    def _version(self, pipeline: Pipeline, version_id: Any) -> PipelineVersion:
+        if version_id is None:
+            return pipeline.current
+        for version in pipeline.versions:
+            if version.version_id == version_id:
+                return version
+        raise ResourceNotFound(f"Pipeline version {version_id} of pipeline '{pipeline.name}' does not exist.")
+
+    def _execution(self, params: dict[str, Any]) -> Execution:
+        arn = _required(params, "PipelineExecutionArn")
+        try:
+            parse_execution_arn(arn, name="PipelineExecutionArn")
+        except ValueError as exc:
+            raise ValidationException(str(exc)) from None
+        self.advance()
+        execution = self._executions.get(arn)
+        if execution is None:
+            raise ResourceNotFound(f"Pipeline execution '{arn}' does not exist.")
+        return execution
+
+    def _definition(self, params: dict[str, Any]) -> PipelineDefinition:
+        if "PipelineDefinition" in params and "PipelineDefinitionS3Location" in params:
+            raise ValidationException(
+                "Give either PipelineDefinition or PipelineDefinitionS3Location, not both"
+            )
+        text = params.get("PipelineDefinition")
+        if text is None:
+            raise ValidationException(
+                "PipelineDefinition is required "
+                "(PipelineDefinitionS3Location is not supported by the emulator)"
+            )
+        return parse_definition(text)
+
+    # --- step runs ----------------------------------------------------------------------
+    def _start_job(self, execution: Execution, step: StepRun, at: float) -> TrainingJob:
+        arguments = resolve(step.spec.arguments, execution.context())
+        output = arguments.get("OutputDataConfig")
+        s3_output_path = output.get("S3OutputPath") if isinstance(output, dict) else None
+        name = _training_job_name(execution, step)
+        job = TrainingJob(
+            name=name,
+            arn=f"arn:{partition_of(execution.region)}:sagemaker:{execution.region}:{ACCOUNT_ID}:training-job/{name}",
+            step_name=step.name,
+            execution_arn=execution.arn,
+            arguments=arguments,
+            s3_output_path=s3_output_path if isinstance(s3_output_path, str) else None,
+            created=at,
+            modified=at,
+        )
+        self._jobs[(execution.region, name)] = job
+        return job
+
+    def _finish_step(self, execution: Execution, step: StepRun, at: float) -> StepOutcome:
+        fault = self.faults.take_step_failure(execution.pipeline_name, step.name)
+        if fault is not None:
+            return StepOutcome(fault.reason, fault.continue_on_failure)
+        eval_type = eval_type_of(execution.pipeline_name, execution.steps)
+        if step.job is None or not writes_results(eval_type, step.name):
+            return StepOutcome()
+        raw_root = step.job.s3_output_path
+        if raw_root is None:
+            return StepOutcome("ClientError: OutputDataConfig.S3OutputPath of the training job is missing")
+        try:
+            root = parse_s3_uri(raw_root, name="OutputDataConfig.S3OutputPath")
+        except ValueError as exc:
+            return StepOutcome(f"ClientError: {exc}")
+        seed = MetricSeed(
+            execution_id=execution.execution_id,
+            step_name=step.name,
+            is_custom=is_custom_model_step(step.name),
+            custom_worse_than_base=self.result_settings.custom_worse_than_base,
+            overrides=self.result_settings.overrides_for(execution.pipeline_name, step.name),
+        )
+        try:
+            write_step_results(
+                self._put_object,
+                root=root,
+                eval_type=eval_type,
+                training_job_name=step.job.name,
+                seed=seed,
+                examples=self.examples,
+                finished_at=datetime.fromtimestamp(at, UTC),
+            )
+        except Exception as exc:  # the job fails as a real one would on an upload error
+            return StepOutcome(f"ClientError: Failed to upload evaluation results to {raw_root}: {exc}")
+        return StepOutcome()
+
+
+def _training_job_name(execution: Execution, step: StepRun) -> str:
+    """``pipelines-{execution}-{step}-{hash}``, unique per run, at most 63 characters."""
+    digest = hashlib.sha256(f"{execution.arn}|{step.name}|{step.attempts}".encode()).hexdigest()[:10]
+    head = f"pipelines-{execution.execution_id}-{step.name}"[:52].rstrip("-")
+    return f"{head}-{digest}"
+
+
+def _step_entry(step: StepRun) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "StepName": step.name,
+        "StepStatus": step.status.value if step.status else None,
+        "StartTime": step.start_time,
+        "AttemptCount": step.attempts,
+        "Metadata": {},
+    }
+    if step.spec.display_name:
+        entry["StepDisplayName"] = step.spec.display_name
+    if step.spec.description:
+        entry["StepDescription"] = step.spec.description
+    if step.end_time is not None:
+        entry["EndTime"] = step.end_time
+    if step.failure_reason is not None:
+        entry["FailureReason"] = step.failure_reason
+    if step.job is not None:
+        entry["Metadata"] = {"TrainingJob": {"Arn": step.job.arn}}
+    return entry
+
+
+def _training_job_description(job: TrainingJob) -> dict[str, Any]:
+    args = job.arguments
+    response: dict[str, Any] = {
+        "TrainingJobName": job.name,
+        "TrainingJobArn": job.arn,
+        "ModelArtifacts": {"S3ModelArtifacts": model_artifacts_uri(job) if job.s3_output_path else ""},
+        "TrainingJobStatus": job.status,
+        "SecondaryStatus": job.secondary_status,
+        "StoppingCondition": _only_numbers(args.get("StoppingCondition")) or {"MaxRuntimeInSeconds": 86400},
+        "CreationTime": job.created,
+        "LastModifiedTime": job.modified,
+        "RoleArn": args["RoleArn"] if isinstance(args.get("RoleArn"), str) else None,
+        "HyperParameters": {
+            k: v if isinstance(v, str) else json.dumps(v)
+            for k, v in (args.get("HyperParameters") or {}).items()
+        },
+    }
+    if response["RoleArn"] is None:
+        del response["RoleArn"]
+    if job.s3_output_path:
+        response["OutputDataConfig"] = {"S3OutputPath": job.s3_output_path}
+    if job.failure_reason:
+        response["FailureReason"] = job.failure_reason
+    if job.started is not None:
+        response["TrainingStartTime"] = job.started
+    if job.ended is not None:
+        response["TrainingEndTime"] = job.ended
+        if job.started is not None:
+            response["TrainingTimeInSeconds"] = max(1, round(job.ended - job.started))
+    return response
+
+
+def _only_numbers(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def _required(params: dict[str, Any], key: str) -> Any:
+    value = params.get(key)
+    if value is None or value == "":
+        raise ValidationException(
+            f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: "
+            "Member must not be null"
+        )
+    return value
+
+
+def _pipeline_name(params: dict[str, Any]) -> str:
+    name = _required(params, "PipelineName")
+    if not isinstance(name, str) or not _PIPELINE_NAME.match(name):
+        raise ValidationException(f"PipelineName {name!r} must match {_PIPELINE_NAME.pattern}")
+    return name
+
+
+def _role_arn(value: Any) -> str:
+    try:
+        return validate_role_arn(value, name="RoleArn")
+    except ValueError as exc:
+        raise ValidationException(str(exc)) from None
+
+
+def _tags(raw: Iterable[Any]) -> dict[str, str]:
+    tags: dict[str, str] = {}
+    for tag in raw:
+        if (
+            not isinstance(tag, dict)
+            or not isinstance(tag.get("Key"), str)
+            or not isinstance(tag.get("Value"), str)
+        ):
+            raise ValidationException("Tags entries need a string Key and Value")
+        tags[tag["Key"]] = tag["Value"]
+    if len(tags) > MAX_TAGS:
+        raise ValidationException(f"A resource can have at most {MAX_TAGS} tags")
+    return tags
+
+
+def _in_window(created: float, after: Any, before: Any) -> bool:
+    return (after is None or created > _epoch(after)) and (before is None or created < _epoch(before))
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise ValidationException(f"Invalid timestamp {value!r}") from None
+
+
+def _page(items: Sequence[_T], params: dict[str, Any]) -> tuple[list[_T], str | None]:
+    """One page of ``items`` from the request's NextToken and MaxResults."""
+    limit = params.get("MaxResults", DEFAULT_MAX_RESULTS)
+    if not isinstance(limit, int) or not 1 <= limit <= 100:
+        raise ValidationException(f"MaxResults must be between 1 and 100, got {limit!r}")
+    start = 0
+    if params.get("NextToken"):
+        try:
+            start = int(json.loads(base64.urlsafe_b64decode(params["NextToken"]))["offset"])
+        except (ValueError, KeyError, TypeError):
+            raise ValidationException("Invalid NextToken") from None
+    end = start + limit
+    token = (
+        base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(items) else None
+    )
+    return list(items[start:end]), token
+
+
+def _with_token(response: dict[str, Any], token: str | None) -> dict[str, Any]:
+    if token is not None:
+        response["NextToken"] = token
+    return response
+
+
+#: Operation name -> backend method.
+OPERATIONS: dict[str, Callable[[PipelineBackend, dict[str, Any], str], dict[str, Any]]] = {
+    "CreatePipeline": PipelineBackend.op_create_pipeline,
+    "UpdatePipeline": PipelineBackend.op_update_pipeline,
+    "DescribePipeline": PipelineBackend.op_describe_pipeline,
+    "ListPipelines": PipelineBackend.op_list_pipelines,
+    "DeletePipeline": PipelineBackend.op_delete_pipeline,
+    "AddTags": PipelineBackend.op_add_tags,
+    "ListTags": PipelineBackend.op_list_tags,
+    "DeleteTags": PipelineBackend.op_delete_tags,
+    "StartPipelineExecution": PipelineBackend.op_start_pipeline_execution,
+    "DescribePipelineExecution": PipelineBackend.op_describe_pipeline_execution,
+    "ListPipelineExecutions": PipelineBackend.op_list_pipeline_executions,
+    "ListPipelineExecutionSteps": PipelineBackend.op_list_pipeline_execution_steps,
+    "StopPipelineExecution": PipelineBackend.op_stop_pipeline_execution,
+    "RetryPipelineExecution": PipelineBackend.op_retry_pipeline_execution,
+    "DescribePipelineDefinitionForExecution": PipelineBackend.op_describe_pipeline_definition_for_execution,
+    "DescribeTrainingJob": PipelineBackend.op_describe_training_job,
+}
+#: Operations on resources that may belong to moto instead (decided per request).
+SHARED_OPERATIONS = frozenset({"AddTags", "ListTags", "DeleteTags", "DescribeTrainingJob"})

@@ -1,0 +1,188 @@
+"""``EvaluationEmulator``: the emulator as an HTTP server on 127.0.0.1, usable in-process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from types import TracebackType
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.test import Client
+
+from airflow_provider_sm_eval.emulator.app import EmulatorApp
+from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
+from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
+from airflow_provider_sm_eval.emulator.faults import FaultController
+from airflow_provider_sm_eval.emulator.results import ResultSettings
+from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REGION = "us-east-1"
+#: Dummy credentials: the emulator accepts any signature.
+ACCESS_KEY_ID = "testing"
+SECRET_ACCESS_KEY = "testing"
+
+
+class EvaluationEmulator:
+    """A local SageMaker evaluation emulator; S3, STS, IAM and the rest are served by moto.
+
+    Use as a context manager (or ``start()`` / ``stop()``)::
+
+        with EvaluationEmulator(port=0, step_seconds=0.05) as emu:
+            sm = emu.client("sagemaker")
+
+    moto keeps its state per process, so emulators in one process share S3 and the other
+    moto-served services (pipelines and executions are per emulator).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        step_seconds: float = 1.0,
+        examples: int = 10,
+        region: str = DEFAULT_REGION,
+    ) -> None:
+        self.host = host
+        self.region = region
+        self.account_id = ACCOUNT_ID
+        self._requested_port = port
+        self._initial_step_seconds = check_step_seconds(step_seconds)
+        self._initial_examples = check_examples(examples)
+        self.faults = FaultController()
+        self.results = ResultSettings()
+        self._backend = PipelineBackend(
+            put_object=self._put_object,
+            faults=self.faults,
+            result_settings=self.results,
+            step_seconds=self._initial_step_seconds,
+            examples=self._initial_examples,
+        )
+        self._moto_app: Any = None
+        self._server: BaseWSGIServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._stopping = threading.Event()
+        self._s3: Any = None
+
+    # --- lifecycle ----------------------------------------------------------------------
+    def start(self) -> EvaluationEmulator:
+        """Start serving; returns self once the endpoint accepts connections."""
+        if self._server is not None:
+            raise RuntimeError("the emulator is already running")
+        from moto.moto_server.werkzeug_app import (
+            DomainDispatcherApplication,
+            MotoRequestHandler,
+            create_backend_app,
+        )
+
+        class _QuietHandler(MotoRequestHandler):
+            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+                """Requests are not logged: tests and the CLI would drown in them."""
+
+        self._moto_app = DomainDispatcherApplication(create_backend_app)
+        app = EmulatorApp(
+            self._backend, ControlApi(self._backend, self.reset_state), self._moto_app, self.region
+        )
+        self._server = make_server(
+            self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self._stopping.clear()
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="sm-eval-emulator-http", daemon=True),
+            threading.Thread(target=self._run_clock, name="sm-eval-emulator-clock", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        self._s3 = self.client("s3")
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the server threads."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join()
+        self._server = None
+        self._threads = []
+
+    def __enter__(self) -> EvaluationEmulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    # --- access -------------------------------------------------------------------------
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def step_seconds(self) -> float:
+        return self._backend.step_seconds
+
+    @step_seconds.setter
+    def step_seconds(self, value: float) -> None:
+        self._backend.step_seconds = check_step_seconds(value)
+
+    @property
+    def examples(self) -> int:
+        return self._backend.examples
+
+    @examples.setter
+    def examples(self, value: int) -> None:
+        self._backend.examples = check_examples(value)
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        """A boto3 client for ``service_name`` pointed at the emulator, with dummy credentials."""
+        import boto3
+
+        options: dict[str, Any] = {
+            "endpoint_url": self.endpoint_url,
+            "region_name": self.region,
+            "aws_access_key_id": ACCESS_KEY_ID,
+            "aws_secret_access_key": SECRET_ACCESS_KEY,
+            **kwargs,
+        }
+        session: Any = boto3.session.Session()
+        return session.client(service_name, **options)
+
+    def reset(self) -> None:
+        """Forget every pipeline, execution, fault and setting; reset moto; restore the config."""
+        self.reset_state()
+
+    def reset_state(self) -> None:
+        self._backend.reset()
+        self.faults.clear()
+        self.results.clear()
+        self._backend.step_seconds = self._initial_step_seconds
+        self._backend.examples = self._initial_examples
+        if self._moto_app is not None:
+            response = Client(self._moto_app).post("/moto-api/reset")
+            if response.status_code != 200:
+                raise RuntimeError(f"moto reset failed with HTTP {response.status_code}")
+
+    # --- internals ----------------------------------------------------------------------
+    def _put_object(self, uri: S3Uri, body: bytes) -> None:
+        self._s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=body)
+
+    def _run_clock(self) -> None:
+        """Advance executions even when nobody polls, so artifacts appear on time."""
+        while not self._stopping.wait(min(0.1, max(0.01, self._backend.step_seconds / 10))):
+            try:
+                self._backend.advance()
+            except Exception:
+                log.exception("emulator clock failed to advance executions")
