@@ -11,7 +11,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -42,6 +42,7 @@ class _Throttle:
     above_per_second: int | None
     operations: frozenset[str] | None
     calls: int = 0
+    recent: deque[float] = field(default_factory=deque)
 
 
 @dataclass
@@ -58,7 +59,6 @@ class FaultController:
         self._step_faults: list[StepFault] = []
         self._throttles: list[_Throttle] = []
         self._delays: list[_Delay] = []
-        self._recent_calls: deque[float] = deque()
 
     def fail_step(
         self,
@@ -121,7 +121,6 @@ class FaultController:
             self._step_faults.clear()
             self._throttles.clear()
             self._delays.clear()
-            self._recent_calls.clear()
 
     def describe(self) -> dict[str, Any]:
         """The active faults, JSON-serializable."""
@@ -157,10 +156,8 @@ class FaultController:
     def should_throttle(self, operation: str) -> bool:
         """Record one call of ``operation`` and say whether it is throttled."""
         now = time.monotonic()
+        throttled = False
         with self._lock:
-            while self._recent_calls and now - self._recent_calls[0] >= 1.0:
-                self._recent_calls.popleft()
-            throttled = False
             for rule in self._throttles:
                 if rule.operations is not None and operation not in rule.operations:
                     continue
@@ -168,11 +165,14 @@ class FaultController:
                     before = int(rule.calls * rule.share)
                     rule.calls += 1
                     throttled = throttled or int(rule.calls * rule.share) > before
-                elif rule.above_per_second is not None and len(self._recent_calls) >= rule.above_per_second:
-                    throttled = True
-            if not throttled:
-                self._recent_calls.append(now)
-            return throttled
+                elif rule.above_per_second is not None:
+                    while rule.recent and now - rule.recent[0] >= 1.0:
+                        rule.recent.popleft()
+                    if len(rule.recent) >= rule.above_per_second:
+                        throttled = True
+                    else:
+                        rule.recent.append(now)
+        return throttled
 
     def delay_for(self, operation: str) -> float:
         """Seconds to hold a response to ``operation``."""

@@ -104,10 +104,11 @@ class EvaluationEmulator:
         if self._server is None:
             return
         self._stopping.set()
+        http_thread, clock_thread = self._threads
+        clock_thread.join()
         self._server.shutdown()
         self._server.server_close()
-        for thread in self._threads:
-            thread.join()
+        http_thread.join()
         self._server = None
         self._threads = []
 

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
-from emulator_harness import Harness
+from emulator_harness import NO_RETRIES, Harness
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 
 
+@pytest.fixture(scope="session")
+def _clients(sm_eval_emulator_session: EvaluationEmulator) -> tuple[Any, Any]:
+    """SageMaker (no retries) and S3 clients, made once: creating boto3 clients is slow."""
+    return (
+        sm_eval_emulator_session.client("sagemaker", config=NO_RETRIES),
+        sm_eval_emulator_session.client("s3"),
+    )
+
+
 @pytest.fixture
-def harness(sm_eval_emulator: EvaluationEmulator) -> Harness:
-    return Harness(sm_eval_emulator)
+def harness(sm_eval_emulator: EvaluationEmulator, _clients: tuple[Any, Any]) -> Harness:
+    return Harness(sm_eval_emulator, *_clients)

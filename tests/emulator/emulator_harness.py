@@ -51,10 +51,10 @@ def wait_for(
 class Harness:
     """A test's emulator, clients and shortcuts for common calls."""
 
-    def __init__(self, emulator: EvaluationEmulator) -> None:
+    def __init__(self, emulator: EvaluationEmulator, sm: Any, s3: Any) -> None:
         self.emu = emulator
-        self.sm = emulator.client("sagemaker", config=NO_RETRIES)
-        self.s3 = emulator.client("s3")
+        self.sm = sm
+        self.s3 = s3
         self.s3.create_bucket(Bucket=BUCKET)
 
     def create(self, eval_type: EvalType = EvalType.BENCHMARK, kind: str | None = None, **extra: Any) -> str:
