@@ -167,6 +167,14 @@ class EvaluationPipelineExecution(BaseModel):
         """Rebuild an execution from ``model_dump(mode="json")`` output, as its eval type's class."""
         return EvaluationPipelineExecution.model_validate(dict(data))
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when the data is; the clients an execution holds do not count."""
+        if not isinstance(other, EvaluationPipelineExecution):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
+
     @property
     def steps(self) -> list[StepDetail]:
         return self.status.step_details

@@ -114,7 +114,7 @@ def build_summary(
             kept[role][name[:MAX_NAME_CHARS]] = values[name]
     custom, base = kept.get("custom", {}), kept.get("base", {})
     deltas = {
-        name: custom[name] - base[name]
+        name: round(custom[name] - base[name], 10)
         for name in sorted(custom.keys() & base.keys())
         if not is_standard_error(name)
     }
