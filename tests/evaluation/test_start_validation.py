@@ -1,0 +1,109 @@
+"""``start`` validates every input before any AWS call; AWS failures surface as EvaluationAWSError."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation import EvalType, EvaluationAWSError, EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY
+
+DEFINITION = json.loads(
+    (Path(__file__).parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json").read_text()
+)
+ROLE = "arn:aws:iam::123456789012:role/SageMakerEvaluationRole"
+OUTPUT = "s3://bucket/evaluations"
+
+
+@pytest.fixture
+def unreachable_sagemaker() -> Any:
+    """A client whose every call fails fast: any AWS call made during validation would show."""
+    return boto3.client(
+        "sagemaker",
+        endpoint_url="http://127.0.0.1:9",
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+    )
+
+
+VALID: dict[str, Any] = {
+    "eval_type": "benchmark",
+    "name": "my-eval",
+    "pipeline_definition": DEFINITION,
+    "role_arn": ROLE,
+    "s3_output_path": OUTPUT,
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"eval_type": "bench"}, "eval_type 'bench' is not one of"),
+        ({"name": ""}, "name ''"),
+        ({"name": "has spaces"}, "name 'has spaces'"),
+        ({"name": "x" * 72}, "must be 1-71"),
+        ({"pipeline_definition": "{nope"}, "pipeline_definition is not valid JSON"),
+        ({"pipeline_definition": {"Steps": []}}, "non-empty 'Steps' list"),
+        ({"role_arn": "my-role"}, "role_arn 'my-role' is not an IAM role ARN"),
+        ({"s3_output_path": "bucket/prefix"}, "s3_output_path 'bucket/prefix' is not an S3 URI"),
+        ({"tags": {EVALUATION_TAG_KEY: "false"}}, f"may not set {EVALUATION_TAG_KEY}"),
+        ({"tags": {"k": 1}}, "tags value of 'k'"),
+        ({"tags": [{"Key": "k"}]}, "tags[0] must be a dict"),
+        ({"pipeline_parameters": {"Unknown": "x"}}, "does not declare"),
+        ({"pipeline_parameters": {"Benchmark": ["mmlu"]}}, "must be a string or a number"),
+        ({"pipeline_parameters": {"S3OutputPath": "s3://other/x"}}, "disagree"),
+        ({"client_request_token": "too-short"}, "client_request_token must be a string of 32-128"),
+        ({"display_name": "bad name"}, "display_name 'bad name'"),
+        ({"description": "x" * 3073}, "description must be a string of at most 3072"),
+    ],
+)
+def test_invalid_input_raises_before_any_aws_call(
+    unreachable_sagemaker: Any, changes: dict[str, Any], message: str
+) -> None:
+    arguments = {**VALID, **changes}
+    with pytest.raises(ValueError) as caught:
+        EvaluationPipelineExecution.start(**arguments, sagemaker_client=unreachable_sagemaker)
+    assert message in str(caught.value)
+
+
+def test_same_output_path_in_both_places_is_accepted(sm_eval_emulator: EvaluationEmulator) -> None:
+    execution = EvaluationPipelineExecution.start(
+        **VALID,
+        pipeline_parameters={"S3OutputPath": OUTPUT + "/"},
+        sagemaker_client=sm_eval_emulator.client("sagemaker"),
+    )
+    assert execution.s3_output_path == OUTPUT
+
+
+def test_aws_error_during_start_names_operation_and_pipeline(sm_eval_emulator: EvaluationEmulator) -> None:
+    sagemaker = sm_eval_emulator.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
+    EvaluationPipelineExecution.start(**VALID, sagemaker_client=sagemaker)
+    sm_eval_emulator.faults.throttle(share=1.0, operations=["UpdatePipeline"])
+    with pytest.raises(EvaluationAWSError) as caught:
+        EvaluationPipelineExecution.start(**VALID, sagemaker_client=sagemaker)
+    assert caught.value.operation == "UpdatePipeline"
+    assert caught.value.resource.startswith(EvalType.BENCHMARK.pipeline_name_prefix)
+    assert caught.value.code == "ThrottlingException"
+    assert "testing" not in str(caught.value)
+
+
+def test_clients_come_from_the_environment_when_none_are_given(sm_eval_aws_env: EvaluationEmulator) -> None:
+    sm_eval_aws_env.client("s3").create_bucket(Bucket="bucket")
+    execution = EvaluationPipelineExecution.start(**VALID, region="us-east-1")
+    execution.wait(poll=0.02, timeout=60)
+    assert execution.summary().metrics["custom"]
+    listed = list(EvaluationPipelineExecution.get_all(session=boto3.Session(region_name="us-east-1")))
+    assert [e.arn for e in listed] == [execution.arn]
+
+
+def test_get_all_rejects_unknown_eval_type(unreachable_sagemaker: Any) -> None:
+    with pytest.raises(ValueError, match="eval_type 'judge'"):
+        next(iter(EvaluationPipelineExecution.get_all("judge", sagemaker_client=unreachable_sagemaker)))
