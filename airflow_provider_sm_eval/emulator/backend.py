@@ -277,7 +277,8 @@ class PipelineBackend:
     def op_list_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
             pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
-            page, token = _page([{"Key": k, "Value": v} for k, v in pipeline.tags.items()], params)
+            tags = [{"Key": k, "Value": v} for k, v in pipeline.tags.items()]
+            page, token = _page(tags, params, default=MAX_TAGS, bounds=(MAX_TAGS, 10_000))
             return _with_token({"Tags": page}, token)
 
     def op_delete_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -660,11 +661,17 @@ def _epoch(value: Any) -> float:
         raise ValidationException(f"Invalid timestamp {value!r}") from None
 
 
-def _page(items: Sequence[_T], params: dict[str, Any]) -> tuple[list[_T], str | None]:
+def _page(
+    items: Sequence[_T],
+    params: dict[str, Any],
+    *,
+    default: int = DEFAULT_MAX_RESULTS,
+    bounds: tuple[int, int] = (1, 100),
+) -> tuple[list[_T], str | None]:
     """One page of ``items`` from the request's NextToken and MaxResults."""
-    limit = params.get("MaxResults", DEFAULT_MAX_RESULTS)
-    if not isinstance(limit, int) or not 1 <= limit <= 100:
-        raise ValidationException(f"MaxResults must be between 1 and 100, got {limit!r}")
+    limit = params.get("MaxResults", default)
+    if not isinstance(limit, int) or not bounds[0] <= limit <= bounds[1]:
+        raise ValidationException(f"MaxResults must be between {bounds[0]} and {bounds[1]}, got {limit!r}")
     start = 0
     if params.get("NextToken"):
         try:
