@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class EvalType(str, Enum):
+class EvalType(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
     """Kind of evaluation; its value is the SDK's, its prefix names the pipelines."""
 
     BENCHMARK = "benchmark"
@@ -60,7 +60,7 @@ EVALUATION_TAG_KEY = "SagemakerModelEvaluation"
 EVALUATION_TAG_VALUE = "true"
 
 
-class ExecutionStatus(str, Enum):
+class ExecutionStatus(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
     """``PipelineExecutionStatus`` values of the SageMaker API."""
 
     EXECUTING = "Executing"
@@ -71,7 +71,7 @@ class ExecutionStatus(str, Enum):
     COMPLETED_WITH_FAILURES = "CompletedWithFailures"
 
 
-class StepStatus(str, Enum):
+class StepStatus(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
     """``StepStatus`` values of the SageMaker API."""
 
     STARTING = "Starting"
@@ -107,7 +107,7 @@ TERMINAL_STEP_STATUSES: frozenset[StepStatus] = frozenset(
 )
 
 
-class StepName(str, Enum):
+class StepName(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
     """Step names inside the SDK's evaluation pipeline templates."""
 
     CREATE_EVALUATION_ACTION = "CreateEvaluationAction"
