@@ -1,5 +1,14 @@
 """Lifecycle core of SageMaker evaluation executions: models, lifecycle, results. Imports no Airflow.
 
+Keeps the contract of the SageMaker SDK's ``sagemaker.train.evaluate.execution``::
+
+    execution = EvaluationPipelineExecution.start(
+        "llmasjudge", "my-eval", "llm_as_judge.json", role_arn, "s3://bucket/evaluations"
+    )
+    execution.wait(poll=30, timeout=3 * 3600)
+    print(execution.render_results(limit=5))
+    summary = execution.summary()  # bounded, JSON-serializable
+
 Importing this package (or ``.constants``, ``.models``, ``.exceptions``) does not import boto3.
 """
 

@@ -129,7 +129,10 @@ def start_execution(
 def get_execution(arn: str, clients: AwsClients) -> EvaluationPipelineExecution:
     """Describe ``arn`` (validated first) with its steps and S3 output root."""
     parsed = parse_execution_arn(arn, name="arn")
-    EvalType.from_pipeline_name(parsed.pipeline_name)
+    try:
+        EvalType.from_pipeline_name(parsed.pipeline_name)
+    except ValueError as error:
+        raise ValueError(f"arn {arn!r}: {error}") from None
     return _describe(str(parsed), clients, s3_output_path=None)
 
 
