@@ -12,7 +12,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    ValidationInfo,
+    model_validator,
+)
 
 from airflow_provider_sm_eval.evaluation.constants import (
     TERMINAL_STATUSES,
@@ -155,11 +162,21 @@ class EvaluationPipelineExecution(BaseModel):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _validate_as_eval_type_class(cls, data: Any, handler: Any, info: ValidationInfo) -> Any:
-        if cls is EvaluationPipelineExecution and isinstance(data, Mapping) and "eval_type" in data:
+    def _validate_as_eval_type_class(
+        cls,
+        data: Any,
+        handler: ModelWrapValidatorHandler[EvaluationPipelineExecution],
+        info: ValidationInfo,
+    ) -> EvaluationPipelineExecution:
+        """On the base class, validate as the eval type's subclass; on a subclass, check the type."""
+        if isinstance(data, Mapping) and "eval_type" in data:
             target = execution_class_for(EvalType.parse(data["eval_type"]))
-            if target is not cls:
+            if cls is EvaluationPipelineExecution and target is not cls:
                 return target.model_validate(data, context=info.context)
+            if cls is not EvaluationPipelineExecution and target is not cls:
+                raise ValueError(
+                    f"eval_type {data['eval_type']!r} belongs to {target.__name__}, not {cls.__name__}"
+                )
         return handler(data)
 
     @classmethod

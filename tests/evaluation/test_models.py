@@ -8,6 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from airflow_provider_sm_eval.evaluation import (
     BenchmarkEvaluationExecution,
@@ -142,6 +143,12 @@ def test_execution_json_round_trip_keeps_subclass(eval_type: str, expected_class
     assert again == execution
     assert EvaluationPipelineExecution.model_validate_json(execution.model_dump_json()) == execution
     assert again.steps[0].job_name == "eval-custom-1"
+
+
+def test_subclass_rejects_an_eval_type_of_the_other_family() -> None:
+    data = _execution("llmasjudge").model_dump(mode="json")
+    with pytest.raises(ValidationError, match="belongs to LLMAJEvaluationExecution"):
+        BenchmarkEvaluationExecution.model_validate(data)
 
 
 def test_serialized_execution_carries_no_client() -> None:

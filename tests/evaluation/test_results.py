@@ -315,3 +315,12 @@ def test_malformed_aggregate_names_the_key(s3: Any, results_root: S3Uri) -> None
     with pytest.raises(ResultFileError, match="not a number") as caught:
         summarize(execution, s3)
     assert caught.value.s3_uri == str(aggregate)
+
+
+def test_show_results_prints_the_rendering(
+    s3: Any, results_root: S3Uri, capsys: pytest.CaptureFixture[str]
+) -> None:
+    execution = llmaj_execution(s3, results_root)
+    execution.show_results(limit=1, s3_client=s3)
+    printed = capsys.readouterr().out
+    assert printed == render_results(execution, s3, limit=1) + "\n"
