@@ -69,9 +69,9 @@ class EmulatorApp:
             response = OPERATIONS[operation](self._backend, params, region)
         except ApiError as exc:
             return _error(start_response, exc)
-        except Exception:
+        except Exception as exc:  # a bug: answer at once rather than let botocore retry a dropped call
             log.exception("emulator failed on %s", operation)
-            raise
+            return _error(start_response, ApiError(f"emulator error in {operation}: {exc!r}"))
         return _respond(start_response, "200 OK", response)
 
     def _owns(self, operation: str, params: dict[str, Any], region: str) -> bool:

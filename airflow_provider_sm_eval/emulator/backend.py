@@ -323,6 +323,9 @@ class PipelineBackend:
                 description=params.get("PipelineExecutionDescription"),
                 created=now,
                 client_request_token=token,
+                max_parallel_steps=_max_parallel_steps(
+                    params.get("ParallelismConfiguration") or pipeline.parallelism
+                ),
             )
             self._executions[arn] = execution
             self._start_tokens[(pipeline.arn, token)] = arn
@@ -601,6 +604,17 @@ def _training_job_description(job: TrainingJob) -> dict[str, Any]:
         if job.started is not None:
             response["TrainingTimeInSeconds"] = max(1, round(job.ended - job.started))
     return response
+
+
+def _max_parallel_steps(config: Any) -> int | None:
+    if config is None:
+        return None
+    value = config.get("MaxParallelExecutionSteps") if isinstance(config, dict) else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValidationException(
+            f"ParallelismConfiguration.MaxParallelExecutionSteps must be a positive integer, got {value!r}"
+        )
+    return value
 
 
 def _only_numbers(value: Any) -> dict[str, int]:

@@ -122,16 +122,18 @@ class Execution:
     description: str | None
     created: float
     client_request_token: str
+    max_parallel_steps: int | None = None
     status: ExecutionStatus = ExecutionStatus.EXECUTING
     failure_reason: str | None = None
     modified: float = 0.0
     run_started: float = 0.0
+    _last_event: float = field(default=0.0, init=False, repr=False)
     steps: dict[str, StepRun] = field(default_factory=dict)
     stop_tokens: set[str] = field(default_factory=set)
     retry_tokens: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.modified = self.run_started = self.created
+        self.modified = self.run_started = self._last_event = self.created
         self.steps = {name: StepRun(spec) for name, spec in self.definition.steps.items()}
 
     @property
@@ -169,7 +171,7 @@ class Execution:
                 step.job = None
         self.status = ExecutionStatus.EXECUTING
         self.failure_reason = None
-        self.modified = self.run_started = now
+        self.modified = self.run_started = self._last_event = now
 
     def context(self) -> dict[str, Any]:
         """Values of the ``Get`` references that can be resolved now."""
@@ -199,6 +201,8 @@ class Execution:
         )
         due = next((s for s in running if s.phase_end <= now), None)
         ready = self._ready_steps() if self.status is ExecutionStatus.EXECUTING else []
+        if self.max_parallel_steps is not None and len(running) >= self.max_parallel_steps:
+            ready = []
         if ready and (due is None or self._ready_time(ready[0]) <= due.phase_end):
             step = ready[0]
             at = self._ready_time(step)
@@ -207,6 +211,7 @@ class Execution:
             step.attempts += 1
             step.phase_end = at + timing.starting
             step.job = start_job(self, step, at) if step.spec.type == "Training" else None
+            self._last_event = at
             self.modified = max(self.modified, at)
             return True
         if due is not None:
@@ -218,7 +223,7 @@ class Execution:
         return False
 
     def _finish_phase(self, step: StepRun, timing: Timing, finish: FinishStep) -> None:
-        at = step.phase_end
+        at = self._last_event = step.phase_end
         if step.status is StepStatus.STARTING:
             step.status = StepStatus.EXECUTING
             step.phase_end = at + timing.executing
@@ -261,8 +266,10 @@ class Execution:
         return sorted(ready, key=lambda s: (self._ready_time(s), list(self.steps).index(s.name)))
 
     def _ready_time(self, step: StepRun) -> float:
+        """When ``step`` can start: after its dependencies, and not before the last event applied
+        (a step held back by the parallelism limit starts when a slot frees up)."""
         ends = [self.steps[d].end_time or self.run_started for d in step.spec.depends_on]
-        return max([self.run_started, *ends])
+        return max([self.run_started, self._last_event, *ends])
 
     def _conclude(self) -> None:
         """No step is running and none can start: the execution ends."""

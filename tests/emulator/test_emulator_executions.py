@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import threading
 
@@ -299,3 +300,13 @@ def test_parameters_defaults_and_overrides_reach_the_jobs(harness: Harness) -> N
     assert job["HyperParameters"]["task"] == "gpqa"
     assert job["HyperParameters"]["subtask"] == "ALL"
     assert job["OutputDataConfig"]["S3OutputPath"] == f"s3://{BUCKET}/params"
+
+
+def test_parallelism_configuration_limits_running_steps(harness: Harness) -> None:
+    arn = harness.start(
+        harness.create(EvalType.LLM_AS_JUDGE), ParallelismConfiguration={"MaxParallelExecutionSteps": 1}
+    )
+    harness.wait_terminal(arn)
+    steps = sorted(harness.steps(arn).values(), key=lambda s: s["StartTime"])
+    for earlier, later in itertools.pairwise(steps):
+        assert later["StartTime"] >= earlier["EndTime"]
