@@ -75,8 +75,10 @@ def _as_document(definition: PipelineDefinitionInput, name: str) -> Any:
             f"{name} must be a dict, a JSON string or a file path, got {type(definition).__name__}"
         )
     text = definition.strip()
-    if not text.startswith(("{", "[")) and len(text) < 4096 and Path(text).is_file():
-        return _read_file(Path(text), name)
+    if not text.startswith(("{", "[")) and len(text) < 4096:
+        path = Path(text)
+        if path.is_file() or path.suffix == ".json":
+            return _read_file(path, name)
     return _parse_json(text, name)
 
 

@@ -103,6 +103,8 @@ def test_missing_file_and_bad_file_are_named(tmp_path: Path) -> None:
         load_pipeline_definition(bad)
     with pytest.raises(ValueError, match="cannot be read"):
         load_pipeline_definition(tmp_path / "missing.json")
+    with pytest.raises(ValueError, match=r"file 'definitions/missing\.json' cannot be read"):
+        load_pipeline_definition("definitions/missing.json")
 
 
 def test_execution_references_are_allowed() -> None:
