@@ -23,8 +23,12 @@ test: venv
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
+# Peers measured beside ours: the SageMaker SDK lives in its own virtualenv (its pins differ).
+SDK_VENV ?= .venv-bench-sdk
 bench: venv
-	$(PY) benchmarks/run.py
+	test -x $(SDK_VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(SDK_VENV)
+	$(UV) pip install --quiet --python $(SDK_VENV)/bin/python "sagemaker-train==1.27.0"
+	$(PY) benchmarks/run.py --sdk-python $(SDK_VENV)/bin/python
 
 # Re-pin the tested dependency set (run when pyproject.toml's dependencies change).
 constraints: venv

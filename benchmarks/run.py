@@ -1,0 +1,242 @@
+"""Benchmarks against the peers, measured in one run; prints a table of figures and ratios.
+
+Peers: the SageMaker Python SDK's ``sagemaker.train.evaluate`` (package ``sagemaker-train``, in its
+own virtualenv given by ``--sdk-python``) and the amazon provider's SageMaker pipeline operators
+and trigger. Everything runs against the local emulator started here; each measurement runs in a
+fresh subprocess so that imports and memory high-water marks do not leak between them.
+
+    make bench                       # installs the SDK's virtualenv, then runs this script
+    python benchmarks/run.py --sdk-python .venv-bench-sdk/bin/python --examples 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LLMAJ_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "llm_as_judge.json"
+ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerEvaluationRole"
+BUCKET = "sm-eval-bench"
+
+#: Prints {"seconds": ..., "peak_rss_mb": ...} after importing MODULE (argv[1]).
+IMPORT_PROBE = textwrap.dedent(
+    """
+    import importlib, json, resource, sys, time
+    start = time.perf_counter()
+    importlib.import_module(sys.argv[1])
+    seconds = time.perf_counter() - start
+    print(json.dumps({"seconds": seconds,
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    """
+)
+
+#: Our results path: summary (win rates over every record) + the first page of examples.
+OURS_RESULTS_PROBE = textwrap.dedent(
+    """
+    import json, resource, sys, time
+    from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
+    import boto3
+    execution = EvaluationPipelineExecution.get(sys.argv[1])
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    summary = execution.summary()
+    text = execution.render_results(limit=5)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "peak_rss_mb": after,
+                      "pairs": summary.win_rates.pairs if summary.win_rates else None}))
+    """
+)
+
+#: The SDK's results path: show_results(limit=5) of an LLM-as-judge execution (it computes win
+#: rates over every record too). Its get() cannot tell the eval type from a lower-case ARN, so the
+#: probe converts the execution to the LLM-as-judge class the way the SDK does internally.
+SDK_RESULTS_PROBE = textwrap.dedent(
+    """
+    import io, json, resource, sys, time, contextlib
+    from sagemaker.train.evaluate.constants import EvalType
+    from sagemaker.train.evaluate.execution import EvaluationPipelineExecution
+    execution = EvaluationPipelineExecution.get(sys.argv[1])
+    typed = type(execution).__name__ != "EvaluationPipelineExecution"
+    execution = execution._convert_to_subclass(EvalType.LLM_AS_JUDGE)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()):
+        execution.show_results(limit=5)
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "peak_rss_mb": after,
+                      "typed_by_get": typed}))
+    """
+)
+
+
+def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str, float]:
+    out = subprocess.run(
+        [python, "-c", code, *args], env=env, check=True, capture_output=True, text=True, cwd=ROOT
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+@contextmanager
+def _emulator(examples: int) -> Iterator[str]:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_sm_eval.emulator",
+            "--port",
+            "0",
+            "--step-seconds",
+            "0.05",
+            "--examples",
+            str(examples),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline().strip()
+        if not line.startswith("endpoint: "):
+            raise RuntimeError(f"the emulator did not start: {line!r}")
+        yield line.removeprefix("endpoint: ")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _aws_env(endpoint: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+    )
+    return env
+
+
+def _finished_llmaj_execution(env: dict[str, str]) -> str:
+    """Start an LLM-as-judge evaluation on the emulator with our core and wait for it."""
+    code = textwrap.dedent(
+        f"""
+        import boto3, json
+        from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
+        boto3.client("s3").create_bucket(Bucket="{BUCKET}")
+        execution = EvaluationPipelineExecution.start(
+            "llmasjudge", "bench", "{LLMAJ_DEFINITION}", "{ROLE_ARN}", "s3://{BUCKET}/results")
+        execution.wait(poll=0.5, timeout=1800)
+        print(json.dumps({{"arn": execution.arn}}))
+        """
+    )
+    return str(_probe(sys.executable, code, env=env)["arn"])
+
+
+def _import_rows(sdk_python: str | None, env: dict[str, str], repeat: int) -> list[list[str]]:
+    cases: list[tuple[str, str, str]] = [
+        ("Airflow task SDK alone (what every DAG file pays)", sys.executable, "airflow.sdk"),
+        ("ours: airflow_provider_sm_eval.operators", sys.executable, "airflow_provider_sm_eval.operators"),
+        (
+            "amazon provider: operators.sagemaker",
+            sys.executable,
+            "airflow.providers.amazon.aws.operators.sagemaker",
+        ),
+    ]
+    if sdk_python:
+        cases.append(("SDK: sagemaker.train.evaluate", sdk_python, "sagemaker.train.evaluate"))
+    measured = []
+    for label, python, module in cases:
+        runs = [_probe(python, IMPORT_PROBE, module, env=env) for _ in range(repeat)]
+        measured.append(
+            (label, statistics.median(r["seconds"] for r in runs), max(r["peak_rss_mb"] for r in runs))
+        )
+    ours = measured[1]
+    return [
+        [
+            label,
+            f"{seconds * 1000:.0f} ms",
+            f"{rss:.0f} MB",
+            f"{seconds / ours[1]:.2f}x",
+            f"{rss / ours[2]:.2f}x",
+        ]
+        for label, seconds, rss in measured
+    ]
+
+
+def _results_rows(sdk_python: str | None, env: dict[str, str], arn: str) -> list[list[str]]:
+    ours = _probe(sys.executable, OURS_RESULTS_PROBE, arn, env=env)
+    rows = [
+        [
+            "ours: summary() + render_results(limit=5)",
+            f"{ours['seconds']:.2f} s",
+            f"{ours['rss_growth_mb']:.0f} MB",
+            "1.00x",
+            "1.00x",
+        ]
+    ]
+    if sdk_python:
+        sdk = _probe(sdk_python, SDK_RESULTS_PROBE, arn, env=env)
+        rows.append(
+            [
+                "SDK: show_results(limit=5)",
+                f"{sdk['seconds']:.2f} s",
+                f"{sdk['rss_growth_mb']:.0f} MB",
+                f"{sdk['seconds'] / ours['seconds']:.2f}x",
+                f"{sdk['rss_growth_mb'] / max(ours['rss_growth_mb'], 1.0):.2f}x",
+            ]
+        )
+        if not sdk["typed_by_get"]:
+            rows.append(["  (SDK get() returned the untyped base class for this ARN)", "", "", "", ""])
+    return rows
+
+
+def _table(title: str, header: Sequence[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(r[i])) for r in [list(header), *rows]) for i in range(len(header))]
+    lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser.add_argument("--sdk-python", help="python of a virtualenv with sagemaker-train installed")
+    parser.add_argument("--examples", type=int, default=100_000, help="LLM-as-judge records per model")
+    parser.add_argument("--repeat", type=int, default=5, help="import runs per module (median)")
+    args = parser.parse_args(argv)
+
+    with _emulator(args.examples) as endpoint:
+        env = _aws_env(endpoint)
+        print(
+            _table(
+                f"Import cost (median of {args.repeat} fresh processes; ratio = peer / ours)",
+                ["what is imported", "time", "peak RSS", "time ratio", "RSS ratio"],
+                _import_rows(args.sdk_python, env, args.repeat),
+            )
+        )
+        print()
+        arn = _finished_llmaj_execution(env)
+        print(
+            _table(
+                f"LLM-as-judge results, {args.examples:,} records per model (ratio = peer / ours)",
+                ["what runs", "time", "RSS growth", "time ratio", "RSS ratio"],
+                _results_rows(args.sdk_python, env, arn),
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
