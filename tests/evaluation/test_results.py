@@ -269,11 +269,11 @@ def test_llmaj_rendering_pages_examples(s3: Any, results_root: S3Uri) -> None:
         render_results(execution, s3, offset=-1)
 
 
-def test_missing_examples_file_is_reported_by_counts(s3: Any, results_root: S3Uri) -> None:
+def test_missing_examples_file_names_the_folder(s3: Any, results_root: S3Uri) -> None:
     execution = llmaj_execution(s3, results_root, base_records=None)
-    summary = summarize(execution, s3)
-    assert summary.win_rates is None
-    assert summary.example_counts == {"custom": 3}
+    with pytest.raises(ResultFileError, match="no per-example file") as caught:
+        summarize(execution, s3)
+    assert caught.value.s3_uri == f"{results_root.join('judge-base')}/*_output.jsonl"
 
 
 def test_missing_aggregate_file_names_the_folder(s3: Any, results_root: S3Uri) -> None:

@@ -15,6 +15,7 @@ from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, res
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, iter_json_lines, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import (
     LLMAJ_AGGREGATE_FILE,
+    LLMAJ_EXAMPLES_SUFFIX,
     is_llmaj_examples_key,
     job_output_prefix,
     judge_job_name_from_key,
@@ -46,7 +47,7 @@ class JudgeModelResults:
     job_name: str
     judge_job_name: str
     aggregate_uri: str
-    examples_uri: str | None
+    examples_uri: str
     metrics: dict[str, JudgeMetric]
 
 
@@ -114,13 +115,18 @@ def read_llmaj_results(execution: EvaluationPipelineExecution, s3: S3Client) -> 
         judge_job_name = judge_job_name_from_key(root, job_name, aggregate.key)
         if judge_job_name is None:
             raise ResultFileError(str(aggregate), "is not inside a judge job folder")
-        examples = first_key(s3, llmaj_examples_prefix(root, judge_job_name), is_llmaj_examples_key)
+        examples_folder = llmaj_examples_prefix(root, judge_job_name)
+        examples = first_key(s3, examples_folder, is_llmaj_examples_key)
+        if examples is None:
+            raise ResultFileError(
+                f"{examples_folder}/*{LLMAJ_EXAMPLES_SUFFIX}", "no per-example file was found"
+            )
         models[role] = JudgeModelResults(
             role=role,
             job_name=job_name,
             judge_job_name=judge_job_name,
             aggregate_uri=str(aggregate),
-            examples_uri=str(examples) if examples else None,
+            examples_uri=str(examples),
             metrics=_aggregate_metrics(read_json(s3, aggregate), str(aggregate)),
         )
     return LLMAJResults(models)
@@ -138,11 +144,7 @@ def compare_examples(s3: S3Client, results: LLMAJResults) -> ExampleComparison:
 
     Both files are streamed side by side; records pair by index over the shorter file.
     """
-    streams = {
-        role: _iter_score_maps(s3, model.examples_uri)
-        for role, model in results.models.items()
-        if model.examples_uri
-    }
+    streams = {role: _iter_score_maps(s3, model.examples_uri) for role, model in results.models.items()}
     counts = dict.fromkeys(streams, 0)
     if len(streams) < 2:
         for role, stream in streams.items():

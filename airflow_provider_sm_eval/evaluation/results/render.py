@@ -109,7 +109,7 @@ def _render_llmaj(
         lines.append("")
     lines += ["Artifacts"] + [
         f"  {model.role.value} model: {model.aggregate_uri}"
-        + (f"\n  {model.role.value} examples: {model.examples_uri}" if model.examples_uri else "")
+        + f"\n  {model.role.value} examples: {model.examples_uri}"
         for model in results.models.values()
     ]
     total = max(comparison.counts.values(), default=0)
@@ -134,9 +134,7 @@ def _render_examples(
 ) -> str:
     if total == 0 or limit == 0 or offset >= total:
         return f"Examples: none to show (offset {offset}, limit {limit}, {total} in total)"
-    streams = [
-        iter_examples(s3, uri) if (uri := results.models[role].examples_uri) else iter(()) for role in roles
-    ]
+    streams = [iter_examples(s3, results.models[role].examples_uri) for role in roles]
     page = list(islice(zip_longest(*streams), offset, offset + limit))
     lines = [f"Examples {offset + 1}-{offset + len(page)} of {total}"]
     for number, examples in enumerate(page, start=offset + 1):

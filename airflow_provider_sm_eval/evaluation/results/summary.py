@@ -78,10 +78,7 @@ def summarize(execution: EvaluationPipelineExecution, s3: S3Client) -> Evaluatio
                 for role, model in llmaj.models.items()
             },
             artifact_uris=[
-                uri
-                for model in llmaj.models.values()
-                for uri in (model.aggregate_uri, model.examples_uri)
-                if uri
+                uri for model in llmaj.models.values() for uri in (model.aggregate_uri, model.examples_uri)
             ],
             win_rates=comparison.win_rates,
             example_counts={role.value: count for role, count in comparison.counts.items()},
