@@ -8,17 +8,14 @@ executions are brought up to date before every read and by the emulator's clock 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from airflow_provider_sm_eval.emulator.artifacts import (
     PutObject,
@@ -33,29 +30,33 @@ from airflow_provider_sm_eval.emulator.errors import (
     ResourceNotFound,
     ValidationException,
 )
-from airflow_provider_sm_eval.emulator.execution import (
-    Execution,
-    StepOutcome,
-    StepRun,
-    Timing,
-    TrainingJob,
-    model_artifacts_uri,
-)
+from airflow_provider_sm_eval.emulator.execution import Execution, StepOutcome, StepRun, Timing
 from airflow_provider_sm_eval.emulator.faults import FaultController
+from airflow_provider_sm_eval.emulator.params import (
+    EXECUTION_DISPLAY_NAME,
+    MAX_TAGS,
+    checked_pipeline_name,
+    checked_role_arn,
+    created_in_window,
+    max_parallel_steps,
+    paginate,
+    parsed_tags,
+    required_param,
+    with_next_token,
+)
 from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn, validate_role_arn
+from airflow_provider_sm_eval.emulator.training_jobs import (
+    TrainingJob,
+    describe_training_job,
+    training_job_name,
+)
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn
 from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 
 #: Account of every resource the emulator creates (moto's default account).
 ACCOUNT_ID = "123456789012"
-DEFAULT_MAX_RESULTS = 10
-MAX_TAGS = 50
-_PIPELINE_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
-_EXECUTION_DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 _PIPELINE_ARN = re.compile(r"^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:\d{12}:pipeline/(?P<name>[^/]+)$")
-
-_T = TypeVar("_T")
 
 
 @dataclass
@@ -144,14 +145,14 @@ class PipelineBackend:
 
     # --- pipelines ----------------------------------------------------------------------
     def op_create_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        name = _pipeline_name(params)
-        token = _required(params, "ClientRequestToken")
-        role = _role_arn(params["RoleArn"]) if "RoleArn" in params else None
+        name = checked_pipeline_name(params)
+        token = required_param(params, "ClientRequestToken")
+        role = checked_role_arn(params["RoleArn"]) if "RoleArn" in params else None
         if role is None:
             raise ValidationException(
                 "1 validation error detected: Value null at 'roleArn' failed to satisfy constraint"
             )
-        tags = _tags(params.get("Tags", []))
+        tags = parsed_tags(params.get("Tags", []))
         with self._lock:
             existing = self._pipelines.get((region, name.lower()))
             if existing is not None:
@@ -186,7 +187,7 @@ class PipelineBackend:
             has_definition = "PipelineDefinition" in params or "PipelineDefinitionS3Location" in params
             definition = self._definition(params) if has_definition else pipeline.current.definition
             if "RoleArn" in params:
-                pipeline.role_arn = _role_arn(params["RoleArn"])
+                pipeline.role_arn = checked_role_arn(params["RoleArn"])
             for key, attr in (
                 ("PipelineDisplayName", "display_name"),
                 ("PipelineDescription", "description"),
@@ -231,13 +232,13 @@ class PipelineBackend:
                 for p in self._pipelines.values()
                 if p.region == region
                 and p.name.startswith(prefix)
-                and _in_window(p.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+                and created_in_window(p.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
             ]
             pipelines.sort(
                 key=(lambda p: p.name) if sort_by == "Name" else (lambda p: (p.created, p.name)),
                 reverse=params.get("SortOrder", "Descending") == "Descending",
             )
-            page, token = _page(pipelines, params)
+            page, token = paginate(pipelines, params)
             summaries = []
             for p in page:
                 summary = {
@@ -253,10 +254,10 @@ class PipelineBackend:
                 if p.last_run is not None:
                     summary["LastExecutionTime"] = p.last_run
                 summaries.append(summary)
-            return _with_token({"PipelineSummaries": summaries}, token)
+            return with_next_token({"PipelineSummaries": summaries}, token)
 
     def op_delete_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        _required(params, "ClientRequestToken")
+        required_param(params, "ClientRequestToken")
         with self._lock:
             pipeline = self._pipeline(params, region)
             del self._pipelines[(region, pipeline.name.lower())]
@@ -265,9 +266,9 @@ class PipelineBackend:
             return {"PipelineArn": pipeline.arn}
 
     def op_add_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        tags = _tags(params.get("Tags", []))
+        tags = parsed_tags(params.get("Tags", []))
         with self._lock:
-            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            pipeline = self._pipeline_by_arn(required_param(params, "ResourceArn"))
             merged = {**pipeline.tags, **tags}
             if len(merged) > MAX_TAGS:
                 raise ValidationException(f"A resource can have at most {MAX_TAGS} tags")
@@ -276,29 +277,29 @@ class PipelineBackend:
 
     def op_list_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
-            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            pipeline = self._pipeline_by_arn(required_param(params, "ResourceArn"))
             tags = [{"Key": k, "Value": v} for k, v in pipeline.tags.items()]
-            page, token = _page(tags, params, default=MAX_TAGS, bounds=(MAX_TAGS, 10_000))
-            return _with_token({"Tags": page}, token)
+            page, token = paginate(tags, params, default=MAX_TAGS, bounds=(MAX_TAGS, 10_000))
+            return with_next_token({"Tags": page}, token)
 
     def op_delete_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
-            pipeline = self._pipeline_by_arn(_required(params, "ResourceArn"))
+            pipeline = self._pipeline_by_arn(required_param(params, "ResourceArn"))
             for key in params.get("TagKeys", []):
                 pipeline.tags.pop(key, None)
             return {}
 
     # --- executions ---------------------------------------------------------------------
     def op_start_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        token = _required(params, "ClientRequestToken")
+        token = required_param(params, "ClientRequestToken")
         if not 32 <= len(token) <= 128:
             raise ValidationException(
                 f"ClientRequestToken must be 32 to 128 characters long, got {len(token)}"
             )
         display = params.get("PipelineExecutionDisplayName")
-        if display is not None and not _EXECUTION_DISPLAY_NAME.match(display):
+        if display is not None and not EXECUTION_DISPLAY_NAME.match(display):
             raise ValidationException(
-                f"PipelineExecutionDisplayName {display!r} must match {_EXECUTION_DISPLAY_NAME.pattern}"
+                f"PipelineExecutionDisplayName {display!r} must match {EXECUTION_DISPLAY_NAME.pattern}"
             )
         with self._lock:
             pipeline = self._pipeline(params, region)
@@ -323,7 +324,7 @@ class PipelineBackend:
                 description=params.get("PipelineExecutionDescription"),
                 created=now,
                 client_request_token=token,
-                max_parallel_steps=_max_parallel_steps(
+                max_parallel_steps=max_parallel_steps(
                     params.get("ParallelismConfiguration") or pipeline.parallelism
                 ),
             )
@@ -361,14 +362,14 @@ class PipelineBackend:
                 e
                 for e in self._executions.values()
                 if e.pipeline_arn == pipeline.arn
-                and _in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+                and created_in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
             ]
             by_arn = params.get("SortBy") == "PipelineExecutionArn"
             executions.sort(
                 key=(lambda e: e.arn) if by_arn else (lambda e: (e.created, e.arn)),
                 reverse=params.get("SortOrder", "Descending") == "Descending",
             )
-            page, token = _page(executions, params)
+            page, token = paginate(executions, params)
             summaries = []
             for e in page:
                 summary: dict[str, Any] = {
@@ -382,7 +383,7 @@ class PipelineBackend:
                 if e.failure_reason is not None:
                     summary["PipelineExecutionFailureReason"] = e.failure_reason
                 summaries.append(summary)
-            return _with_token({"PipelineExecutionSummaries": summaries}, token)
+            return with_next_token({"PipelineExecutionSummaries": summaries}, token)
 
     def op_list_pipeline_execution_steps(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
@@ -393,11 +394,11 @@ class PipelineBackend:
                 key=lambda s: (s.start_time or 0.0, order.index(s.name)),
                 reverse=params.get("SortOrder", "Descending") == "Descending",
             )
-            page, token = _page(started, params)
-            return _with_token({"PipelineExecutionSteps": [_step_entry(s) for s in page]}, token)
+            page, token = paginate(started, params)
+            return with_next_token({"PipelineExecutionSteps": [_step_entry(s) for s in page]}, token)
 
     def op_stop_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        token = _required(params, "ClientRequestToken")
+        token = required_param(params, "ClientRequestToken")
         with self._lock:
             execution = self._execution(params)
             if token in execution.stop_tokens:
@@ -412,7 +413,7 @@ class PipelineBackend:
             return {"PipelineExecutionArn": execution.arn}
 
     def op_retry_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        token = _required(params, "ClientRequestToken")
+        token = required_param(params, "ClientRequestToken")
         with self._lock:
             execution = self._execution(params)
             if token in execution.retry_tokens:
@@ -434,17 +435,17 @@ class PipelineBackend:
             return {"PipelineDefinition": execution.definition.text, "CreationTime": execution.created}
 
     def op_describe_training_job(self, params: dict[str, Any], region: str) -> dict[str, Any]:
-        name = _required(params, "TrainingJobName")
+        name = required_param(params, "TrainingJobName")
         with self._lock:
             self.advance()
             job = self._jobs.get((region, name))
             if job is None:
                 raise ResourceNotFound(f"Requested resource not found: training job {name} does not exist")
-            return _training_job_description(job)
+            return describe_training_job(job)
 
     # --- lookups ------------------------------------------------------------------------
     def _pipeline(self, params: dict[str, Any], region: str) -> Pipeline:
-        ref = _required(params, "PipelineName")
+        ref = required_param(params, "PipelineName")
         match = _PIPELINE_ARN.match(ref)
         name = match["name"] if match else ref
         pipeline = self._pipelines.get((region, name.lower()))
@@ -467,7 +468,7 @@ class PipelineBackend:
         raise ResourceNotFound(f"Pipeline version {version_id} of pipeline '{pipeline.name}' does not exist.")
 
     def _execution(self, params: dict[str, Any]) -> Execution:
-        arn = _required(params, "PipelineExecutionArn")
+        arn = required_param(params, "PipelineExecutionArn")
         try:
             parse_execution_arn(arn, name="PipelineExecutionArn")
         except ValueError as exc:
@@ -496,7 +497,7 @@ class PipelineBackend:
         arguments = resolve(step.spec.arguments, execution.context())
         output = arguments.get("OutputDataConfig")
         s3_output_path = output.get("S3OutputPath") if isinstance(output, dict) else None
-        name = _training_job_name(execution, step)
+        name = training_job_name(execution.arn, execution.execution_id, step.name, step.attempts)
         job = TrainingJob(
             name=name,
             arn=f"arn:{partition_of(execution.region)}:sagemaker:{execution.region}:{ACCOUNT_ID}:training-job/{name}",
@@ -546,13 +547,6 @@ class PipelineBackend:
         return StepOutcome()
 
 
-def _training_job_name(execution: Execution, step: StepRun) -> str:
-    """``pipelines-{execution}-{step}-{hash}``, unique per run, at most 63 characters."""
-    digest = hashlib.sha256(f"{execution.arn}|{step.name}|{step.attempts}".encode()).hexdigest()[:10]
-    head = f"pipelines-{execution.execution_id}-{step.name}"[:52].rstrip("-")
-    return f"{head}-{digest}"
-
-
 def _step_entry(step: StepRun) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "StepName": step.name,
@@ -572,137 +566,6 @@ def _step_entry(step: StepRun) -> dict[str, Any]:
     if step.job is not None:
         entry["Metadata"] = {"TrainingJob": {"Arn": step.job.arn}}
     return entry
-
-
-def _training_job_description(job: TrainingJob) -> dict[str, Any]:
-    args = job.arguments
-    response: dict[str, Any] = {
-        "TrainingJobName": job.name,
-        "TrainingJobArn": job.arn,
-        "ModelArtifacts": {"S3ModelArtifacts": model_artifacts_uri(job) if job.s3_output_path else ""},
-        "TrainingJobStatus": job.status,
-        "SecondaryStatus": job.secondary_status,
-        "StoppingCondition": _only_numbers(args.get("StoppingCondition")) or {"MaxRuntimeInSeconds": 86400},
-        "CreationTime": job.created,
-        "LastModifiedTime": job.modified,
-        "RoleArn": args["RoleArn"] if isinstance(args.get("RoleArn"), str) else None,
-        "HyperParameters": {
-            k: v if isinstance(v, str) else json.dumps(v)
-            for k, v in (args.get("HyperParameters") or {}).items()
-        },
-    }
-    if response["RoleArn"] is None:
-        del response["RoleArn"]
-    if job.s3_output_path:
-        response["OutputDataConfig"] = {"S3OutputPath": job.s3_output_path}
-    if job.failure_reason:
-        response["FailureReason"] = job.failure_reason
-    if job.started is not None:
-        response["TrainingStartTime"] = job.started
-    if job.ended is not None:
-        response["TrainingEndTime"] = job.ended
-        if job.started is not None:
-            response["TrainingTimeInSeconds"] = max(1, round(job.ended - job.started))
-    return response
-
-
-def _max_parallel_steps(config: Any) -> int | None:
-    if config is None:
-        return None
-    value = config.get("MaxParallelExecutionSteps") if isinstance(config, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValidationException(
-            f"ParallelismConfiguration.MaxParallelExecutionSteps must be a positive integer, got {value!r}"
-        )
-    return value
-
-
-def _only_numbers(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if isinstance(v, int) and not isinstance(v, bool)}
-
-
-def _required(params: dict[str, Any], key: str) -> Any:
-    value = params.get(key)
-    if value is None or value == "":
-        raise ValidationException(
-            f"1 validation error detected: Value null at '{key}' failed to satisfy constraint: "
-            "Member must not be null"
-        )
-    return value
-
-
-def _pipeline_name(params: dict[str, Any]) -> str:
-    name = _required(params, "PipelineName")
-    if not isinstance(name, str) or not _PIPELINE_NAME.match(name):
-        raise ValidationException(f"PipelineName {name!r} must match {_PIPELINE_NAME.pattern}")
-    return name
-
-
-def _role_arn(value: Any) -> str:
-    try:
-        return validate_role_arn(value, name="RoleArn")
-    except ValueError as exc:
-        raise ValidationException(str(exc)) from None
-
-
-def _tags(raw: Iterable[Any]) -> dict[str, str]:
-    tags: dict[str, str] = {}
-    for tag in raw:
-        if (
-            not isinstance(tag, dict)
-            or not isinstance(tag.get("Key"), str)
-            or not isinstance(tag.get("Value"), str)
-        ):
-            raise ValidationException("Tags entries need a string Key and Value")
-        tags[tag["Key"]] = tag["Value"]
-    if len(tags) > MAX_TAGS:
-        raise ValidationException(f"A resource can have at most {MAX_TAGS} tags")
-    return tags
-
-
-def _in_window(created: float, after: Any, before: Any) -> bool:
-    return (after is None or created > _epoch(after)) and (before is None or created < _epoch(before))
-
-
-def _epoch(value: Any) -> float:
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise ValidationException(f"Invalid timestamp {value!r}") from None
-
-
-def _page(
-    items: Sequence[_T],
-    params: dict[str, Any],
-    *,
-    default: int = DEFAULT_MAX_RESULTS,
-    bounds: tuple[int, int] = (1, 100),
-) -> tuple[list[_T], str | None]:
-    """One page of ``items`` from the request's NextToken and MaxResults."""
-    limit = params.get("MaxResults", default)
-    if not isinstance(limit, int) or not bounds[0] <= limit <= bounds[1]:
-        raise ValidationException(f"MaxResults must be between {bounds[0]} and {bounds[1]}, got {limit!r}")
-    start = 0
-    if params.get("NextToken"):
-        try:
-            start = int(json.loads(base64.urlsafe_b64decode(params["NextToken"]))["offset"])
-        except (ValueError, KeyError, TypeError):
-            raise ValidationException("Invalid NextToken") from None
-    end = start + limit
-    token = (
-        base64.urlsafe_b64encode(json.dumps({"offset": end}).encode()).decode() if end < len(items) else None
-    )
-    return list(items[start:end]), token
-
-
-def _with_token(response: dict[str, Any], token: str | None) -> dict[str, Any]:
-    if token is not None:
-        response["NextToken"] = token
-    return response
 
 
 #: Operation name -> backend method.

@@ -12,11 +12,12 @@ step is running any more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.definition import PipelineDefinition, StepSpec
+from airflow_provider_sm_eval.emulator.training_jobs import TrainingJob, model_artifacts_uri
 from airflow_provider_sm_eval.evaluation.constants import (
     RETRYABLE_STATUSES,
     STOPPABLE_STATUSES,
@@ -30,28 +31,6 @@ STARTING_SHARE = 0.2
 STOPPING_SHARE = 0.2
 _MAX_FAILURE_REASON = 1300
 _RUNNING = frozenset({StepStatus.STARTING, StepStatus.EXECUTING, StepStatus.STOPPING})
-
-
-@dataclass
-class TrainingJob:
-    """The training job of one run of a Training step."""
-
-    name: str
-    arn: str
-    step_name: str
-    execution_arn: str
-    arguments: Mapping[str, Any]
-    s3_output_path: str | None
-    created: float
-    status: str = "InProgress"
-    secondary_status: str = "Starting"
-    failure_reason: str | None = None
-    started: float | None = None
-    ended: float | None = None
-    modified: float = 0.0
-
-    def set_status(self, status: str, secondary: str, at: float) -> None:
-        self.status, self.secondary_status, self.modified = status, secondary, at
 
 
 @dataclass
@@ -285,8 +264,3 @@ class Execution:
             self.status = ExecutionStatus.COMPLETED_WITH_FAILURES if tolerated else ExecutionStatus.FAILED
             details = "; ".join(f"step {s.name} failed: {s.failure_reason}" for s in failed)
             self.failure_reason = f"Step failure: {details}"[:_MAX_FAILURE_REASON]
-
-
-def model_artifacts_uri(job: TrainingJob) -> str:
-    """``ModelArtifacts.S3ModelArtifacts`` of a training job."""
-    return f"{(job.s3_output_path or '').rstrip('/')}/{job.name}/output/model.tar.gz"
