@@ -32,6 +32,7 @@ from airflow_provider_sm_eval.evaluation.models import (
     PipelineExecutionStatus,
     StepDetail,
 )
+from airflow_provider_sm_eval.evaluation.results import EvaluationSummary, WinRateSummary
 
 __all__ = [
     "BenchmarkEvaluationExecution",
@@ -43,6 +44,7 @@ __all__ = [
     "EvaluationFailedError",
     "EvaluationPipelineExecution",
     "EvaluationStoppedError",
+    "EvaluationSummary",
     "EvaluationTimeoutError",
     "ExecutionStatus",
     "LLMAJEvaluationExecution",
@@ -51,5 +53,6 @@ __all__ = [
     "ResultsNotAvailableError",
     "StepDetail",
     "StepStatus",
+    "WinRateSummary",
     "execution_error_for",
 ]
