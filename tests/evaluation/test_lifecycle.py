@@ -417,3 +417,16 @@ def test_results_of_a_running_execution_are_not_available(
     execution = start(clients, output)
     with pytest.raises(ResultsNotAvailableError, match="Executing"):
         execution.render_results()
+
+
+def test_execution_rebuilt_from_xcom_json_works_with_given_clients(
+    clients: dict[str, Any], output: str
+) -> None:
+    started = start(clients, output, EvalType.LLM_AS_JUDGE)
+    payload = json.dumps(started.model_dump(mode="json"))
+    rebuilt = EvaluationPipelineExecution.from_dict(json.loads(payload))
+    assert type(rebuilt) is LLMAJEvaluationExecution
+    rebuilt.wait(poll=POLL, timeout=TIMEOUT, sagemaker_client=clients["sagemaker_client"])
+    summary = rebuilt.summary(s3_client=clients["s3_client"])
+    assert summary.execution_arn == started.arn
+    assert json.loads(summary.model_dump_json())["win_rates"]["pairs"] > 0
