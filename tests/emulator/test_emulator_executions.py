@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from emulator_harness import BUCKET, Harness, definition, token, wait_for
+from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, pipeline_name, token, wait_for
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
 
@@ -310,3 +311,60 @@ def test_parallelism_configuration_limits_running_steps(harness: Harness) -> Non
     steps = sorted(harness.steps(arn).values(), key=lambda s: s["StartTime"])
     for earlier, later in itertools.pairwise(steps):
         assert later["StartTime"] >= earlier["EndTime"]
+
+
+def test_concurrent_clients_each_see_their_execution_through(harness: Harness) -> None:
+    def run(index: int) -> tuple[str, str, int]:
+        sm = harness.emu.client("sagemaker")
+        name = pipeline_name(EvalType.BENCHMARK)
+        sm.create_pipeline(
+            PipelineName=name,
+            PipelineDefinition=definition("benchmark"),
+            RoleArn=ROLE_ARN,
+            ClientRequestToken=token(),
+        )
+        arn = sm.start_pipeline_execution(
+            PipelineName=name,
+            PipelineParameters=[{"Name": "S3OutputPath", "Value": f"s3://{BUCKET}/c{index}"}],
+            ClientRequestToken=token(),
+        )["PipelineExecutionArn"]
+        status = wait_for(
+            lambda: (
+                (s := sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+                != "Executing"
+                and s
+            ),
+            what=f"end of execution {index}",
+        )
+        steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn)["PipelineExecutionSteps"]
+        return arn, status, len(steps)
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(run, range(6)))
+
+    assert len({arn for arn, _, _ in outcomes}) == 6
+    assert [(status, steps) for _, status, steps in outcomes] == [("Succeeded", 4)] * 6
+    for index in range(6):
+        assert len([k for k in harness.keys(f"c{index}/") if k.endswith(".json")]) == 2
+
+
+def test_list_calls_filter_by_creation_time(harness: Harness) -> None:
+    harness.emu.step_seconds = 5.0
+    first = harness.create()
+    arn = harness.start(first)
+    created = harness.sm.describe_pipeline(PipelineName=first)["CreationTime"]
+    started = harness.sm.describe_pipeline_execution(PipelineExecutionArn=arn)["CreationTime"]
+    second = harness.create()
+
+    after = harness.sm.list_pipelines(CreatedAfter=created)["PipelineSummaries"]
+    before = harness.sm.list_pipelines(
+        CreatedBefore=harness.sm.describe_pipeline(PipelineName=second)["CreationTime"]
+    )
+    assert [p["PipelineName"] for p in after] == [second]
+    assert [p["PipelineName"] for p in before["PipelineSummaries"]] == [first]
+    assert (
+        harness.sm.list_pipeline_executions(PipelineName=first, CreatedAfter=started)[
+            "PipelineExecutionSummaries"
+        ]
+        == []
+    )
