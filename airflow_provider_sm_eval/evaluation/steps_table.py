@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from airflow_provider_sm_eval.evaluation.models import StepDetail
 
@@ -43,11 +43,14 @@ def format_step_table(steps: list[StepDetail]) -> str:
         )
         for step in steps
     ]
-    return format_table(("Step", "Status", "Started", "Ended", "Job", "Failure reason"), rows)
+    return format_table(("Step", "Status", "Started (UTC)", "Ended (UTC)", "Job", "Failure reason"), rows)
 
 
 def _time(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+    """UTC time of an aware datetime (botocore gives local ones); naive ones are taken as UTC."""
+    if value is None:
+        return ""
+    return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cell(value: object) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 from airflow_provider_sm_eval.evaluation.constants import StepStatus
 from airflow_provider_sm_eval.evaluation.models import StepDetail
@@ -14,7 +14,7 @@ def test_step_table_lists_status_times_job_and_reason() -> None:
         StepDetail(
             name="EvaluateCustomModel",
             status=StepStatus.FAILED,
-            start_time=datetime(2026, 11, 28, 12, 0, 1, tzinfo=UTC),
+            start_time=datetime(2026, 11, 28, 13, 0, 1, tzinfo=timezone(timedelta(hours=1))),
             end_time=datetime(2026, 11, 28, 12, 5, 0, tzinfo=UTC),
             failure_reason="AlgorithmError:\n out of memory",
             job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/eval-custom",
@@ -22,7 +22,17 @@ def test_step_table_lists_status_times_job_and_reason() -> None:
         StepDetail(name="AssociateLineage", status=StepStatus.STARTING),
     ]
     lines = format_step_table(steps).splitlines()
-    assert lines[0].split() == ["Step", "Status", "Started", "Ended", "Job", "Failure", "reason"]
+    assert lines[0].split() == [
+        "Step",
+        "Status",
+        "Started",
+        "(UTC)",
+        "Ended",
+        "(UTC)",
+        "Job",
+        "Failure",
+        "reason",
+    ]
     assert set(lines[1]) <= {"-", " "}
     assert lines[2].split() == [
         "EvaluateCustomModel",
