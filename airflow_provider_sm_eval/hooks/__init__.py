@@ -1,0 +1,1 @@
+"""Airflow hook of SageMaker evaluation executions."""

@@ -1,0 +1,1 @@
+"""Extra links and console URLs of SageMaker evaluation executions."""

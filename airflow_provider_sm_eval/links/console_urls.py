@@ -1,0 +1,75 @@
+"""AWS console URLs of evaluation executions, their results and their job logs.
+
+Pure functions over ARNs and S3 URIs (no Airflow, no boto3): the extra links and the error
+messages raised to Airflow build their URLs here, once, in the ARN's partition and region.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.constants import PARTITION_CONSOLE_DOMAINS
+from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+
+#: CloudWatch log group of each SageMaker job kind, by the resource type in the job's ARN.
+_LOG_GROUPS = {
+    "training-job": "/aws/sagemaker/TrainingJobs",
+    "processing-job": "/aws/sagemaker/ProcessingJobs",
+    "transform-job": "/aws/sagemaker/TransformJobs",
+}
+
+
+def console_domain(partition: str) -> str:
+    """The console domain of an ARN partition; ValueError for a partition without a public console."""
+    try:
+        return PARTITION_CONSOLE_DOMAINS[partition]
+    except KeyError:
+        raise ValueError(f"partition {partition!r} has no known AWS console domain") from None
+
+
+def execution_console_url(execution_arn: str, studio_domain_id: str | None = None) -> str:
+    """The execution's page: in SageMaker Studio when a Studio domain is given, else the SageMaker console.
+
+    Studio exists under ``sagemaker.aws`` in the ``aws`` partition only; elsewhere the console is used.
+    """
+    arn = parse_execution_arn(execution_arn)
+    if studio_domain_id and arn.partition == "aws":
+        query = urlencode({"pipeline_name": arn.pipeline_name, "execution_id": arn.execution_id})
+        return (
+            f"https://studio-{quote(studio_domain_id, safe='')}.studio.{arn.region}.sagemaker.aws"
+            f"/jobs/evaluation/detail?{query}"
+        )
+    domain = console_domain(arn.partition)
+    return (
+        f"https://{arn.region}.{domain}/sagemaker/home?region={arn.region}"
+        f"#/pipelines/{quote(arn.pipeline_name, safe='')}/executions/{quote(arn.execution_id, safe='')}"
+    )
+
+
+def s3_console_url(s3_uri: str, region: str, partition: str = "aws") -> str:
+    """The S3 console's folder view of ``s3_uri`` (a bucket, or a prefix inside one)."""
+    uri = parse_s3_uri(s3_uri)
+    query = {"region": region}
+    if uri.key:
+        query["prefix"] = uri.key.rstrip("/") + "/"
+    return f"https://{console_domain(partition)}/s3/buckets/{uri.bucket}?{urlencode(query)}"
+
+
+def job_log_url(job_arn: str) -> str | None:
+    """CloudWatch log streams of a SageMaker job (group by job kind, stream prefix = job name).
+
+    None when ``job_arn`` is not the ARN of a training, processing or transform job.
+    """
+    parts = job_arn.split(":", 5)
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or "/" not in parts[5]:
+        return None
+    partition, region = parts[1], parts[3]
+    kind, job_name = parts[5].split("/", 1)
+    group = _LOG_GROUPS.get(kind)
+    if group is None or partition not in PARTITION_CONSOLE_DOMAINS:
+        return None
+    return (
+        f"https://{region}.{PARTITION_CONSOLE_DOMAINS[partition]}/cloudwatch/home?region={region}"
+        f"#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
+    )

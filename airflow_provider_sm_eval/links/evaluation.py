@@ -1,0 +1,48 @@
+"""Extra links of the evaluation operators: the execution's console page and its results in S3.
+
+Operators compute each URL once, while they run, and store it in XCom under the link's key
+(:meth:`persist`); the UI then reads the stored URL back without calling AWS.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from airflow.sdk import BaseOperatorLink
+
+if TYPE_CHECKING:
+    from airflow.models.taskinstancekey import TaskInstanceKey
+    from airflow.sdk import BaseOperator, Context
+
+
+class _StoredUrlLink(BaseOperatorLink):
+    """A link whose URL the operator stored in XCom under ``key``."""
+
+    name: ClassVar[str]
+    key: ClassVar[str]
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        from airflow.sdk.execution_time.xcom import XCom
+
+        url = XCom.get_value(key=self.key, ti_key=ti_key)
+        return url if isinstance(url, str) else ""
+
+    @classmethod
+    def persist(cls, context: Context, url: str | None) -> None:
+        """Store ``url`` for the UI; nothing to store when it is unknown."""
+        if url:
+            context["ti"].xcom_push(key=cls.key, value=url)
+
+
+class EvaluationExecutionLink(_StoredUrlLink):
+    """The execution in SageMaker Studio (given a Studio domain) or the SageMaker console."""
+
+    name = "Evaluation execution"
+    key = "evaluation_execution_url"
+
+
+class EvaluationResultsLink(_StoredUrlLink):
+    """The execution's S3 output folder in the S3 console."""
+
+    name = "Evaluation results (S3)"
+    key = "evaluation_results_url"

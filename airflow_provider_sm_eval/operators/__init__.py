@@ -1,0 +1,1 @@
+"""Operators that start, stop and read SageMaker evaluation executions."""

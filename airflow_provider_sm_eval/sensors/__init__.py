@@ -1,0 +1,1 @@
+"""Sensors of SageMaker evaluation executions."""

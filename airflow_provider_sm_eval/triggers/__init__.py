@@ -1,0 +1,1 @@
+"""Deferrable triggers of SageMaker evaluation executions."""
