@@ -163,7 +163,7 @@ class PipelineBackend:
                     f"Pipeline with name ({name}) already exists."
                 )
             definition = self._definition(params)
-            now = time.time()
+            now = _now()
             pipeline = Pipeline(
                 name=name,
                 arn=pipeline_arn(partition_of(region), region, ACCOUNT_ID, name),
@@ -196,7 +196,7 @@ class PipelineBackend:
                     setattr(pipeline, attr, params[key])
             if "ParallelismConfiguration" in params:
                 pipeline.parallelism = params["ParallelismConfiguration"]
-            now = time.time()
+            now = _now()
             pipeline.versions.append(PipelineVersion(pipeline.current.version_id + 1, definition, now))
             pipeline.modified = now
             return {"PipelineArn": pipeline.arn, "PipelineVersionId": pipeline.current.version_id}
@@ -310,7 +310,7 @@ class PipelineBackend:
             values = version.definition.bind_parameters(params.get("PipelineParameters"))
             execution_id = uuid.uuid4().hex[:12]
             arn = f"{pipeline.arn}/execution/{execution_id}"
-            now = time.time()
+            now = _now()
             execution = Execution(
                 arn=arn,
                 execution_id=execution_id,
@@ -408,7 +408,7 @@ class PipelineBackend:
                     f"Pipeline execution {execution.arn} is {execution.status.value}; "
                     "only an Executing pipeline execution can be stopped"
                 )
-            execution.stop(time.time(), Timing(self.step_seconds))
+            execution.stop(_now(), Timing(self.step_seconds))
             execution.stop_tokens.add(token)
             return {"PipelineExecutionArn": execution.arn}
 
@@ -423,7 +423,7 @@ class PipelineBackend:
                     f"Pipeline execution {execution.arn} is {execution.status.value}; only Failed or "
                     "Stopped pipeline executions can be retried"
                 )
-            execution.retry(time.time())
+            execution.retry(_now())
             execution.retry_tokens.add(token)
             return {"PipelineExecutionArn": execution.arn}
 
@@ -566,6 +566,12 @@ def _step_entry(step: StepRun) -> dict[str, Any]:
     if step.job is not None:
         entry["Metadata"] = {"TrainingJob": {"Arn": step.job.arn}}
     return entry
+
+
+def _now() -> float:
+    """The current time at the millisecond precision of AWS timestamps, so that a timestamp read
+    back from a response and sent again (CreatedAfter=...) compares equal."""
+    return round(time.time(), 3)
 
 
 #: Operation name -> backend method.
