@@ -8,10 +8,10 @@ from typing import Any
 
 import boto3
 import pytest
+from evaluation_helpers import REGION
 from moto.server import ThreadedMotoServer
 
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
-from tests.evaluation.helpers import REGION
 
 
 @pytest.fixture(scope="session")

@@ -16,10 +16,7 @@ from typing import Any
 
 import boto3
 import pytest
-
-from airflow_provider_sm_eval.evaluation.constants import EvalType
-from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
-from tests.evaluation.helpers import (
+from evaluation_helpers import (
     BASE_METRICS_STEP,
     CUSTOM_METRICS_STEP,
     REGION,
@@ -27,6 +24,9 @@ from tests.evaluation.helpers import (
     llmaj_result,
     succeeded_execution,
 )
+
+from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
 RECORDS = 100_000
 #: The base file is shorter: pairs stop at the shorter file while the longer one is still counted.

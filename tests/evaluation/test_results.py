@@ -6,6 +6,17 @@ import json
 from typing import Any
 
 import pytest
+from evaluation_helpers import (
+    BASE_BENCHMARK_STEP,
+    BASE_METRICS_STEP,
+    CUSTOM_BENCHMARK_STEP,
+    CUSTOM_METRICS_STEP,
+    benchmark_result,
+    judge_record,
+    llmaj_result,
+    put_text,
+    succeeded_execution,
+)
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import (
@@ -30,17 +41,6 @@ from airflow_provider_sm_eval.evaluation.results.summary import (
     summarize,
 )
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, job_output_prefix
-from tests.evaluation.helpers import (
-    BASE_BENCHMARK_STEP,
-    BASE_METRICS_STEP,
-    CUSTOM_BENCHMARK_STEP,
-    CUSTOM_METRICS_STEP,
-    benchmark_result,
-    judge_record,
-    llmaj_result,
-    put_text,
-    succeeded_execution,
-)
 
 CUSTOM_METRICS = {"acc": 0.8, "acc_stderr": 0.01, "f1": 0.7}
 BASE_METRICS = {"acc": 0.6, "acc_stderr": 0.02, "f1": 0.75}
