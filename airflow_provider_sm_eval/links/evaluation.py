@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, ClassVar
 from airflow.sdk import BaseOperatorLink
 
 if TYPE_CHECKING:
-    from airflow.models.taskinstancekey import TaskInstanceKey
     from airflow.sdk import BaseOperator, Context
+    from airflow.sdk.types import TaskInstanceKey
 
 
 class _StoredUrlLink(BaseOperatorLink):

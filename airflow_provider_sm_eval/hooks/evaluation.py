@@ -1,0 +1,231 @@
+"""SageMakerEvaluationHook: the evaluation lifecycle core over an Airflow ``aws`` connection.
+
+Credentials, role assumption, region, ``verify``, botocore config and endpoint URLs all come
+from the amazon provider's :class:`AwsBaseHook`; this hook hands the clients it builds to the
+lifecycle core and never touches credentials itself. Triggers use the async half, which
+shares one aiobotocore client per connection, region and event loop.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+from airflow_provider_sm_eval.evaluation.constants import (
+    STOPPABLE_STATUSES,
+    EvalType,
+    ExecutionStatus,
+)
+from airflow_provider_sm_eval.evaluation.exceptions import EvaluationExecutionError
+from airflow_provider_sm_eval.evaluation.models import (
+    EvaluationPipelineExecution,
+    PipelineExecutionStatus,
+)
+from airflow_provider_sm_eval.hooks.async_client_cache import client_key, shared_client
+
+if TYPE_CHECKING:
+    from botocore.config import Config
+
+    from airflow_provider_sm_eval.evaluation.definition import PipelineDefinitionInput
+    from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
+
+log = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[EvaluationPipelineExecution], None]
+
+
+class SageMakerEvaluationHook(AwsBaseHook):
+    """Start, inspect, wait on, stop and read SageMaker evaluation executions.
+
+    :param aws_conn_id: Airflow connection of type ``aws`` (None: boto3's default chain).
+    :param region_name: AWS region; overrides the connection's ``region_name`` extra.
+    :param verify: TLS verification of the AWS endpoints (bool or CA bundle path).
+    :param config: botocore client config, as a dict of ``botocore.config.Config`` arguments.
+    """
+
+    hook_name = "Amazon SageMaker Evaluation"
+
+    def __init__(
+        self,
+        aws_conn_id: str | None = AwsBaseHook.default_conn_name,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        config: Config | dict[str, Any] | None = None,
+    ) -> None:
+        self._config_dict = dict(config) if isinstance(config, Mapping) else None
+        super().__init__(
+            aws_conn_id=aws_conn_id,
+            region_name=region_name,
+            verify=verify,
+            config=config,
+            client_type="sagemaker",
+        )
+
+    # Sync clients ------------------------------------------------------------------------------
+
+    @cached_property
+    def s3_client(self) -> Any:
+        """A boto3 S3 client from the same connection (result files live in S3)."""
+        return self.get_session(region_name=self.region_name).client(
+            "s3",
+            endpoint_url=self.conn_config.get_service_endpoint_url("s3"),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    def _clients(self) -> dict[str, Any]:
+        return {"sagemaker_client": self.conn, "s3_client": self.s3_client}
+
+    # Lifecycle -----------------------------------------------------------------------------------
+
+    def start_evaluation(
+        self,
+        eval_type: EvalType | str,
+        name: str,
+        pipeline_definition: PipelineDefinitionInput,
+        role_arn: str,
+        *,
+        s3_output_path: str | None = None,
+        tags: Mapping[str, str] | list[dict[str, str]] | None = None,
+        pipeline_parameters: Mapping[str, str | int | float] | None = None,
+        client_request_token: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+    ) -> EvaluationPipelineExecution:
+        """Start an execution; every input is validated before any AWS call (ValueError naming it)."""
+        return EvaluationPipelineExecution.start(
+            eval_type,
+            name,
+            pipeline_definition,
+            role_arn,
+            s3_output_path,
+            tags,
+            pipeline_parameters=pipeline_parameters,
+            client_request_token=client_request_token,
+            display_name=display_name,
+            description=description,
+            **self._clients(),
+        )
+
+    def get_execution(self, execution_arn: str) -> EvaluationPipelineExecution:
+        """The execution with every step and its S3 output root."""
+        return EvaluationPipelineExecution.get(execution_arn, **self._clients())
+
+    def list_executions(
+        self, eval_type: EvalType | str | None = None
+    ) -> Iterator[EvaluationPipelineExecution]:
+        """Executions of the evaluation pipelines (of one type or all), newest first, without steps."""
+        return EvaluationPipelineExecution.get_all(eval_type, **self._clients())
+
+    def find_execution(
+        self,
+        eval_type: EvalType | str,
+        description_marker: str,
+        created_after: datetime | None = None,
+    ) -> list[EvaluationPipelineExecution]:
+        """Executions whose description contains ``description_marker``, newest first.
+
+        Listing stops at the first execution created before ``created_after``, so a long
+        history is not read to find a recent execution.
+        """
+        found = []
+        for execution in self.list_executions(eval_type):
+            created = execution.creation_time
+            if created_after is not None and created is not None and created < created_after:
+                break
+            if description_marker in (execution.description or ""):
+                found.append(execution)
+        return found
+
+    def stop_execution(self, execution_arn: str) -> EvaluationPipelineExecution:
+        """Stop the execution when it is still running; return it, refreshed, either way."""
+        execution = self.get_execution(execution_arn)
+        if execution.status.overall_status in STOPPABLE_STATUSES:
+            execution.stop(**self._clients())
+        else:
+            self.log.info(
+                "Evaluation execution %s is %s: nothing to stop",
+                execution_arn,
+                execution.status.overall_status.value,
+            )
+        return execution
+
+    def retry_execution(
+        self, execution_arn: str, client_request_token: str | None = None
+    ) -> EvaluationPipelineExecution:
+        """Resume a Failed or Stopped execution from its failed steps (RetryPipelineExecution)."""
+        execution = self.get_execution(execution_arn)
+        return execution.retry(client_request_token, **self._clients())
+
+    def wait_for_execution(
+        self,
+        execution: EvaluationPipelineExecution,
+        *,
+        success_statuses: Collection[ExecutionStatus] = (ExecutionStatus.SUCCEEDED,),
+        poll_interval: float = 30,
+        timeout: float | None = None,
+        stop_on_timeout: bool = False,
+        on_progress: ProgressCallback | None = None,
+    ) -> EvaluationPipelineExecution:
+        """Poll until a terminal status; return the execution on one of ``success_statuses``.
+
+        Any other terminal status raises the core's ``EvaluationExecutionError`` subclass naming
+        the failed steps; ``timeout`` raises ``EvaluationTimeoutError``.
+        """
+        try:
+            return execution.wait(
+                ExecutionStatus.SUCCEEDED,
+                poll=poll_interval,
+                timeout=timeout,
+                on_progress=on_progress,
+                stop_on_timeout=stop_on_timeout,
+                **self._clients(),
+            )
+        except EvaluationExecutionError as error:
+            if error.status in success_statuses:
+                return execution
+            raise
+
+    # Results ---------------------------------------------------------------------------------------
+
+    def get_summary(self, execution: EvaluationPipelineExecution) -> EvaluationSummary:
+        """The bounded, JSON-serializable summary of a succeeded execution's results."""
+        return execution.summary(**self._clients())
+
+    def render_results(self, execution: EvaluationPipelineExecution, limit: int = 5) -> str:
+        """The results as plain-text tables, for task logs."""
+        return execution.render_results(limit, **self._clients())
+
+    # Async (triggers) ------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def shared_async_client(self) -> AsyncIterator[Any]:
+        """Borrow the aiobotocore SageMaker client shared by every user of this connection in this loop."""
+        key = client_key("sagemaker", self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+        async with shared_client(key, self.get_async_conn) as client:
+            yield client
+
+    @staticmethod
+    async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:
+        """DescribePipelineExecution and every page of ListPipelineExecutionSteps, without blocking."""
+        described = await client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        entries: list[dict[str, Any]] = []
+        paginator = client.get_paginator("list_pipeline_execution_steps")
+        async for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
+            entries.extend(page.get("PipelineExecutionSteps", []))
+        return PipelineExecutionStatus.from_api(described, entries)
+
+    @staticmethod
+    async def stop_execution_async(client: Any, execution_arn: str) -> None:
+        """StopPipelineExecution with a fresh idempotency token."""
+        import uuid
+
+        await client.stop_pipeline_execution(
+            PipelineExecutionArn=execution_arn, ClientRequestToken=f"sm-eval-stop-{uuid.uuid4()}"
+        )
