@@ -3,7 +3,8 @@
 A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` for an operation of the pipeline
 backend is answered here in the awsJson1.1 protocol; control requests go to the control API;
 everything else (S3, STS, IAM, other SageMaker calls) is passed unchanged to moto's server
-application. Injected delays and throttling apply to every JSON-protocol call.
+application. Injected delays, throttling and call errors apply to every JSON-protocol call
+(``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never faulted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from typing import Any
 
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
 from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
-from airflow_provider_sm_eval.emulator.errors import ApiError, ThrottlingException, ValidationException
+from airflow_provider_sm_eval.emulator.errors import (
+    ApiError,
+    InjectedError,
+    ThrottlingException,
+    ValidationException,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +58,9 @@ class EmulatorApp:
             time.sleep(delay)
         if self._backend.faults.should_throttle(operation):
             return _error(start_response, ThrottlingException(f"Rate exceeded for {operation}"))
+        injected = self._backend.faults.take_call_failure(operation)
+        if injected is not None:
+            return _error(start_response, InjectedError(injected.code, injected.message))
         if service != "SageMaker" or operation not in OPERATIONS:
             return self._moto_app(environ, start_response)
         body = _read_body(environ)

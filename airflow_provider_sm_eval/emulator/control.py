@@ -8,6 +8,7 @@ Routes (JSON bodies and responses):
 - ``GET|DELETE /_emulator/faults``: list or clear every fault
 - ``POST /_emulator/faults/fail-step``: ``{"step_name", "reason", "pipeline_name"?, "times"?,
   "continue_on_failure"?}``
+- ``POST /_emulator/faults/fail-call``: ``{"operation", "code", "message"?, "times"?}``
 - ``POST /_emulator/faults/throttle``: ``{"share"? | "above_per_second"?, "operations"?}``
 - ``POST /_emulator/faults/delay``: ``{"seconds", "operations"?}``
 - ``GET|PUT|DELETE /_emulator/results``: ``{"custom_worse_than_base": bool}``
@@ -61,6 +62,7 @@ class ControlApi:
             ("GET", "faults"): lambda _: self._backend.faults.describe(),
             ("DELETE", "faults"): self._clear_faults,
             ("POST", "faults/fail-step"): self._fail_step,
+            ("POST", "faults/fail-call"): self._fail_call,
             ("POST", "faults/throttle"): self._throttle,
             ("POST", "faults/delay"): self._delay,
             ("GET", "results"): lambda _: self._backend.result_settings.describe(),
@@ -96,6 +98,16 @@ class ControlApi:
             body.get("pipeline_name"),
             times=body.get("times"),
             continue_on_failure=bool(body.get("continue_on_failure", False)),
+        )
+        return self._backend.faults.describe()
+
+    def _fail_call(self, body: dict[str, Any]) -> dict[str, Any]:
+        _only(body, {"operation", "code", "message", "times"})
+        self._backend.faults.fail_call(
+            body.get("operation"),  # type: ignore[arg-type]  # checked by fail_call
+            body.get("code"),  # type: ignore[arg-type]
+            body.get("message", "Injected fault"),
+            times=body.get("times", 1),
         )
         return self._backend.faults.describe()
 

@@ -42,3 +42,13 @@ class ResourceLimitExceeded(ApiError):
 class ThrottlingException(ApiError):
     code = "ThrottlingException"
     status = 400
+
+
+class InjectedError(ApiError):
+    """An error injected by fault control, with any error code."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

@@ -46,6 +46,16 @@ class _Throttle:
 
 
 @dataclass
+class CallFault:
+    """Answer calls of ``operation`` with the error ``code`` (HTTP 400), ``times`` times (None: always)."""
+
+    operation: str
+    code: str
+    message: str
+    times: int | None = None
+
+
+@dataclass
 class _Delay:
     seconds: float
     operations: frozenset[str] | None
@@ -57,6 +67,7 @@ class FaultController:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._step_faults: list[StepFault] = []
+        self._call_faults: list[CallFault] = []
         self._throttles: list[_Throttle] = []
         self._delays: list[_Delay] = []
 
@@ -80,6 +91,24 @@ class FaultController:
             self._step_faults.append(
                 StepFault(step_name, reason, pipeline_name, times, bool(continue_on_failure))
             )
+
+    def fail_call(
+        self, operation: str, code: str, message: str = "Injected fault", *, times: int | None = 1
+    ) -> None:
+        """Answer the next ``times`` calls (None: all) of ``operation`` with error ``code``.
+
+        For example ``fail_call("StartPipelineExecution", "ResourceLimitExceeded")``.
+        """
+        if not isinstance(operation, str) or not operation:
+            raise ValueError(
+                "fail_call: operation must be a non-empty string such as 'StartPipelineExecution'"
+            )
+        if not isinstance(code, str) or not code:
+            raise ValueError("fail_call: code must be a non-empty error code such as 'ResourceLimitExceeded'")
+        if times is not None and (not isinstance(times, int) or times < 1):
+            raise ValueError(f"fail_call: times must be a positive integer or None, got {times!r}")
+        with self._lock:
+            self._call_faults.append(CallFault(operation, code, str(message), times))
 
     def throttle(
         self,
@@ -119,6 +148,7 @@ class FaultController:
         """Remove every fault."""
         with self._lock:
             self._step_faults.clear()
+            self._call_faults.clear()
             self._throttles.clear()
             self._delays.clear()
 
@@ -127,6 +157,7 @@ class FaultController:
         with self._lock:
             return {
                 "step_failures": [vars(f).copy() for f in self._step_faults],
+                "call_failures": [vars(f).copy() for f in self._call_faults],
                 "throttles": [
                     {
                         "share": t.share,
@@ -150,6 +181,18 @@ class FaultController:
                         fault.times -= 1
                         if fault.times == 0:
                             self._step_faults.remove(fault)
+                    return fault
+            return None
+
+    def take_call_failure(self, operation: str) -> CallFault | None:
+        """The injected error for this call of ``operation``, if any; counts it against ``times``."""
+        with self._lock:
+            for fault in self._call_faults:
+                if fault.operation == operation:
+                    if fault.times is not None:
+                        fault.times -= 1
+                        if fault.times == 0:
+                            self._call_faults.remove(fault)
                     return fault
             return None
 

@@ -69,6 +69,27 @@ def test_tolerated_failure_ends_completed_with_failures(harness: Harness) -> Non
     assert StepName.EVALUATE_BASE_MODEL_METRICS.value not in steps
 
 
+def test_injected_call_errors_reach_the_client_with_their_code(harness: Harness) -> None:
+    name = harness.create()
+    harness.emu.faults.fail_call(
+        "StartPipelineExecution", "ResourceLimitExceeded", "too many executions", times=2
+    )
+    for _ in range(2):
+        with pytest.raises(harness.sm.exceptions.ResourceLimitExceeded, match="too many executions"):
+            harness.start(name)
+    assert harness.status(harness.start(name)) == "Executing"
+
+
+def test_injected_call_errors_over_http(harness: Harness) -> None:
+    name = harness.create()
+    control(
+        harness, "POST", "faults/fail-call", {"operation": "DescribePipeline", "code": "ConflictException"}
+    )
+    with pytest.raises(harness.sm.exceptions.ConflictException, match="Injected fault"):
+        harness.sm.describe_pipeline(PipelineName=name)
+    assert harness.sm.describe_pipeline(PipelineName=name)["PipelineName"] == name
+
+
 def test_throttle_share_of_calls_deterministically(harness: Harness) -> None:
     name = harness.create()
     harness.emu.faults.throttle(share=0.5, operations=["DescribePipeline"])
@@ -114,7 +135,12 @@ def test_clear_removes_every_fault(harness: Harness) -> None:
     harness.emu.faults.throttle(share=1.0)
     harness.emu.faults.fail_step("EvaluateBaseModel", "x")
     harness.emu.faults.clear()
-    assert harness.emu.faults.describe() == {"step_failures": [], "throttles": [], "delays": []}
+    assert harness.emu.faults.describe() == {
+        "step_failures": [],
+        "call_failures": [],
+        "throttles": [],
+        "delays": [],
+    }
     arn = harness.start(harness.create())
     assert harness.wait_terminal(arn)["PipelineExecutionStatus"] == "Succeeded"
 
@@ -125,6 +151,7 @@ def test_clear_removes_every_fault(harness: Harness) -> None:
         (lambda f: f.fail_step("", "reason"), "step_name"),
         (lambda f: f.fail_step("S", "reason", times=0), "times"),
         (lambda f: f.throttle(), "exactly one"),
+        (lambda f: f.fail_call("StartPipelineExecution", ""), "code"),
         (lambda f: f.throttle(share=1.5), "share"),
         (lambda f: f.delay(-1), "seconds"),
     ],
@@ -152,7 +179,12 @@ def test_faults_over_http(harness: Harness) -> None:
     arn = harness.start(name)
     assert "http fault" in harness.wait_terminal(arn)["FailureReason"]
 
-    assert control(harness, "DELETE", "faults") == {"step_failures": [], "throttles": [], "delays": []}
+    assert control(harness, "DELETE", "faults") == {
+        "step_failures": [],
+        "call_failures": [],
+        "throttles": [],
+        "delays": [],
+    }
     harness.sm.list_pipelines()
 
 
