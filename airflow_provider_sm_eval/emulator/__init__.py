@@ -1,8 +1,19 @@
 """A local SageMaker evaluation emulator: SageMaker pipelines on top of moto, over real HTTP.
 
-``python -m airflow_provider_sm_eval.emulator --port N`` runs it as a process;
-``EvaluationEmulator`` runs it in-process; the ``sm_eval_emulator`` pytest fixture (plugin
-``airflow_provider_sm_eval.emulator.pytest_plugin``) gives each test a clean one.
+One endpoint on 127.0.0.1 speaks the AWS wire protocols, so boto3, aiobotocore, the amazon
+provider's hooks and the SageMaker SDK use it unmodified through ``endpoint_url``:
+
+- SageMaker pipeline calls (CreatePipeline ... RetryPipelineExecution, DescribeTrainingJob of
+  the step jobs) are served by the emulator's own backend (``backend``): executions move
+  through their steps over time (``execution``), and evaluation steps write synthetic result
+  files to S3 at the layouts of ``evaluation.s3_layout`` (``artifacts``, ``results``).
+- Everything else (S3, STS, IAM, other SageMaker calls) is served by moto.
+- Faults (failing steps, error codes, throttling, delays) and settings are controlled
+  in-process (``EvaluationEmulator.faults`` / ``.results``) or over HTTP (``control``).
+
+Run it with ``python -m airflow_provider_sm_eval.emulator --port N``, in-process with
+``EvaluationEmulator``, or in tests with the ``sm_eval_emulator`` / ``sm_eval_aws_env``
+fixtures of the pytest plugin (``pytest_plugin``).
 """
 
 from __future__ import annotations

@@ -127,7 +127,7 @@ def benchmark_results(seed: MetricSeed, eval_type: EvalType) -> dict[str, Any]:
     for name in names:
         metrics[name] = seed.overrides.get(name, seed.score(name))
         metrics[f"{name}_stderr"] = seed.overrides.get(
-            f"{name}_stderr", round(0.005 + 0.02 * seed.unit("stderr", name), 4)
+            f"{name}_stderr", round(0.005 + 0.02 * seed.unit("stderr", seed.step_name, name), 4)
         )
     for name, value in seed.overrides.items():
         metrics.setdefault(name, value)
