@@ -1,0 +1,250 @@
+"""EvaluationGateOperator: rule validation, rule outcomes and the fail / skip behaviour (no AWS)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped
+
+from airflow_provider_sm_eval.operators.evaluation_gate import (
+    GATE_REPORT_XCOM_KEY,
+    EvaluationGateOperator,
+    parse_summary,
+)
+
+ARN = (
+    "arn:aws:sagemaker:us-east-1:123456789012:pipeline/"
+    "sagemakerevaluation-benchmarkevaluation-1/execution/abc"
+)
+BASELINE_ARN = ARN.replace("/abc", "/old")
+
+
+def benchmark_summary(custom: dict[str, float], base: dict[str, float], arn: str = ARN) -> dict[str, Any]:
+    return {
+        "eval_type": "benchmark",
+        "execution_arn": arn,
+        "metrics": {"custom": custom, "base": base},
+        "deltas": {
+            k: round(custom[k] - base[k], 10) for k in custom.keys() & base.keys() if "stderr" not in k
+        },
+    }
+
+
+SUMMARY = benchmark_summary(
+    {"acc": 0.7, "acc_stderr": 0.01, "loss": 1.2}, {"acc": 0.6, "acc_stderr": 0.01, "loss": 1.5}
+)
+LLMAJ_SUMMARY = {
+    "eval_type": "llmasjudge",
+    "execution_arn": ARN.replace("benchmarkevaluation", "llmajevaluation"),
+    "metrics": {"custom": {"Builtin.Correctness": 0.8}, "base": {"Builtin.Correctness": 0.7}},
+    "deltas": {"Builtin.Correctness": 0.1},
+    "win_rates": {
+        "pairs": 10,
+        "custom_wins": 6,
+        "base_wins": 3,
+        "ties": 1,
+        "custom_win_rate": 0.6,
+        "base_win_rate": 0.3,
+        "tie_rate": 0.1,
+    },
+}
+
+
+class RecordingTaskInstance:
+    """Stands in for the runtime task instance: records XCom pushes."""
+
+    map_index = -1
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+def run_gate(**kwargs: Any) -> tuple[dict[str, Any] | None, RecordingTaskInstance, BaseException | None]:
+    gate = EvaluationGateOperator(task_id="gate", **kwargs)
+    ti = RecordingTaskInstance()
+    try:
+        return gate.execute({"ti": ti}), ti, None  # type: ignore[arg-type]
+    except (AirflowFailException, DownstreamTasksSkipped) as exc:
+        return None, ti, exc
+
+
+# --- validation at construction ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"thresholds": {"acc": 0.5}}, "give summary or execution_arn"),
+        ({"summary": SUMMARY, "execution_arn": ARN, "thresholds": {"acc": 0.5}}, "not both"),
+        ({"summary": SUMMARY}, "the gate has no rule"),
+        ({"summary": SUMMARY, "thresholds": {"acc": "high"}}, "thresholds['acc'] must be a number"),
+        ({"summary": SUMMARY, "thresholds": {"acc": {"above": 1}}}, "thresholds['acc'] must have 'min'"),
+        ({"summary": SUMMARY, "thresholds": {"acc": {"min": 0.9, "max": 0.1}}}, "min 0.9 is above max 0.1"),
+        ({"summary": SUMMARY, "thresholds": {"acc": float("nan")}}, "finite number"),
+        ({"summary": SUMMARY, "thresholds": {"acc": True}}, "must be a number"),
+        ({"summary": SUMMARY, "thresholds": {}}, "thresholds must be a non-empty dict"),
+        ({"summary": SUMMARY, "thresholds": ["acc"]}, "thresholds must be a non-empty dict"),
+        ({"summary": SUMMARY, "min_delta_vs_base": "lots"}, "min_delta_vs_base must be a number"),
+        ({"summary": SUMMARY, "min_win_rate": 1.5}, "min_win_rate must be [0, 1]"),
+        ({"summary": SUMMARY, "max_regression": 0.1}, "max_regression needs a baseline"),
+        (
+            {"summary": SUMMARY, "baseline_summary": SUMMARY, "max_regression": -0.1},
+            "max_regression must be >= 0",
+        ),
+        (
+            {"summary": SUMMARY, "baseline_summary": SUMMARY, "baseline_execution_arn": ARN},
+            "give baseline_summary or baseline_execution_arn, not both",
+        ),
+        ({"summary": SUMMARY, "thresholds": {"acc": 1}, "lower_is_better": "loss"}, "lower_is_better must"),
+        (
+            {"summary": SUMMARY, "thresholds": {"acc": 1}, "model": "judge"},
+            "model must be 'custom' or 'base'",
+        ),
+        ({"summary": SUMMARY, "thresholds": {"acc": 1}, "on_failure": "warn"}, "on_failure must be"),
+        ({"summary": "{not json", "thresholds": {"acc": 1}}, "summary is not valid JSON"),
+        ({"summary": {"metrics": {}}, "thresholds": {"acc": 1}}, "summary is not an evaluation summary"),
+        ({"execution_arn": "arn:aws:s3:::bucket", "thresholds": {"acc": 1}}, "execution_arn 'arn:aws:s3"),
+    ],
+)
+def test_bad_inputs_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(message)):
+        EvaluationGateOperator(task_id="gate", **kwargs)
+
+
+def test_templated_inputs_are_checked_once_rendered() -> None:
+    gate = EvaluationGateOperator(
+        task_id="gate", summary="{{ ti.xcom_pull('evaluate') }}", thresholds="{{ params.thresholds }}"
+    )
+    gate.summary = SUMMARY
+    gate.thresholds = "not a dict"
+    with pytest.raises(ValueError, match="thresholds must be a dict"):
+        gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+
+
+def test_rendered_numbers_and_json_are_accepted() -> None:
+    result, _, error = run_gate(
+        summary=json.dumps(SUMMARY),
+        thresholds=json.dumps({"acc": "0.65"}),
+        min_delta_vs_base="0.05",
+        lower_is_better=["loss"],
+    )
+    assert error is None
+    assert result is not None and result["passed"]
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+def test_every_rule_passing_returns_and_pushes_the_report() -> None:
+    result, ti, error = run_gate(
+        summary=SUMMARY,
+        thresholds={"acc": {"min": 0.65}, "loss": {"max": 1.3}},
+        min_delta_vs_base={"acc": 0.05, "loss": {"max": 0}},
+        baseline_summary=benchmark_summary({"acc": 0.69, "loss": 1.25}, {}, BASELINE_ARN),
+        max_regression={"acc": 0.0, "loss": 0.0},
+        lower_is_better=["loss"],
+    )
+    assert error is None
+    assert result == ti.xcom[GATE_REPORT_XCOM_KEY]
+    assert result["passed"] is True
+    assert result["violations"] == []
+    assert result["baseline_execution_arn"] == BASELINE_ARN
+    assert [(c["rule"], c["subject"]) for c in result["checks"]] == [
+        ("threshold", "custom acc"),
+        ("threshold", "custom loss"),
+        ("delta_vs_base", "acc"),
+        ("delta_vs_base", "loss"),
+        ("regression", "custom acc"),
+        ("regression", "custom loss"),
+    ]
+    json.dumps(result)
+
+
+def test_failure_lists_every_violated_rule_with_values() -> None:
+    _, ti, error = run_gate(
+        summary=SUMMARY, thresholds={"acc": 0.9, "loss": {"max": 1.0}}, min_delta_vs_base=0.2
+    )
+    assert isinstance(error, AirflowFailException)
+    message = str(error)
+    assert "threshold custom acc: 0.7 >= 0.9" in message
+    assert "threshold custom loss: 1.2 <= 1" in message
+    assert "delta_vs_base acc: 0.1 >= 0.2" in message
+    report = ti.xcom[GATE_REPORT_XCOM_KEY]
+    assert report["passed"] is False
+    assert len(report["violations"]) == 4  # acc and loss deltas both miss 0.2
+
+
+def test_bare_delta_is_turned_around_for_lower_is_better_metrics() -> None:
+    result, _, error = run_gate(summary=SUMMARY, min_delta_vs_base=0.1, lower_is_better=["loss"])
+    assert error is None and result is not None
+    loss = next(c for c in result["checks"] if c["subject"] == "loss")
+    assert loss["bound"] == {"max": -0.1}
+
+
+def test_win_rate_rule() -> None:
+    result, _, error = run_gate(summary=LLMAJ_SUMMARY, min_win_rate=0.5)
+    assert error is None and result is not None and result["passed"]
+    _, _, error = run_gate(summary=LLMAJ_SUMMARY, min_win_rate=0.75)
+    assert isinstance(error, AirflowFailException)
+    assert "win_rate custom vs base: 0.6 >= 0.75" in str(error)
+
+
+def test_win_rate_rule_on_a_benchmark_is_an_error() -> None:
+    with pytest.raises(ValueError, match="min_win_rate needs LLM-as-judge win rates"):
+        run_gate(summary=SUMMARY, min_win_rate=0.5)
+
+
+def test_regression_against_a_baseline_defaults_to_no_tolerance() -> None:
+    baseline = benchmark_summary({"acc": 0.72, "loss": 1.0}, {}, BASELINE_ARN)
+    _, _, error = run_gate(summary=SUMMARY, baseline_summary=baseline)
+    assert isinstance(error, AirflowFailException)
+    assert "regression custom acc: 0.7 >= 0.72 (baseline 0.72)" in str(error)
+    _, _, error = run_gate(
+        summary=SUMMARY, baseline_summary=baseline, max_regression=0.05, lower_is_better=["loss"]
+    )
+    assert isinstance(error, AirflowFailException)
+    assert "regression custom loss: 1.2 <= 1.05 (baseline 1)" in str(error)
+    assert "custom acc" not in str(error)
+
+
+def test_a_metric_missing_from_the_summary_names_the_metrics_present() -> None:
+    with pytest.raises(
+        ValueError, match=r"metric 'f1' is not in the metrics; present: acc, acc_stderr, loss"
+    ):
+        run_gate(summary=SUMMARY, thresholds={"f1": 0.5})
+    with pytest.raises(ValueError, match=r"'f1' is not in the deltas; present: acc, loss"):
+        run_gate(summary=SUMMARY, min_delta_vs_base={"f1": 0.0})
+    with pytest.raises(ValueError, match=r"has no base model metrics \(models present: custom\)"):
+        run_gate(
+            summary={**SUMMARY, "metrics": {"custom": {"acc": 1.0}}}, thresholds={"acc": 1}, model="base"
+        )
+
+
+def test_skip_mode_skips_downstream_tasks_and_keeps_the_report() -> None:
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    from airflow.sdk import DAG
+
+    with DAG("gate_skip", schedule=None):
+        gate = EvaluationGateOperator(
+            task_id="gate", summary=SUMMARY, thresholds={"acc": 0.9}, on_failure="skip"
+        )
+        promote = EmptyOperator(task_id="promote")
+        notify = EmptyOperator(task_id="notify")
+        gate >> promote >> notify
+    ti = RecordingTaskInstance()
+    with pytest.raises(DownstreamTasksSkipped) as skipped:
+        gate.execute({"ti": ti})  # type: ignore[arg-type]
+    assert sorted(skipped.value.tasks) == ["notify", "promote"]
+    assert ti.xcom[GATE_REPORT_XCOM_KEY]["passed"] is False
+
+
+def test_parse_summary_unwraps_an_operator_return_value() -> None:
+    wrapped = {"execution_arn": ARN, "status": "Succeeded", "summary": SUMMARY}
+    assert parse_summary(wrapped).metrics["custom"]["acc"] == 0.7
+    assert parse_summary({"results": SUMMARY}).execution_arn == ARN
