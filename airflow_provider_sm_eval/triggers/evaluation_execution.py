@@ -1,0 +1,183 @@
+"""EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
+
+It polls DescribePipelineExecution and every page of ListPipelineExecutionSteps through an
+aiobotocore client shared with the other triggers of the same connection, and yields exactly
+one event:
+
+- ``{"status": "terminal", "execution_arn": ..., "execution_status": PipelineExecutionStatus JSON}``
+  for every terminal status, Failed, Stopped and CompletedWithFailures included (the task decides
+  what counts as success, so the failure reason and failed steps always reach it);
+- ``{"status": "error", "execution_arn": ..., "message": ...}`` when polling cannot go on
+  (access denied, unknown execution, no credentials, ...).
+
+Throttling and other transient errors are waited out with backoff; they never end the wait.
+The kwargs are JSON-safe and hold no secret, so a restarted triggerer rebuilds the trigger
+and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
+from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
+from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.hooks.transient_errors import is_transient_aws_error
+
+EVENT_TERMINAL = "terminal"
+EVENT_ERROR = "error"
+
+
+class EvaluationExecutionTrigger(BaseTrigger):
+    """Wait for a SageMaker evaluation execution to reach a terminal status.
+
+    :param execution_arn: ARN of the pipeline execution.
+    :param aws_conn_id: Airflow ``aws`` connection (its name only; credentials stay in it).
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoint.
+    :param botocore_config: botocore ``Config`` arguments as a JSON-safe dict.
+    :param poll_interval: seconds between polls at first and after every step change.
+    :param max_poll_interval: the longest wait between polls once the interval has backed off.
+    :param backoff_factor: how much the interval grows after each poll that saw no change.
+    :param stop_on_kill: stop the execution when a user kills the deferred task (Airflow 3.3+).
+    """
+
+    def __init__(
+        self,
+        execution_arn: str,
+        *,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        poll_interval: float = 30.0,
+        max_poll_interval: float = 300.0,
+        backoff_factor: float = 1.5,
+        stop_on_kill: bool = False,
+    ) -> None:
+        super().__init__()
+        parse_execution_arn(execution_arn)
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        if not max_poll_interval >= poll_interval:
+            raise ValueError(
+                f"max_poll_interval ({max_poll_interval!r}) must be at least "
+                f"poll_interval ({poll_interval!r})"
+            )
+        if not backoff_factor >= 1:
+            raise ValueError(f"backoff_factor must be 1 or more, got {backoff_factor!r}")
+        self.execution_arn = execution_arn
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+        self.poll_interval = float(poll_interval)
+        self.max_poll_interval = float(max_poll_interval)
+        self.backoff_factor = float(backoff_factor)
+        self.stop_on_kill = stop_on_kill
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "execution_arn": self.execution_arn,
+                "aws_conn_id": self.aws_conn_id,
+                "region_name": self.region_name,
+                "verify": self.verify,
+                "botocore_config": self.botocore_config,
+                "poll_interval": self.poll_interval,
+                "max_poll_interval": self.max_poll_interval,
+                "backoff_factor": self.backoff_factor,
+                "stop_on_kill": self.stop_on_kill,
+            },
+        )
+
+    def _hook(self) -> SageMakerEvaluationHook:
+        return SageMakerEvaluationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        try:
+            async with hook.shared_async_client() as client:
+                status = await self._poll_until_terminal(hook, client)
+        except Exception as error:
+            self.log.error("Stopped waiting for evaluation execution %s: %s", self.execution_arn, error)
+            yield TriggerEvent(
+                {
+                    "status": EVENT_ERROR,
+                    "execution_arn": self.execution_arn,
+                    "message": f"{type(error).__name__}: {error}",
+                }
+            )
+            return
+        yield TriggerEvent(
+            {
+                "status": EVENT_TERMINAL,
+                "execution_arn": self.execution_arn,
+                "execution_status": status.model_dump(mode="json"),
+            }
+        )
+
+    async def _poll_until_terminal(
+        self, hook: SageMakerEvaluationHook, client: Any
+    ) -> PipelineExecutionStatus:
+        """Poll with backoff until a terminal status; transient errors are waited out, others raised."""
+        interval = self.poll_interval
+        error_delay = self.poll_interval
+        seen: tuple[object, ...] | None = None
+        while True:
+            try:
+                status = await hook.get_execution_status_async(client, self.execution_arn)
+            except Exception as error:
+                if not is_transient_aws_error(error):
+                    raise
+                self.log.warning(
+                    "Polling evaluation execution %s failed (%s); retrying in %.1f s",
+                    self.execution_arn,
+                    error,
+                    error_delay,
+                )
+                await asyncio.sleep(error_delay)
+                error_delay = min(error_delay * 2, self.max_poll_interval)
+                continue
+            error_delay = self.poll_interval
+            progress = (status.overall_status, *((s.name, s.status) for s in status.step_details))
+            if progress != seen:
+                seen = progress
+                interval = self.poll_interval
+                self.log.info(
+                    "Evaluation execution %s is %s\n%s",
+                    self.execution_arn,
+                    status.overall_status.value,
+                    format_step_table(status.step_details),
+                )
+            else:
+                interval = min(interval * self.backoff_factor, self.max_poll_interval)
+            if status.is_terminal:
+                return status
+            await asyncio.sleep(interval)
+
+    async def on_kill(self) -> None:
+        """Stop the execution when the user kills the deferred task and ``stop_on_kill`` is set."""
+        if not self.stop_on_kill:
+            return
+        hook = self._hook()
+        try:
+            async with hook.shared_async_client() as client:
+                status = await hook.get_execution_status_async(client, self.execution_arn)
+                if status.overall_status in STOPPABLE_STATUSES:
+                    await hook.stop_execution_async(client, self.execution_arn)
+                    self.log.info("Asked to stop evaluation execution %s", self.execution_arn)
+        except Exception:
+            self.log.exception("Could not stop evaluation execution %s", self.execution_arn)

@@ -1,0 +1,71 @@
+"""Fixtures of the Airflow layer tests: an isolated Airflow home, an ``aws`` connection to the emulator.
+
+Airflow reads its configuration when first imported, so AIRFLOW_HOME points at a temporary
+folder before anything imports it; the metadata database (needed by ``dag.test()``) is
+migrated once per session, on first use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+if "airflow" in sys.modules:
+    raise RuntimeError("tests/airflow/conftest.py must configure Airflow before it is imported")
+
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
+os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(_AIRFLOW_HOME, "dags"))
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator  # noqa: E402
+from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY  # noqa: E402
+
+CONN_ID = "sm_eval_emulator"
+ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
+BUCKET = "eval-results"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions"
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """Migrate the metadata database of the temporary AIRFLOW_HOME once (about 10 s)."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def emulator(sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[EvaluationEmulator]:
+    """A clean emulator, its results bucket, and the ``aws`` connection CONN_ID pointing at it.
+
+    Ambient AWS variables are cleared so only the connection decides where calls go.
+    """
+    for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    connection = {
+        "conn_type": "aws",
+        "login": ACCESS_KEY_ID,
+        "password": SECRET_ACCESS_KEY,
+        "extra": {"endpoint_url": sm_eval_emulator.endpoint_url, "region_name": sm_eval_emulator.region},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
+    sm_eval_emulator.client("s3").create_bucket(Bucket=BUCKET)
+    yield sm_eval_emulator
+
+
+def definition_path(kind: str) -> str:
+    """Path of an example pipeline definition: benchmark, custom_scorer or llm_as_judge."""
+    return str(DEFINITIONS / f"{kind}.json")
