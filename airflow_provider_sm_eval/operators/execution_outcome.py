@@ -1,0 +1,77 @@
+"""What a terminal execution means for an Airflow task: success, or an error that says why.
+
+Shared by the start operator (blocking and deferrable paths alike) and the sensor, so a status
+counts as success or failure by one rule everywhere. Cheap to import: no boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from contextlib import suppress
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
+from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url
+
+DEFAULT_SUCCESS_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.SUCCEEDED})
+
+
+class EvaluationExecutionFailedException(AirflowException):
+    """An evaluation execution ended in a status the task does not count as success."""
+
+    def __init__(self, execution_arn: str, status: PipelineExecutionStatus, message: str) -> None:
+        super().__init__(message)
+        self.execution_arn = execution_arn
+        self.status = status
+
+
+def parse_success_statuses(
+    values: Iterable[ExecutionStatus | str], *, name: str = "success_statuses"
+) -> frozenset[ExecutionStatus]:
+    """Terminal statuses that count as success; ValueError naming ``name`` for anything else."""
+    if isinstance(values, str):
+        values = [values]
+    statuses = set()
+    for value in values:
+        try:
+            status = ExecutionStatus(value)
+        except ValueError:
+            status = None
+        if status not in TERMINAL_STATUSES:
+            allowed = ", ".join(sorted(s.value for s in TERMINAL_STATUSES))
+            raise ValueError(f"{name} contains {value!r}, which is not a terminal status ({allowed})")
+        statuses.add(status)
+    if not statuses:
+        raise ValueError(f"{name} must name at least one terminal status")
+    return frozenset(statuses)
+
+
+def failure_message(execution_arn: str, status: PipelineExecutionStatus) -> str:
+    """The core's message (status, reason, failed steps, job ARNs) plus console and log links."""
+    lines = [str(execution_error_for(status, execution_arn))]
+    for step in status.failed_steps:
+        url = job_log_url(step.job_arn) if step.job_arn else None
+        if url:
+            lines.append(f"  logs of {step.name}: {url}")
+    with suppress(ValueError):  # a partition without a public console has no link to give
+        lines.append(f"  execution: {execution_console_url(execution_arn)}")
+    return "\n".join(lines)
+
+
+def raise_for_outcome(
+    execution_arn: str, status: PipelineExecutionStatus, success_statuses: frozenset[ExecutionStatus]
+) -> None:
+    """Raise :class:`EvaluationExecutionFailedException` unless ``status`` counts as success."""
+    if status.overall_status not in success_statuses:
+        raise EvaluationExecutionFailedException(
+            execution_arn, status, failure_message(execution_arn, status)
+        )
+
+
+def steps_payload(status: PipelineExecutionStatus) -> list[dict[str, Any]]:
+    """The steps as JSON-safe dicts, for XCom."""
+    return [step.model_dump(mode="json") for step in status.step_details]

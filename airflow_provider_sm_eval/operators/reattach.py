@@ -1,0 +1,47 @@
+"""How a retried task instance finds the execution an earlier try started, instead of starting another.
+
+Every try of one task instance (dag_id, task_id, run_id, map_index) derives the same key. The
+key goes into the execution description as a marker that ListPipelineExecutions can find, and
+into the ClientRequestToken, so a start request repeated after a lost answer starts nothing new.
+Airflow 3.3's ``task_state_store`` remembers the ARN directly when it exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+#: Key of the execution ARN in Airflow 3.3's ``task_state_store``.
+STATE_STORE_ARN_KEY = "sm_eval_execution_arn"
+
+
+@dataclass(frozen=True)
+class TaskInstanceIdentity:
+    """The retry-stable identity of a task instance, and the markers derived from it."""
+
+    dag_id: str
+    task_id: str
+    run_id: str
+    map_index: int
+
+    @classmethod
+    def from_context(cls, context: Any) -> TaskInstanceIdentity:
+        ti = context["ti"]
+        map_index = getattr(ti, "map_index", -1)
+        return cls(ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else int(map_index))
+
+    @property
+    def key(self) -> str:
+        """32 hex characters, the same for every try of this task instance."""
+        text = "\n".join((self.dag_id, self.task_id, self.run_id, str(self.map_index)))
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+    @property
+    def description_marker(self) -> str:
+        """Text put in the execution description so ListPipelineExecutions finds the execution."""
+        return f"[airflow-ti:{self.key}]"
+
+    def client_request_token(self, purpose: str, attempt: int) -> str:
+        """Idempotency token of one start or retry request of one try (32-128 characters)."""
+        return f"airflow-{self.key}-{purpose}-{attempt}"

@@ -1,0 +1,372 @@
+"""StartEvaluationOperator: start a SageMaker evaluation, reattach on retry, wait, report results.
+
+Importing this module is cheap (no boto3, botocore or aiobotocore): the hook, the trigger and
+the lifecycle core's AWS code are imported when the task runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from airflow.sdk import BaseOperator, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_sm_eval.evaluation.constants import (
+    RETRYABLE_STATUSES,
+    TERMINAL_STATUSES,
+    EvalType,
+    ExecutionStatus,
+)
+from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
+from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
+from airflow_provider_sm_eval.operators.execution_outcome import (
+    DEFAULT_SUCCESS_STATUSES,
+    parse_success_statuses,
+    raise_for_outcome,
+    steps_payload,
+)
+from airflow_provider_sm_eval.operators.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_sm_eval.evaluation.models import (
+        EvaluationPipelineExecution,
+        PipelineExecutionStatus,
+    )
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+OnFailedExecution = Literal["restart", "retry", "fail"]
+_ON_FAILED_EXECUTION = ("restart", "retry", "fail")
+#: XCom keys pushed besides ``return_value``.
+XCOM_EXECUTION_ARN = "execution_arn"
+XCOM_STEPS = "steps"
+XCOM_RESULTS = "results"
+
+
+class StartEvaluationOperator(BaseOperator):
+    """Start a SageMaker evaluation pipeline execution and (optionally) wait for it, blocking or deferred.
+
+    A retried try of the same task instance reattaches to the execution an earlier try started
+    (found through Airflow 3.3's ``task_state_store``, else through a marker in the execution
+    description): it waits on it while it runs, reuses it once it succeeded, and when it failed
+    does what ``on_failed_execution`` says.
+
+    XCom (the gate and downstream tasks read these):
+
+    - ``execution_arn`` (pushed as soon as the execution exists, before waiting): the ARN.
+    - ``steps``: list of ``StepDetail`` dicts (name, status, start_time, end_time, display_name,
+      failure_reason, job_arn).
+    - ``results``: ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
+      ``{"custom": {...}, "base": {...}}``, deltas, win_rates, example_counts, artifact_uris,
+      truncated), or None when results were not read.
+    - ``return_value``: ``{"execution_arn", "eval_type", "status", "failure_reason", "steps",
+      "results", "console_url"}`` with the same ``steps`` and ``results``. Without waiting,
+      ``status`` is the status right after the start and ``steps`` / ``results`` are not final.
+
+    :param eval_type: ``benchmark``, ``customscorer`` or ``llmasjudge``.
+    :param evaluation_name: name of the evaluation (display name ``{name}-{unix_time}``).
+    :param pipeline_definition: the pipeline definition as a dict, a JSON string or a path to a
+        ``.json`` file.
+    :param role_arn: IAM role the pipeline runs as.
+    :param s3_output_path: ``s3://bucket/prefix`` receiving the results (passed as the
+        ``S3OutputPath`` pipeline parameter when the definition declares it).
+    :param tags: tags of the pipeline, as a dict or a list of ``{"Key", "Value"}``.
+    :param pipeline_parameters: values of parameters the definition declares.
+    :param wait_for_completion: wait for a terminal status (else return right after the start).
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param poll_interval: seconds between status polls (deferred: the first interval, which
+        backs off up to ``max_poll_interval`` while nothing changes).
+    :param success_statuses: terminal statuses that count as success, in both waiting modes.
+    :param on_failed_execution: when an earlier try's execution ended unsuccessfully:
+        ``restart`` starts a new execution, ``retry`` resumes it from the failed steps
+        (RetryPipelineExecution; a CompletedWithFailures execution is restarted), ``fail`` fails.
+    :param stop_on_kill: stop the execution when the task is killed, times out or is marked
+        failed while deferred.
+    :param read_results: read the results summary of a succeeded execution into XCom.
+    :param results_log_limit: LLM-as-judge examples shown in the results table of the task log.
+    :param studio_domain_id: SageMaker Studio domain; the execution link then opens Studio.
+    :param aws_conn_id: Airflow ``aws`` connection.
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoints.
+    :param botocore_config: botocore ``Config`` arguments (JSON-safe dict).
+    """
+
+    template_fields: Sequence[str] = (
+        "eval_type",
+        "evaluation_name",
+        "pipeline_definition",
+        "role_arn",
+        "s3_output_path",
+        "tags",
+        "pipeline_parameters",
+        "studio_domain_id",
+        "aws_conn_id",
+        "region_name",
+    )
+    template_fields_renderers: ClassVar[dict[str, str]] = {
+        "pipeline_definition": "json",
+        "tags": "json",
+        "pipeline_parameters": "json",
+    }
+    operator_extra_links = (EvaluationExecutionLink(), EvaluationResultsLink())
+    ui_color = "#e6f1f2"
+
+    def __init__(
+        self,
+        *,
+        eval_type: EvalType | str,
+        evaluation_name: str,
+        pipeline_definition: Mapping[str, Any] | str,
+        role_arn: str,
+        s3_output_path: str | None = None,
+        tags: Mapping[str, str] | list[dict[str, str]] | None = None,
+        pipeline_parameters: Mapping[str, str | int | float] | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 30,
+        max_poll_interval: float = 300,
+        backoff_factor: float = 1.5,
+        success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
+        on_failed_execution: OnFailedExecution = "restart",
+        stop_on_kill: bool = True,
+        read_results: bool = True,
+        results_log_limit: int = 5,
+        studio_domain_id: str | None = None,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if on_failed_execution not in _ON_FAILED_EXECUTION:
+            raise ValueError(
+                f"on_failed_execution {on_failed_execution!r} is not one of: "
+                f"{', '.join(_ON_FAILED_EXECUTION)}"
+            )
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        self.eval_type = eval_type
+        self.evaluation_name = evaluation_name
+        self.pipeline_definition = pipeline_definition
+        self.role_arn = role_arn
+        self.s3_output_path = s3_output_path
+        self.tags = tags
+        self.pipeline_parameters = pipeline_parameters
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max(max_poll_interval, poll_interval)
+        self.backoff_factor = backoff_factor
+        self.success_statuses = parse_success_statuses(success_statuses)
+        self.on_failed_execution = on_failed_execution
+        self.stop_on_kill = stop_on_kill
+        self.read_results = read_results
+        self.results_log_limit = results_log_limit
+        self.studio_domain_id = studio_domain_id
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+        self._execution_arn: str | None = None
+
+    @property
+    def hook(self) -> SageMakerEvaluationHook:
+        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+        return SageMakerEvaluationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    # Execute -------------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        eval_type = self._validate_inputs()
+        hook = self.hook
+        execution = self._reattach_or_start(context, hook, eval_type)
+        self._execution_arn = execution.arn
+        self._publish_execution(context, execution)
+        if execution.status.is_terminal or not self.wait_for_completion:
+            if not self.wait_for_completion and not execution.status.is_terminal:
+                self.log.info("Not waiting for evaluation execution %s", execution.arn)
+                return self._return_value(execution.arn, execution.status, results=None)
+            return self._complete(context, hook, execution.arn, execution.status)
+        if self.deferrable:
+            from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+
+            self.defer(
+                trigger=EvaluationExecutionTrigger(
+                    execution.arn,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                    poll_interval=self.poll_interval,
+                    max_poll_interval=self.max_poll_interval,
+                    backoff_factor=self.backoff_factor,
+                    stop_on_kill=self.stop_on_kill,
+                ),
+                method_name="execute_complete",
+                timeout=self.execution_timeout,
+            )
+        hook.wait_for_execution(
+            execution, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
+        )
+        return self._complete(context, hook, execution.arn, execution.status)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger's event: the same success rule and XCom as the blocking path."""
+        from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+        from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
+
+        arn = event["execution_arn"]
+        self._execution_arn = arn
+        if event.get("status") != EVENT_TERMINAL:
+            raise AirflowException(f"Waiting for evaluation execution {arn} failed: {event.get('message')}")
+        status = PipelineExecutionStatus.model_validate(event["execution_status"])
+        return self._complete(context, self.hook, arn, status)
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        """Stop the execution when the deferral timed out (``execution_timeout`` reached while deferred)."""
+        from airflow.sdk.exceptions import TaskDeferralTimeout
+
+        try:
+            return super().resume_execution(next_method, next_kwargs, context)
+        except TaskDeferralTimeout:
+            arn = context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_EXECUTION_ARN)
+            if self.stop_on_kill and arn:
+                self.log.info("Timed out while deferred: stopping evaluation execution %s", arn)
+                self.hook.stop_execution(arn)
+            raise
+
+    def on_kill(self) -> None:
+        """Stop the execution this try is waiting on, when ``stop_on_kill``."""
+        if self.stop_on_kill and self._execution_arn:
+            self.log.info("Task killed: stopping evaluation execution %s", self._execution_arn)
+            self.hook.stop_execution(self._execution_arn)
+
+    # Steps ------------------------------------------------------------------------------------------
+
+    def _validate_inputs(self) -> EvalType:
+        """Check every rendered input before any AWS call; bad input fails without retries."""
+        from airflow_provider_sm_eval.evaluation.arns import validate_role_arn
+        from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
+        from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+
+        try:
+            eval_type = EvalType.parse(self.eval_type)
+            if not isinstance(self.evaluation_name, str) or not self.evaluation_name:
+                raise ValueError(f"evaluation_name must be a non-empty string, got {self.evaluation_name!r}")
+            load_pipeline_definition(self.pipeline_definition)
+            validate_role_arn(self.role_arn)
+            if self.s3_output_path is not None:
+                parse_s3_uri(self.s3_output_path, name="s3_output_path")
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
+        return eval_type
+
+    def _reattach_or_start(
+        self, context: Context, hook: SageMakerEvaluationHook, eval_type: EvalType
+    ) -> EvaluationPipelineExecution:
+        identity = TaskInstanceIdentity.from_context(context)
+        store = context.get("task_state_store")
+        earlier = self._earlier_execution(hook, identity, eval_type, store)
+        if earlier is not None:
+            status = earlier.status.overall_status
+            if not earlier.status.is_terminal or status in self.success_statuses:
+                self.log.info("Reattaching to evaluation execution %s (%s)", earlier.arn, status.value)
+                return earlier
+            if self.on_failed_execution == "fail":
+                raise AirflowFailException(
+                    f"Evaluation execution {earlier.arn} of an earlier try ended {status.value} "
+                    "and on_failed_execution is 'fail'"
+                )
+            if self.on_failed_execution == "retry" and status in RETRYABLE_STATUSES:
+                self.log.info("Resuming evaluation execution %s from its failed steps", earlier.arn)
+                token = identity.client_request_token("retry", context["ti"].try_number)
+                return hook.retry_execution(earlier.arn, client_request_token=token)
+            self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status.value)
+        execution = hook.start_evaluation(
+            eval_type,
+            self.evaluation_name,
+            self.pipeline_definition,
+            self.role_arn,
+            s3_output_path=self.s3_output_path,
+            tags=self.tags,
+            pipeline_parameters=self.pipeline_parameters,
+            client_request_token=identity.client_request_token("start", context["ti"].try_number),
+            description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
+        )
+        if store is not None:
+            store.set(STATE_STORE_ARN_KEY, execution.arn)
+        return execution
+
+    def _earlier_execution(
+        self,
+        hook: SageMakerEvaluationHook,
+        identity: TaskInstanceIdentity,
+        eval_type: EvalType,
+        store: Any,
+    ) -> EvaluationPipelineExecution | None:
+        """The execution an earlier try of this task instance started, if any."""
+        arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
+        if isinstance(arn, str) and arn:
+            return hook.get_execution(arn)
+        found = hook.find_execution(eval_type, identity.description_marker)
+        return hook.get_execution(found[0].arn) if found else None
+
+    def _publish_execution(self, context: Context, execution: EvaluationPipelineExecution) -> None:
+        """Push the ARN and store the extra links before any waiting."""
+        context["ti"].xcom_push(key=XCOM_EXECUTION_ARN, value=execution.arn)
+        EvaluationExecutionLink.persist(context, execution_console_url(execution.arn, self.studio_domain_id))
+        output = execution.s3_output_path or self.s3_output_path
+        if output:
+            partition, region = execution.arn.split(":")[1], execution.arn.split(":")[3]
+            EvaluationResultsLink.persist(context, s3_console_url(output, region, partition))
+        self.log.info("Evaluation execution: %s", execution.arn)
+
+    def _complete(
+        self,
+        context: Context,
+        hook: SageMakerEvaluationHook,
+        arn: str,
+        status: PipelineExecutionStatus,
+    ) -> dict[str, Any]:
+        """Apply the success rule, push steps and results, log the results table."""
+        from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
+
+        self.log.info(
+            "Evaluation execution %s ended %s\n%s",
+            arn,
+            status.overall_status.value,
+            format_step_table(status.step_details),
+        )
+        context["ti"].xcom_push(key=XCOM_STEPS, value=steps_payload(status))
+        raise_for_outcome(arn, status, self.success_statuses)
+        results = self._read_results(hook, arn) if status.is_succeeded and self.read_results else None
+        context["ti"].xcom_push(key=XCOM_RESULTS, value=results)
+        return self._return_value(arn, status, results)
+
+    def _read_results(self, hook: SageMakerEvaluationHook, arn: str) -> dict[str, Any]:
+        execution = hook.get_execution(arn)
+        summary = hook.get_summary(execution)
+        self.log.info("Evaluation results\n%s", hook.render_results(execution, self.results_log_limit))
+        return summary.model_dump(mode="json")
+
+    def _return_value(
+        self, arn: str, status: PipelineExecutionStatus, results: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        return {
+            "execution_arn": arn,
+            "eval_type": EvalType.parse(self.eval_type).value,
+            "status": status.overall_status.value,
+            "failure_reason": status.failure_reason,
+            "steps": steps_payload(status),
+            "results": results,
+            "console_url": execution_console_url(arn, self.studio_domain_id),
+        }
