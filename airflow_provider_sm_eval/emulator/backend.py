@@ -52,7 +52,10 @@ from airflow_provider_sm_eval.emulator.training_jobs import (
 )
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn
 from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
-from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
+
+#: Reads one object (at a version when given); raises when it cannot.
+GetObject = Callable[[S3Uri, str | None], bytes]
 
 #: Account of every resource the emulator creates (moto's default account).
 ACCOUNT_ID = "123456789012"
@@ -102,6 +105,7 @@ class PipelineBackend:
         self,
         *,
         put_object: PutObject,
+        get_object: GetObject,
         faults: FaultController,
         result_settings: ResultSettings,
         step_seconds: float,
@@ -109,6 +113,7 @@ class PipelineBackend:
     ) -> None:
         self._lock = threading.RLock()
         self._put_object = put_object
+        self._get_object = get_object
         self.faults = faults
         self.result_settings = result_settings
         self.step_seconds = step_seconds
@@ -480,16 +485,25 @@ class PipelineBackend:
         return execution
 
     def _definition(self, params: dict[str, Any]) -> PipelineDefinition:
-        if "PipelineDefinition" in params and "PipelineDefinitionS3Location" in params:
+        """The request's definition, given inline or read from ``PipelineDefinitionS3Location``."""
+        inline, location = params.get("PipelineDefinition"), params.get("PipelineDefinitionS3Location")
+        if (inline is None) == (location is None):
             raise ValidationException(
-                "Give either PipelineDefinition or PipelineDefinitionS3Location, not both"
+                "Give exactly one of PipelineDefinition and PipelineDefinitionS3Location"
             )
-        text = params.get("PipelineDefinition")
-        if text is None:
-            raise ValidationException(
-                "PipelineDefinition is required "
-                "(PipelineDefinitionS3Location is not supported by the emulator)"
-            )
+        if inline is not None:
+            return parse_definition(inline)
+        if not isinstance(location, dict) or not location.get("Bucket") or not location.get("ObjectKey"):
+            raise ValidationException("PipelineDefinitionS3Location needs a Bucket and an ObjectKey")
+        uri = S3Uri(location["Bucket"], location["ObjectKey"])
+        try:
+            body = self._get_object(uri, location.get("VersionId"))
+        except Exception as exc:  # the service reports an unreadable location as a bad request
+            raise ValidationException(f"Unable to read the pipeline definition from {uri}: {exc}") from None
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationException(f"The pipeline definition at {uri} is not UTF-8 text") from None
         return parse_definition(text)
 
     # --- step runs ----------------------------------------------------------------------

@@ -56,6 +56,7 @@ class EvaluationEmulator:
         self.results = ResultSettings()
         self._backend = PipelineBackend(
             put_object=self._put_object,
+            get_object=self._get_object,
             faults=self.faults,
             result_settings=self.results,
             step_seconds=self._initial_step_seconds,
@@ -179,6 +180,10 @@ class EvaluationEmulator:
     # --- internals ----------------------------------------------------------------------
     def _put_object(self, uri: S3Uri, body: bytes) -> None:
         self._s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=body)
+
+    def _get_object(self, uri: S3Uri, version_id: str | None) -> bytes:
+        extra = {"VersionId": version_id} if version_id else {}
+        return bytes(self._s3.get_object(Bucket=uri.bucket, Key=uri.key, **extra)["Body"].read())
 
     def _run_clock(self) -> None:
         """Advance executions even when nobody polls, so artifacts appear on time."""

@@ -215,17 +215,47 @@ def test_bad_pagination_arguments_are_validation_errors(harness: Harness) -> Non
         harness.sm.list_pipelines(MaxResults=0)
 
 
-def test_pipeline_definition_from_s3_is_rejected_clearly(harness: Harness) -> None:
+def test_pipeline_definition_is_read_from_s3(harness: Harness) -> None:
+    harness.s3.put_object(
+        Bucket=BUCKET, Key="definitions/benchmark.json", Body=definition("benchmark").encode()
+    )
+    harness.sm.create_pipeline(
+        PipelineName="from-s3",
+        PipelineDefinitionS3Location={"Bucket": BUCKET, "ObjectKey": "definitions/benchmark.json"},
+        RoleArn=ROLE_ARN,
+        ClientRequestToken=token(),
+    )
+    assert harness.sm.describe_pipeline(PipelineName="from-s3")["PipelineDefinition"] == definition(
+        "benchmark"
+    )
+    arn = harness.start("from-s3")
+    assert harness.wait_terminal(arn)["PipelineExecutionStatus"] == "Succeeded"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ({"PipelineDefinitionS3Location": {"Bucket": BUCKET, "ObjectKey": "missing.json"}}, "missing.json"),
+        ({}, "exactly one"),
+        (
+            {
+                "PipelineDefinition": "{}",
+                "PipelineDefinitionS3Location": {"Bucket": BUCKET, "ObjectKey": "x.json"},
+            },
+            "exactly one",
+        ),
+    ],
+)
+def test_unreadable_or_ambiguous_definition_source_is_a_validation_error(
+    harness: Harness, source: dict, expected: str
+) -> None:
     code, message = error_code(
         lambda: harness.sm.create_pipeline(
-            PipelineName="from-s3",
-            PipelineDefinitionS3Location={"Bucket": BUCKET, "ObjectKey": "def.json"},
-            RoleArn=ROLE_ARN,
-            ClientRequestToken=token(),
+            PipelineName="bad-source", RoleArn=ROLE_ARN, ClientRequestToken=token(), **source
         )
     )
     assert code == "ValidationException"
-    assert "PipelineDefinitionS3Location" in message
+    assert expected in message
 
 
 def test_list_pipelines_prefix_is_not_a_substring_match(harness: Harness) -> None:
