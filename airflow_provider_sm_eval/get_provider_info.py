@@ -6,8 +6,16 @@ from typing import Any
 
 from airflow_provider_sm_eval import __version__
 
+_INTEGRATION = "Amazon SageMaker Evaluation"
+_PACKAGE = "airflow_provider_sm_eval"
+
 
 def get_provider_info() -> dict[str, Any]:
+    """Hooks, operators, sensors, triggers and extra links of this provider.
+
+    No ``connection-types`` entry: the hook uses the amazon provider's ``aws`` connection type,
+    and registering ``aws`` here would take that type's form and hook over from the amazon provider.
+    """
     return {
         "package-name": "airflow-provider-sm-eval",
         "name": "Amazon SageMaker Evaluation",
@@ -16,9 +24,30 @@ def get_provider_info() -> dict[str, Any]:
         "versions": [__version__],
         "integrations": [
             {
-                "integration-name": "Amazon SageMaker Evaluation",
+                "integration-name": _INTEGRATION,
                 "external-doc-url": "https://docs.aws.amazon.com/sagemaker/latest/dg/model-evaluation.html",
                 "tags": ["aws"],
             }
+        ],
+        "hooks": [{"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.hooks.evaluation"]}],
+        "operators": [
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [
+                    f"{_PACKAGE}.operators.start_evaluation",
+                    f"{_PACKAGE}.operators.stop_evaluation",
+                    f"{_PACKAGE}.operators.evaluation_results",
+                ],
+            }
+        ],
+        "sensors": [
+            {"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.sensors.evaluation_execution"]}
+        ],
+        "triggers": [
+            {"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.triggers.evaluation_execution"]}
+        ],
+        "extra-links": [
+            f"{_PACKAGE}.links.evaluation.EvaluationExecutionLink",
+            f"{_PACKAGE}.links.evaluation.EvaluationResultsLink",
         ],
     }

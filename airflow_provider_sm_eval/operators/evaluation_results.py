@@ -1,0 +1,92 @@
+"""EvaluationResultsOperator: read a finished evaluation execution's results into XCom."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.links.console_urls import s3_console_url
+from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+
+class EvaluationResultsOperator(BaseOperator):
+    """Read the results of a succeeded evaluation execution, log them as tables, return the summary.
+
+    XCom ``return_value``: the ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
+    ``{"custom": {...}, "base": {...}}``, deltas custom minus base, win_rates for LLM-as-judge,
+    example_counts, artifact_uris, truncated); bounded in size whatever the results' size.
+
+    :param execution_arn: ARN of the pipeline execution (templated).
+    :param results_log_limit: LLM-as-judge examples shown in the task log.
+    :param aws_conn_id: Airflow ``aws`` connection.
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoints.
+    :param botocore_config: botocore ``Config`` arguments.
+    """
+
+    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    operator_extra_links = (EvaluationResultsLink(),)
+
+    def __init__(
+        self,
+        *,
+        execution_arn: str,
+        results_log_limit: int = 5,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.execution_arn = execution_arn
+        self.results_log_limit = results_log_limit
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    @property
+    def hook(self) -> SageMakerEvaluationHook:
+        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+        return SageMakerEvaluationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
+
+        try:
+            arn = parse_execution_arn(self.execution_arn)
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
+        hook = self.hook
+        execution = hook.get_execution(self.execution_arn)
+        if not execution.status.is_succeeded:
+            raise AirflowException(
+                f"Evaluation execution {execution.arn} is {execution.status.overall_status.value}: "
+                "results are read from succeeded executions only"
+            )
+        if execution.s3_output_path:
+            EvaluationResultsLink.persist(
+                context, s3_console_url(execution.s3_output_path, arn.region, arn.partition)
+            )
+        try:
+            summary = hook.get_summary(execution)
+        except ResultsNotAvailableError as error:
+            raise AirflowException(str(error)) from error
+        self.log.info("Evaluation results\n%s", hook.render_results(execution, self.results_log_limit))
+        return summary.model_dump(mode="json")

@@ -1,0 +1,89 @@
+"""StopEvaluationOperator: stop a running SageMaker evaluation execution."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.exceptions import AirflowFailException
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES
+from airflow_provider_sm_eval.operators.execution_outcome import steps_payload
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+
+class StopEvaluationOperator(BaseOperator):
+    """Ask SageMaker to stop an evaluation execution; an execution already ended is left alone.
+
+    XCom ``return_value``: ``{"execution_arn", "status", "steps"}``, the status after the stop
+    request (the final one with ``wait_for_stop``).
+
+    :param execution_arn: ARN of the pipeline execution (templated).
+    :param wait_for_stop: wait until the execution reaches a terminal status.
+    :param poll_interval: seconds between status polls while waiting.
+    :param aws_conn_id: Airflow ``aws`` connection.
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoints.
+    :param botocore_config: botocore ``Config`` arguments.
+    """
+
+    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    ui_color = "#f2e6e6"
+
+    def __init__(
+        self,
+        *,
+        execution_arn: str,
+        wait_for_stop: bool = True,
+        poll_interval: float = 10,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not poll_interval > 0:
+            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
+        self.execution_arn = execution_arn
+        self.wait_for_stop = wait_for_stop
+        self.poll_interval = poll_interval
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    @property
+    def hook(self) -> SageMakerEvaluationHook:
+        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+        return SageMakerEvaluationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        try:
+            parse_execution_arn(self.execution_arn)
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
+        hook = self.hook
+        execution = hook.stop_execution(self.execution_arn)
+        if self.wait_for_stop and not execution.status.is_terminal:
+            hook.wait_for_execution(
+                execution, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
+            )
+        self.log.info("Evaluation execution %s is %s", execution.arn, execution.status.overall_status.value)
+        return {
+            "execution_arn": execution.arn,
+            "status": execution.status.overall_status.value,
+            "steps": steps_payload(execution.status),
+        }

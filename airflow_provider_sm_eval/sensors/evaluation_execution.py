@@ -1,0 +1,141 @@
+"""EvaluationExecutionSensor: wait for an evaluation execution to end (poke, reschedule or deferred)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+from airflow_provider_sm_eval.operators.execution_outcome import (
+    DEFAULT_SUCCESS_STATUSES,
+    parse_success_statuses,
+    raise_for_outcome,
+    steps_payload,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+
+class EvaluationExecutionSensor(BaseSensorOperator):
+    """Succeed when the execution ends in one of ``success_statuses``; fail on any other terminal status.
+
+    A failure names the failed steps, their reasons, job ARNs and log links. XCom
+    ``return_value`` is not pushed by sensors; the key ``steps`` holds the final steps.
+
+    :param execution_arn: ARN of the pipeline execution (templated).
+    :param success_statuses: terminal statuses that count as success.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param max_poll_interval: deferred only: longest interval once polling has backed off.
+    :param aws_conn_id: Airflow ``aws`` connection.
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoints.
+    :param botocore_config: botocore ``Config`` arguments.
+    """
+
+    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    ui_color = "#e6f1f2"
+
+    def __init__(
+        self,
+        *,
+        execution_arn: str,
+        success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_poll_interval: float = 300,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.execution_arn = execution_arn
+        self.success_statuses = parse_success_statuses(success_statuses)
+        self.deferrable = deferrable
+        self.max_poll_interval = max(max_poll_interval, self.poke_interval)
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    @property
+    def hook(self) -> SageMakerEvaluationHook:
+        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+        return SageMakerEvaluationHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    def _validate_arn(self) -> None:
+        try:
+            parse_execution_arn(self.execution_arn)
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
+
+    def execute(self, context: Context) -> Any:
+        self._validate_arn()
+        if not self.deferrable:
+            return super().execute(context)
+        from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+
+        status = self.hook.get_execution(self.execution_arn).status
+        if status.is_terminal:
+            self._finish(context, status)
+            return None
+        self.defer(
+            trigger=EvaluationExecutionTrigger(
+                self.execution_arn,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+                poll_interval=self.poke_interval,
+                max_poll_interval=self.max_poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def poke(self, context: Context) -> bool:
+        self._validate_arn()
+        status = self.hook.get_execution(self.execution_arn).status
+        self.log.info("Evaluation execution %s is %s", self.execution_arn, status.overall_status.value)
+        if not status.is_terminal:
+            return False
+        self._finish(context, status)
+        return True
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
+        """Resume after the trigger's event with the same rule as ``poke``."""
+        from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+        from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
+
+        if event.get("status") != EVENT_TERMINAL:
+            raise AirflowException(
+                f"Waiting for evaluation execution {self.execution_arn} failed: {event.get('message')}"
+            )
+        self._finish(context, PipelineExecutionStatus.model_validate(event["execution_status"]))
+
+    def _finish(self, context: Context, status: PipelineExecutionStatus) -> None:
+        from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
+
+        self.log.info(
+            "Evaluation execution %s ended %s\n%s",
+            self.execution_arn,
+            status.overall_status.value,
+            format_step_table(status.step_details),
+        )
+        context["ti"].xcom_push(key="steps", value=steps_payload(status))
+        raise_for_outcome(self.execution_arn, status, self.success_statuses)
