@@ -44,7 +44,10 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.sensors.evaluation_execution"]}
         ],
         "triggers": [
-            {"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.triggers.evaluation_execution"]}
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [f"{_PACKAGE}.triggers.evaluation_execution"],
+            }
         ],
         "extra-links": [
             f"{_PACKAGE}.links.evaluation.EvaluationExecutionLink",
