@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,7 +64,8 @@ class _Delay:
 class FaultController:
     """Thread-safe set of active faults."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
         self._lock = threading.Lock()
         self._step_faults: list[StepFault] = []
         self._call_faults: list[CallFault] = []
@@ -198,7 +199,7 @@ class FaultController:
 
     def should_throttle(self, operation: str) -> bool:
         """Record one call of ``operation`` and say whether it is throttled."""
-        now = time.monotonic()
+        now = self._clock()
         throttled = False
         with self._lock:
             for rule in self._throttles:

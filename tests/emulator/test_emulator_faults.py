@@ -12,6 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_harness import Harness
 
+from airflow_provider_sm_eval.emulator import FaultController
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
 
 
@@ -104,18 +105,25 @@ def test_throttle_share_of_calls_deterministically(harness: Harness) -> None:
     harness.sm.list_pipelines()  # other operations are not throttled
 
 
-def test_throttle_calls_above_a_rate(harness: Harness) -> None:
-    harness.emu.faults.throttle(above_per_second=3)
-    codes = []
-    for _ in range(6):
-        try:
-            harness.sm.list_pipelines()
-            codes.append("ok")
-        except ClientError as exc:
-            codes.append(exc.response["Error"]["Code"])
-    # six calls in well under a second on any machine: three pass, the rest are throttled
-    assert codes[:3] == ["ok"] * 3
-    assert "ThrottlingException" in codes[3:]
+def test_throttle_calls_above_a_rate() -> None:
+    now = [100.0]
+    faults = FaultController(clock=lambda: now[0])
+    faults.throttle(above_per_second=2, operations=["ListPipelines"])
+
+    first_second = [faults.should_throttle("ListPipelines") for _ in range(4)]
+    other_operation = faults.should_throttle("DescribePipeline")
+    now[0] += 1.0
+    next_second = [faults.should_throttle("ListPipelines") for _ in range(3)]
+
+    assert first_second == [False, False, True, True]
+    assert other_operation is False
+    assert next_second == [False, False, True]
+
+
+def test_rate_throttle_over_http(harness: Harness) -> None:
+    harness.emu.faults.throttle(above_per_second=0, operations=["ListPipelines"])
+    with pytest.raises(ClientError, match="ThrottlingException"):
+        harness.sm.list_pipelines()
 
 
 def test_throttled_calls_are_retried_by_botocore(harness: Harness) -> None:

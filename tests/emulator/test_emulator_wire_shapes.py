@@ -97,6 +97,7 @@ def test_all_responses_match_the_model(harness: Harness) -> None:
     ]["Arn"]
     sm.describe_training_job(TrainingJobName=job_arn.rsplit("/", 1)[1])
     sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=arn)
+    harness.emu.step_seconds = 30.0  # keeps the retried execution running until it is stopped
     sm.retry_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=token())
     sm.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=token())
     sm.delete_pipeline(PipelineName=name, ClientRequestToken=token())
