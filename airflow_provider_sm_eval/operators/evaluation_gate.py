@@ -268,6 +268,8 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         "baseline_summary",
         "baseline_execution_arn",
         "max_regression",
+        "aws_conn_id",
+        "region_name",
     )
     ui_color = "#f4d6a0"
     inherits_from_skipmixin = True
@@ -321,13 +323,18 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
             required=False,
         )
         has_baseline = self.baseline_summary is not None or self.baseline_execution_arn is not None
-        if self.max_regression is not None and not has_baseline:
-            raise ValueError("max_regression needs a baseline_summary or baseline_execution_arn")
+        max_regression = self.max_regression
+        if max_regression is not None and not has_baseline:
+            if not rendered:
+                raise ValueError("max_regression needs a baseline_summary or baseline_execution_arn")
+            # A templated baseline that rendered to None: typically the first run, with no baseline yet.
+            self.log.warning("No baseline to compare with: the max_regression rule is not applied.")
+            max_regression = None
         rule_inputs = {
             "thresholds": self.thresholds,
             "min_delta_vs_base": self.min_delta_vs_base,
             "min_win_rate": self.min_win_rate,
-            "max_regression": 0.0 if has_baseline and self.max_regression is None else self.max_regression,
+            "max_regression": 0.0 if has_baseline and max_regression is None else max_regression,
         }
         rules = None
         if rendered or not any(_pending(value) for value in rule_inputs.values()):
@@ -348,15 +355,15 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         return rules
 
     def execute(self, context: Context) -> dict[str, Any]:
-        rules = self._check_inputs(rendered=True)
-        assert rules is not None  # rendered inputs are always fully checked
-        summary = self._load(self.summary, self.execution_arn, "summary")
-        baseline = (
-            self._load(self.baseline_summary, self.baseline_execution_arn, "baseline_summary")
-            if self.baseline_summary is not None or self.baseline_execution_arn is not None
-            else None
-        )
-        checks = rules.evaluate(summary, baseline)
+        """Check the rendered inputs, read the summaries, apply the rules, then pass, fail or skip.
+
+        Bad input (including a rule naming a metric the summary lacks) fails the task without
+        retries: trying again would not change the answer.
+        """
+        try:
+            summary, baseline, checks = self._apply_rules()
+        except ValueError as error:
+            raise AirflowFailException(str(error)) from None
         report = gate_report(summary, baseline, checks)
         self.log.info(
             "Quality gate on %s:\n%s",
@@ -393,6 +400,18 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         )
         self.skip(ti=ti, tasks=[task for task in downstream if not task.is_teardown])
         return report
+
+    def _apply_rules(self) -> tuple[EvaluationSummary, EvaluationSummary | None, list[GateCheck]]:
+        has_baseline = self.baseline_summary is not None or self.baseline_execution_arn is not None
+        rules = self._check_inputs(rendered=True)
+        assert rules is not None  # rendered inputs are always fully checked
+        summary = self._load(self.summary, self.execution_arn, "summary")
+        baseline = (
+            self._load(self.baseline_summary, self.baseline_execution_arn, "baseline_summary")
+            if has_baseline
+            else None
+        )
+        return summary, baseline, rules.evaluate(summary, baseline)
 
     def _load(self, value: Any, execution_arn: str | None, name: str) -> EvaluationSummary:
         if value is not None:
@@ -431,9 +450,15 @@ def parse_summary(value: Any, *, name: str = "summary") -> EvaluationSummary:
         raise ValueError(
             f"{name} must be an EvaluationSummary, a dict or its JSON, got {type(value).__name__}"
         )
-    for key in _SUMMARY_WRAPPER_KEYS:
-        if "metrics" not in value and isinstance(value.get(key), Mapping):
-            return parse_summary(value[key], name=f"{name}[{key!r}]")
+    if "metrics" not in value:
+        for key in _SUMMARY_WRAPPER_KEYS:
+            if isinstance(value.get(key), Mapping):
+                return parse_summary(value[key], name=f"{name}[{key!r}]")
+            if key in value and value[key] is None:
+                raise ValueError(
+                    f"{name}[{key!r}] is empty: the evaluation has no results "
+                    f"(status {value.get('status', 'unknown')}, or results were not read)"
+                )
     try:
         return EvaluationSummary.model_validate(value)
     except ValidationError as exc:

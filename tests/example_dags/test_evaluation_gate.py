@@ -123,7 +123,7 @@ def test_templated_inputs_are_checked_once_rendered() -> None:
     )
     gate.summary = SUMMARY
     gate.thresholds = "not a dict"
-    with pytest.raises(ValueError, match="thresholds must be a dict"):
+    with pytest.raises(AirflowFailException, match="thresholds must be a dict"):
         gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
 
 
@@ -196,8 +196,9 @@ def test_win_rate_rule() -> None:
 
 
 def test_win_rate_rule_on_a_benchmark_is_an_error() -> None:
-    with pytest.raises(ValueError, match="min_win_rate needs LLM-as-judge win rates"):
-        run_gate(summary=SUMMARY, min_win_rate=0.5)
+    _, _, error = run_gate(summary=SUMMARY, min_win_rate=0.5)
+    assert isinstance(error, AirflowFailException)
+    assert "min_win_rate needs LLM-as-judge win rates" in str(error)
 
 
 def test_regression_against_a_baseline_defaults_to_no_tolerance() -> None:
@@ -213,38 +214,59 @@ def test_regression_against_a_baseline_defaults_to_no_tolerance() -> None:
     assert "custom acc" not in str(error)
 
 
-def test_a_metric_missing_from_the_summary_names_the_metrics_present() -> None:
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"thresholds": {"f1": 0.5}}, "metric 'f1' is not in the metrics; present: acc, acc_stderr, loss"),
+        ({"min_delta_vs_base": {"f1": 0.0}}, "metric 'f1' is not in the deltas; present: acc, loss"),
+        (
+            {"baseline_summary": benchmark_summary({"f1": 0.1}, {}), "max_regression": {"acc": 0.1}},
+            "metric 'acc' is not in the baseline metrics; present: f1",
+        ),
+        (
+            {
+                "summary": {**SUMMARY, "metrics": {"custom": {"acc": 1.0}}},
+                "thresholds": {"acc": 1},
+                "model": "base",
+            },
+            "has no base model metrics (models present: custom)",
+        ),
+    ],
+)
+def test_a_value_missing_from_the_summary_fails_naming_what_is_present(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    _, _, error = run_gate(**{"summary": SUMMARY, **kwargs})
+    assert isinstance(error, AirflowFailException)
+    assert message in str(error)
+
+
+def test_a_baseline_rendered_to_none_skips_the_regression_rule() -> None:
+    gate = EvaluationGateOperator(
+        task_id="gate",
+        summary=SUMMARY,
+        thresholds={"acc": 0.5},
+        baseline_summary="{{ var.json.get('promoted', None) }}",
+        max_regression=0.01,
+    )
+    gate.baseline_summary = None
+    report = gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+    assert report["passed"] is True
+    assert [check["rule"] for check in report["checks"]] == ["threshold"]
+
+
+def test_an_operator_return_value_without_results_is_reported_as_such() -> None:
     with pytest.raises(
-        ValueError, match=r"metric 'f1' is not in the metrics; present: acc, acc_stderr, loss"
+        ValueError, match=re.escape("summary['results'] is empty: the evaluation has no results")
     ):
-        run_gate(summary=SUMMARY, thresholds={"f1": 0.5})
-    with pytest.raises(ValueError, match=r"'f1' is not in the deltas; present: acc, loss"):
-        run_gate(summary=SUMMARY, min_delta_vs_base={"f1": 0.0})
-    with pytest.raises(ValueError, match=r"has no base model metrics \(models present: custom\)"):
-        run_gate(
-            summary={**SUMMARY, "metrics": {"custom": {"acc": 1.0}}}, thresholds={"acc": 1}, model="base"
+        EvaluationGateOperator(
+            task_id="gate",
+            summary={"execution_arn": ARN, "status": "Failed", "results": None},
+            thresholds={"acc": 0.5},
         )
-
-
-def test_skip_mode_skips_downstream_tasks_and_keeps_the_report() -> None:
-    from airflow.providers.standard.operators.empty import EmptyOperator
-    from airflow.sdk import DAG
-
-    with DAG("gate_skip", schedule=None):
-        gate = EvaluationGateOperator(
-            task_id="gate", summary=SUMMARY, thresholds={"acc": 0.9}, on_failure="skip"
-        )
-        promote = EmptyOperator(task_id="promote")
-        notify = EmptyOperator(task_id="notify")
-        gate >> promote >> notify
-    ti = RecordingTaskInstance()
-    with pytest.raises(DownstreamTasksSkipped) as skipped:
-        gate.execute({"ti": ti})  # type: ignore[arg-type]
-    assert sorted(skipped.value.tasks) == ["notify", "promote"]
-    assert ti.xcom[GATE_REPORT_XCOM_KEY]["passed"] is False
 
 
 def test_parse_summary_unwraps_an_operator_return_value() -> None:
-    wrapped = {"execution_arn": ARN, "status": "Succeeded", "summary": SUMMARY}
+    wrapped = {"execution_arn": ARN, "status": "Succeeded", "results": SUMMARY}
     assert parse_summary(wrapped).metrics["custom"]["acc"] == 0.7
-    assert parse_summary({"results": SUMMARY}).execution_arn == ARN
+    assert parse_summary({"summary": SUMMARY}).execution_arn == ARN
