@@ -84,7 +84,8 @@ class GateCheck:
     def describe(self) -> str:
         verdict = "ok" if self.passed else "VIOLATED"
         reference = "" if self.reference is None else f" (baseline {self.reference:g})"
-        return f"{self.rule} {self.subject}: {self.value:g} {self.bound.describe()}{reference}: {verdict}"
+        required = f"required {self.bound.describe()}{reference}"
+        return f"{self.rule} {self.subject} = {self.value:g}, {required}: {verdict}"
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -172,9 +172,9 @@ def test_failure_lists_every_violated_rule_with_values() -> None:
     )
     assert isinstance(error, AirflowFailException)
     message = str(error)
-    assert "threshold custom acc: 0.7 >= 0.9" in message
-    assert "threshold custom loss: 1.2 <= 1" in message
-    assert "delta_vs_base acc: 0.1 >= 0.2" in message
+    assert "threshold custom acc = 0.7, required >= 0.9" in message
+    assert "threshold custom loss = 1.2, required <= 1" in message
+    assert "delta_vs_base acc = 0.1, required >= 0.2" in message
     report = ti.xcom[GATE_REPORT_XCOM_KEY]
     assert report["passed"] is False
     assert len(report["violations"]) == 4  # acc and loss deltas both miss 0.2
@@ -192,7 +192,7 @@ def test_win_rate_rule() -> None:
     assert error is None and result is not None and result["passed"]
     _, _, error = run_gate(summary=LLMAJ_SUMMARY, min_win_rate=0.75)
     assert isinstance(error, AirflowFailException)
-    assert "win_rate custom vs base: 0.6 >= 0.75" in str(error)
+    assert "win_rate custom vs base = 0.6, required >= 0.75" in str(error)
 
 
 def test_win_rate_rule_on_a_benchmark_is_an_error() -> None:
@@ -205,12 +205,12 @@ def test_regression_against_a_baseline_defaults_to_no_tolerance() -> None:
     baseline = benchmark_summary({"acc": 0.72, "loss": 1.0}, {}, BASELINE_ARN)
     _, _, error = run_gate(summary=SUMMARY, baseline_summary=baseline)
     assert isinstance(error, AirflowFailException)
-    assert "regression custom acc: 0.7 >= 0.72 (baseline 0.72)" in str(error)
+    assert "regression custom acc = 0.7, required >= 0.72 (baseline 0.72)" in str(error)
     _, _, error = run_gate(
         summary=SUMMARY, baseline_summary=baseline, max_regression=0.05, lower_is_better=["loss"]
     )
     assert isinstance(error, AirflowFailException)
-    assert "regression custom loss: 1.2 <= 1.05 (baseline 1)" in str(error)
+    assert "regression custom loss = 1.2, required <= 1.05 (baseline 1)" in str(error)
     assert "custom acc" not in str(error)
 
 
