@@ -84,9 +84,7 @@ class EvaluationEmulator:
                 """Requests are not logged: tests and the CLI would drown in them."""
 
         self._moto_app = DomainDispatcherApplication(create_backend_app)
-        app = EmulatorApp(
-            self._backend, ControlApi(self._backend, self.reset_state), self._moto_app, self.region
-        )
+        app = EmulatorApp(self._backend, ControlApi(self._backend, self.reset), self._moto_app, self.region)
         self._server = make_server(
             self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
         )
@@ -164,9 +162,6 @@ class EvaluationEmulator:
 
     def reset(self) -> None:
         """Forget every pipeline, execution, fault and setting; reset moto; restore the config."""
-        self.reset_state()
-
-    def reset_state(self) -> None:
         self._backend.reset()
         self.faults.clear()
         self.results.clear()
