@@ -30,7 +30,7 @@ from airflow.sdk import DAG, Param
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 
-PIPELINE_DEFINITION = Path(__file__).parent / "pipeline_definitions" / "benchmark.json"
+PIPELINE_DEFINITION = Path(__file__).resolve().parent / "pipeline_definitions" / "benchmark.json"
 POLL_SECONDS = float(os.environ.get("SM_EVAL_POLL_SECONDS", "30"))
 
 with DAG(
