@@ -122,8 +122,19 @@ class PipelineBackend:
         self._executions: dict[str, Execution] = {}
         self._start_tokens: dict[tuple[str, str], str] = {}
         self._jobs: dict[tuple[str, str], TrainingJob] = {}
+        self._last_stamp = 0.0
 
     # --- state -------------------------------------------------------------------------
+    def _now(self) -> float:
+        """A fresh timestamp for a change made by a request (caller holds the lock).
+
+        Millisecond precision, as AWS timestamps have, so that a timestamp read back and sent
+        again (``CreatedAfter=...``) compares equal; strictly increasing, so that resources
+        created one after the other never share a creation time.
+        """
+        self._last_stamp = max(round(time.time(), 3), round(self._last_stamp + 0.001, 3))
+        return self._last_stamp
+
     def reset(self) -> None:
         with self._lock:
             self._pipelines.clear()
@@ -168,7 +179,7 @@ class PipelineBackend:
                     f"Pipeline with name ({name}) already exists."
                 )
             definition = self._definition(params)
-            now = _now()
+            now = self._now()
             pipeline = Pipeline(
                 name=name,
                 arn=pipeline_arn(partition_of(region), region, ACCOUNT_ID, name),
@@ -201,7 +212,7 @@ class PipelineBackend:
                     setattr(pipeline, attr, params[key])
             if "ParallelismConfiguration" in params:
                 pipeline.parallelism = params["ParallelismConfiguration"]
-            now = _now()
+            now = self._now()
             pipeline.versions.append(PipelineVersion(pipeline.current.version_id + 1, definition, now))
             pipeline.modified = now
             return {"PipelineArn": pipeline.arn, "PipelineVersionId": pipeline.current.version_id}
@@ -239,10 +250,11 @@ class PipelineBackend:
                 and p.name.startswith(prefix)
                 and created_in_window(p.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
             ]
-            pipelines.sort(
-                key=(lambda p: p.name) if sort_by == "Name" else (lambda p: (p.created, p.name)),
-                reverse=params.get("SortOrder", "Descending") == "Descending",
-            )
+            descending = params.get("SortOrder", "Descending") == "Descending"
+            if sort_by == "Name":
+                pipelines.sort(key=lambda p: p.name, reverse=descending)
+            elif descending:  # the state keeps creation order, so ties in CreationTime stay ordered
+                pipelines.reverse()
             page, token = paginate(pipelines, params)
             summaries = []
             for p in page:
@@ -315,7 +327,7 @@ class PipelineBackend:
             values = version.definition.bind_parameters(params.get("PipelineParameters"))
             execution_id = uuid.uuid4().hex[:12]
             arn = f"{pipeline.arn}/execution/{execution_id}"
-            now = _now()
+            now = self._now()
             execution = Execution(
                 arn=arn,
                 execution_id=execution_id,
@@ -369,11 +381,11 @@ class PipelineBackend:
                 if e.pipeline_arn == pipeline.arn
                 and created_in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
             ]
-            by_arn = params.get("SortBy") == "PipelineExecutionArn"
-            executions.sort(
-                key=(lambda e: e.arn) if by_arn else (lambda e: (e.created, e.arn)),
-                reverse=params.get("SortOrder", "Descending") == "Descending",
-            )
+            descending = params.get("SortOrder", "Descending") == "Descending"
+            if params.get("SortBy") == "PipelineExecutionArn":
+                executions.sort(key=lambda e: e.arn, reverse=descending)
+            elif descending:  # the state keeps creation order, so ties in CreationTime stay ordered
+                executions.reverse()
             page, token = paginate(executions, params)
             summaries = []
             for e in page:
@@ -413,7 +425,7 @@ class PipelineBackend:
                     f"Pipeline execution {execution.arn} is {execution.status.value}; "
                     "only an Executing pipeline execution can be stopped"
                 )
-            execution.stop(_now(), Timing(self.step_seconds))
+            execution.stop(self._now(), Timing(self.step_seconds))
             execution.stop_tokens.add(token)
             return {"PipelineExecutionArn": execution.arn}
 
@@ -428,7 +440,7 @@ class PipelineBackend:
                     f"Pipeline execution {execution.arn} is {execution.status.value}; only Failed or "
                     "Stopped pipeline executions can be retried"
                 )
-            execution.retry(_now())
+            execution.retry(self._now())
             execution.retry_tokens.add(token)
             return {"PipelineExecutionArn": execution.arn}
 
@@ -580,12 +592,6 @@ def _step_entry(step: StepRun) -> dict[str, Any]:
     if step.job is not None:
         entry["Metadata"] = {"TrainingJob": {"Arn": step.job.arn}}
     return entry
-
-
-def _now() -> float:
-    """The current time at the millisecond precision of AWS timestamps, so that a timestamp read
-    back from a response and sent again (CreatedAfter=...) compares equal."""
-    return round(time.time(), 3)
 
 
 #: Operation name -> backend method.
