@@ -24,15 +24,13 @@ _AIRFLOW_HOME = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
 os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(_AIRFLOW_HOME, "dags"))
+#: DAG files run with ``dag.test()``, which needs them parsed from a DAG bundle.
+DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator  # noqa: E402
 from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY  # noqa: E402
-
-CONN_ID = "sm_eval_emulator"
-ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
-BUCKET = "eval-results"
-DEFINITIONS = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions"
+from tests.airflow.airflow_test_support import BUCKET, CONN_ID  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -48,7 +46,9 @@ def airflow_db() -> str:
 
 
 @pytest.fixture
-def emulator(sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[EvaluationEmulator]:
+def emulator(
+    sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EvaluationEmulator]:
     """A clean emulator, its results bucket, and the ``aws`` connection CONN_ID pointing at it.
 
     Ambient AWS variables are cleared so only the connection decides where calls go.
@@ -64,8 +64,3 @@ def emulator(sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", json.dumps(connection))
     sm_eval_emulator.client("s3").create_bucket(Bucket=BUCKET)
     yield sm_eval_emulator
-
-
-def definition_path(kind: str) -> str:
-    """Path of an example pipeline definition: benchmark, custom_scorer or llm_as_judge."""
-    return str(DEFINITIONS / f"{kind}.json")

@@ -1,0 +1,223 @@
+"""EvaluationExecutionTrigger: serialization, and runs against the emulator over aiobotocore."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
+from airflow_provider_sm_eval.hooks import async_client_cache
+from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.triggers.evaluation_execution import (
+    EVENT_ERROR,
+    EVENT_TERMINAL,
+    EvaluationExecutionTrigger,
+)
+from tests.airflow.airflow_test_support import (
+    BUCKET,
+    CONN_ID,
+    ROLE_ARN,
+    UNKNOWN_EXECUTION_ARN,
+    definition_path,
+)
+
+pytestmark = pytest.mark.timeout(60)
+
+FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.02, "max_poll_interval": 0.1}
+
+
+def start(kind: str = "benchmark", eval_type: str = "benchmark") -> str:
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+    execution = hook.start_evaluation(
+        eval_type, "trigger-test", definition_path(kind), ROLE_ARN, s3_output_path=f"s3://{BUCKET}/t"
+    )
+    return execution.arn
+
+
+async def run_to_event(trigger: EvaluationExecutionTrigger) -> dict[str, Any]:
+    events = [event async for event in trigger.run()]
+    assert len(events) == 1
+    return events[0].payload
+
+
+def test_serialize_round_trip_is_json_and_secret_free() -> None:
+    trigger = EvaluationExecutionTrigger(
+        UNKNOWN_EXECUTION_ARN,
+        aws_conn_id="my_aws",
+        region_name="eu-west-1",
+        verify=False,
+        botocore_config={"retries": {"mode": "standard"}},
+        poll_interval=5,
+        max_poll_interval=60,
+        backoff_factor=2,
+        stop_on_kill=True,
+    )
+    classpath, kwargs = trigger.serialize()
+    text = json.dumps(kwargs)
+
+    assert classpath == "airflow_provider_sm_eval.triggers.evaluation_execution.EvaluationExecutionTrigger"
+    assert not {"aws_access_key_id", "aws_secret_access_key", "password", "login"} & set(kwargs)
+    assert "testing" not in text
+    rebuilt = EvaluationExecutionTrigger(**json.loads(text))
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"execution_arn": "arn:aws:sagemaker:oops"}, "execution_arn"),
+        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": 0}, "poll_interval"),
+        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": 5, "max_poll_interval": 1}, "max_poll"),
+        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "backoff_factor": 0.5}, "backoff_factor"),
+    ],
+)
+def test_bad_arguments_are_named(arguments: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        EvaluationExecutionTrigger(**arguments)
+
+
+@pytest.mark.parametrize(("kind", "eval_type"), [("benchmark", "benchmark"), ("llm_as_judge", "llmasjudge")])
+async def test_succeeded_event_carries_every_step(
+    emulator: EvaluationEmulator, kind: str, eval_type: str
+) -> None:
+    arn = start(kind, eval_type)
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    assert payload["status"] == EVENT_TERMINAL
+    assert payload["execution_arn"] == arn
+    status = payload["execution_status"]
+    assert status["overall_status"] == "Succeeded"
+    assert len(status["step_details"]) >= 4
+    assert all(step["status"] == "Succeeded" for step in status["step_details"])
+    json.dumps(payload)
+
+
+async def test_failed_execution_is_an_event_with_the_failed_step(emulator: EvaluationEmulator) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "AlgorithmError: out of memory")
+    arn = start()
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    assert payload["status"] == EVENT_TERMINAL
+    status = payload["execution_status"]
+    assert status["overall_status"] == ExecutionStatus.FAILED.value
+    failed = [s for s in status["step_details"] if s["status"] == "Failed"]
+    assert [s["name"] for s in failed] == [StepName.EVALUATE_CUSTOM_MODEL.value]
+    assert failed[0]["failure_reason"] == "AlgorithmError: out of memory"
+    assert ":training-job/" in failed[0]["job_arn"]
+
+
+async def test_completed_with_failures_ends_the_wait(emulator: EvaluationEmulator) -> None:
+    emulator.faults.fail_step(
+        StepName.EVALUATE_BASE_MODEL.value, "base model crashed", continue_on_failure=True
+    )
+    arn = start()
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    assert payload["execution_status"]["overall_status"] == ExecutionStatus.COMPLETED_WITH_FAILURES.value
+
+
+async def test_stopped_execution_ends_the_wait(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    arn = start()
+    SageMakerEvaluationHook(aws_conn_id=CONN_ID).stop_execution(arn)
+    emulator.step_seconds = 0.02
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    assert payload["execution_status"]["overall_status"] == "Stopped"
+
+
+async def test_throttling_is_waited_out(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.step_seconds = 1.0  # long enough for several polls
+    arn = start()
+    emulator.faults.throttle(share=0.5, operations=["DescribePipelineExecution"])
+    emulator.faults.throttle(share=0.5, operations=["ListPipelineExecutionSteps"])
+    errors: list[str] = []
+    poll = SageMakerEvaluationHook.get_execution_status_async
+
+    async def recording_poll(client: Any, execution_arn: str) -> Any:
+        try:
+            return await poll(client, execution_arn)
+        except Exception as error:
+            errors.append(type(error).__name__ + str(error))
+            raise
+
+    monkeypatch.setattr(SageMakerEvaluationHook, "get_execution_status_async", staticmethod(recording_poll))
+    no_botocore_retries = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, botocore_config=no_botocore_retries, **FAST))
+
+    assert payload["status"] == EVENT_TERMINAL
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    assert errors
+    assert all("ThrottlingException" in error for error in errors)
+
+
+async def test_unknown_execution_is_an_error_event(emulator: EvaluationEmulator) -> None:
+    payload = await run_to_event(EvaluationExecutionTrigger(UNKNOWN_EXECUTION_ARN, **FAST))
+
+    assert payload["status"] == EVENT_ERROR
+    assert payload["execution_arn"] == UNKNOWN_EXECUTION_ARN
+    assert "DescribePipelineExecution" in payload["message"] or "not" in payload["message"].lower()
+
+
+async def test_missing_connection_is_an_error_event(emulator: EvaluationEmulator) -> None:
+    trigger = EvaluationExecutionTrigger(
+        UNKNOWN_EXECUTION_ARN, aws_conn_id=CONN_ID, region_name="us-east-1", verify=None
+    )
+    trigger.aws_conn_id = "no_such_connection_and_no_credentials"
+
+    payload = await run_to_event(trigger)
+
+    assert payload["status"] == EVENT_ERROR
+
+
+async def test_concurrent_triggers_share_one_client_and_close_it(emulator: EvaluationEmulator) -> None:
+    arns = [start() for _ in range(3)]
+    opened: list[Any] = []
+    original = SageMakerEvaluationHook.get_async_conn
+
+    async def counting_get_async_conn(self: SageMakerEvaluationHook) -> Any:
+        opened.append(self)
+        return await original(self)
+
+    triggers = [EvaluationExecutionTrigger(arn, **FAST) for arn in arns]
+    SageMakerEvaluationHook.get_async_conn = counting_get_async_conn  # type: ignore[method-assign]
+    try:
+        payloads = await asyncio.gather(*(run_to_event(t) for t in triggers))
+    finally:
+        SageMakerEvaluationHook.get_async_conn = original  # type: ignore[method-assign]
+
+    assert [p["execution_status"]["overall_status"] for p in payloads] == ["Succeeded"] * 3
+    assert len(opened) == 1
+    assert async_client_cache.open_client_count() == 0
+
+
+async def test_on_kill_stops_a_running_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 30
+    arn = start()
+    trigger = EvaluationExecutionTrigger(arn, stop_on_kill=True, **FAST)
+
+    await trigger.on_kill()
+
+    status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).status.overall_status
+    assert status in {ExecutionStatus.STOPPING, ExecutionStatus.STOPPED}
+
+
+async def test_on_kill_leaves_the_execution_without_the_flag(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 30
+    arn = start()
+
+    await EvaluationExecutionTrigger(arn, stop_on_kill=False, **FAST).on_kill()
+
+    status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).status.overall_status
+    assert status is ExecutionStatus.EXECUTING
