@@ -1,0 +1,424 @@
+"""StartEvaluationOperator against the emulator: validation, waits, failures, reattach, kill, timeout.
+
+The task instance and ``task_state_store`` are test doubles (airflow_test_support); the
+end-to-end runs through Airflow itself are in test_dags.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from typing import Any
+
+import pytest
+from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
+from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferralTimeout, TaskDeferred
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
+from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.operators.execution_outcome import EvaluationExecutionFailedException
+from airflow_provider_sm_eval.operators.reattach import TaskInstanceIdentity
+from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+from tests.airflow.airflow_test_support import (
+    BUCKET,
+    CONN_ID,
+    ROLE_ARN,
+    DictTaskStateStore,
+    RecordingTaskInstance,
+    definition_path,
+    task_context,
+)
+
+pytestmark = pytest.mark.timeout(120)
+_task_ids = iter(range(1_000_000))
+
+
+def operator(**overrides: Any) -> StartEvaluationOperator:
+    arguments: dict[str, Any] = {
+        "task_id": f"start_evaluation_{next(_task_ids)}",
+        "eval_type": "benchmark",
+        "evaluation_name": "nightly",
+        "pipeline_definition": definition_path("benchmark"),
+        "role_arn": ROLE_ARN,
+        "s3_output_path": f"s3://{BUCKET}/runs",
+        "aws_conn_id": CONN_ID,
+        "poll_interval": 0.05,
+        "max_poll_interval": 0.2,
+        "deferrable": False,
+    }
+    arguments.update(overrides)
+    return StartEvaluationOperator(**arguments)
+
+
+def executions(emulator: EvaluationEmulator) -> list[str]:
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+    return [execution.arn for execution in hook.list_executions()]
+
+
+def run_deferred(op: StartEvaluationOperator, context: dict[str, Any]) -> dict[str, Any]:
+    """execute -> TaskDeferred -> the trigger's event -> execute_complete, as the triggerer would."""
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    assert deferred.value.method_name == "execute_complete"
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, EvaluationExecutionTrigger)
+    _, kwargs = trigger.serialize()
+    rebuilt = EvaluationExecutionTrigger(**json.loads(json.dumps(kwargs)))
+
+    async def first_event() -> dict[str, Any]:
+        async for event in rebuilt.run():
+            return event.payload
+        raise AssertionError("the trigger yielded no event")
+
+    return op.execute_complete(context, asyncio.run(first_event()))
+
+
+# Bad input ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unreachable_connection(monkeypatch: pytest.MonkeyPatch) -> str:
+    """An ``aws`` connection to a closed port: any AWS call would fail with a connection error."""
+    connection = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"endpoint_url": "http://127.0.0.1:9", "region_name": "us-east-1"},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_UNREACHABLE", json.dumps(connection))
+    return "unreachable"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"pipeline_definition": "/nonexistent/definition.json"}, "pipeline_definition"),
+        ({"pipeline_definition": "{not json"}, "pipeline_definition"),
+        ({"pipeline_definition": {"Version": "2020-12-01", "Steps": []}}, "pipeline_definition"),
+        ({"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
+        ({"s3_output_path": "https://bucket/prefix"}, "s3_output_path"),
+        ({"eval_type": "vibes"}, "eval_type"),
+        ({"evaluation_name": ""}, "evaluation_name"),
+    ],
+)
+def test_bad_input_fails_before_any_aws_call(
+    unreachable_connection: str, overrides: dict[str, Any], named: str
+) -> None:
+    op = operator(aws_conn_id=unreachable_connection, **overrides)
+
+    with pytest.raises(AirflowFailException, match=named):
+        op.execute(task_context(RecordingTaskInstance()))
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"on_failed_execution": "shrug"}, "on_failed_execution"),
+        ({"success_statuses": ["Executing"]}, "success_statuses"),
+        ({"success_statuses": []}, "success_statuses"),
+        ({"poll_interval": 0}, "poll_interval"),
+    ],
+)
+def test_bad_arguments_fail_at_construction(overrides: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        operator(**overrides)
+
+
+def test_template_fields_cover_every_start_input() -> None:
+    assert {
+        "eval_type",
+        "evaluation_name",
+        "pipeline_definition",
+        "role_arn",
+        "s3_output_path",
+        "tags",
+        "pipeline_parameters",
+    } <= set(StartEvaluationOperator.template_fields)
+
+
+# Waiting, both modes ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_success_pushes_arn_links_steps_and_results(emulator: EvaluationEmulator, deferrable: bool) -> None:
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=deferrable, studio_domain_id="d-abc123")
+    context = task_context(ti)
+
+    summary = run_deferred(op, context) if deferrable else op.execute(context)
+
+    arn = ti.xcom["execution_arn"]
+    assert summary["execution_arn"] == arn
+    assert summary["eval_type"] == "benchmark"
+    assert summary["status"] == "Succeeded"
+    assert summary["failure_reason"] is None
+    assert summary["steps"] == ti.xcom["steps"]
+    assert {s["name"] for s in summary["steps"]} >= {"EvaluateBaseModel", "EvaluateCustomModel"}
+    assert summary["results"] == ti.xcom["results"]
+    assert set(summary["results"]["metrics"]) == {"custom", "base"}
+    assert summary["results"]["deltas"]
+    assert ti.xcom["evaluation_execution_url"].startswith(
+        "https://studio-d-abc123.studio.us-east-1.sagemaker.aws/"
+    )
+    assert ti.xcom["evaluation_results_url"].startswith(
+        "https://console.aws.amazon.com/s3/buckets/eval-results?"
+    )
+    assert len(json.dumps(summary)) < 20_000
+
+
+def test_without_waiting_returns_right_after_the_start(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 5
+    ti = RecordingTaskInstance()
+
+    summary = operator(wait_for_completion=False).execute(task_context(ti))
+
+    assert summary["status"] == "Executing"
+    assert summary["results"] is None
+    assert ti.xcom["execution_arn"] == summary["execution_arn"]
+
+
+def test_deferral_pushes_the_arn_before_waiting(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 5
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True, poll_interval=7, max_poll_interval=70)
+
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+
+    assert ti.xcom["execution_arn"]
+    assert ti.xcom["evaluation_execution_url"]
+    _, kwargs = deferred.value.trigger.serialize()
+    assert kwargs["execution_arn"] == ti.xcom["execution_arn"]
+    assert (kwargs["poll_interval"], kwargs["max_poll_interval"], kwargs["aws_conn_id"]) == (7, 70, CONN_ID)
+    assert kwargs["stop_on_kill"] is True
+    assert "testing" not in json.dumps(kwargs)
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_failed_execution_names_step_reason_job_and_logs(
+    emulator: EvaluationEmulator, deferrable: bool
+) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "AlgorithmError: CUDA out of memory")
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=deferrable)
+
+    with pytest.raises(EvaluationExecutionFailedException) as raised:
+        run_deferred(op, task_context(ti)) if deferrable else op.execute(task_context(ti))
+
+    message = str(raised.value)
+    assert "Failed" in message
+    assert "EvaluateCustomModel" in message
+    assert "AlgorithmError: CUDA out of memory" in message
+    assert ":training-job/" in message
+    assert "/aws/sagemaker/TrainingJobs;prefix=pipelines-" in message
+    failed = [s for s in ti.xcom["steps"] if s["status"] == "Failed"]
+    assert [s["name"] for s in failed] == ["EvaluateCustomModel"]
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_completed_with_failures_fails_by_default(emulator: EvaluationEmulator, deferrable: bool) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_BASE_MODEL.value, "base crashed", continue_on_failure=True)
+    op = operator(deferrable=deferrable)
+    context = task_context(RecordingTaskInstance())
+
+    with pytest.raises(EvaluationExecutionFailedException, match="CompletedWithFailures"):
+        run_deferred(op, context) if deferrable else op.execute(context)
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_success_statuses_apply_the_same_in_both_modes(
+    emulator: EvaluationEmulator, deferrable: bool
+) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_BASE_MODEL.value, "base crashed", continue_on_failure=True)
+    op = operator(deferrable=deferrable, success_statuses=["Succeeded", "CompletedWithFailures"])
+    context = task_context(RecordingTaskInstance())
+
+    summary = run_deferred(op, context) if deferrable else op.execute(context)
+
+    assert summary["status"] == "CompletedWithFailures"
+    assert summary["results"] is None
+
+
+def test_stopped_execution_fails_the_deferred_task(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+    SageMakerEvaluationHook(aws_conn_id=CONN_ID).stop_execution(ti.xcom["execution_arn"])
+
+    async def first_event() -> dict[str, Any]:
+        async for event in deferred.value.trigger.run():
+            return event.payload
+        raise AssertionError("no event")
+
+    with pytest.raises(EvaluationExecutionFailedException, match="Stopped"):
+        op.execute_complete(task_context(ti), asyncio.run(first_event()))
+
+
+def test_error_event_fails_with_its_message() -> None:
+    op = operator()
+    event = {"status": "error", "execution_arn": "arn:x", "message": "AccessDeniedException: no"}
+
+    with pytest.raises(AirflowException, match="AccessDeniedException: no"):
+        op.execute_complete(task_context(RecordingTaskInstance()), event)
+
+
+# Reattach -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+def test_retried_try_reattaches_to_the_running_execution(
+    emulator: EvaluationEmulator, with_store: bool
+) -> None:
+    emulator.step_seconds = 0.3
+    store = DictTaskStateStore() if with_store else None
+    first = RecordingTaskInstance(try_number=1)
+    operator(wait_for_completion=False).execute(task_context(first, store))
+    started = first.xcom["execution_arn"]
+
+    second = RecordingTaskInstance(try_number=2)
+    summary = operator().execute(task_context(second, store))
+
+    assert summary["execution_arn"] == started
+    assert summary["status"] == "Succeeded"
+    assert executions(emulator) == [started]
+
+
+def test_reattach_reuses_a_succeeded_execution(emulator: EvaluationEmulator) -> None:
+    first = RecordingTaskInstance(try_number=1)
+    operator().execute(task_context(first))
+
+    summary = operator().execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] == first.xcom["execution_arn"]
+    assert len(executions(emulator)) == 1
+
+
+def test_other_task_instances_do_not_reattach(emulator: EvaluationEmulator) -> None:
+    operator().execute(task_context(RecordingTaskInstance(map_index=0)))
+    operator().execute(task_context(RecordingTaskInstance(map_index=1)))
+    operator().execute(task_context(RecordingTaskInstance(run_id="manual__2")))
+
+    assert len(executions(emulator)) == 3
+
+
+def _failed_first_try(emulator: EvaluationEmulator, store: DictTaskStateStore | None) -> str:
+    emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "transient", times=1)
+    first = RecordingTaskInstance(try_number=1)
+    with pytest.raises(EvaluationExecutionFailedException):
+        operator().execute(task_context(first, store))
+    return str(first.xcom["execution_arn"])
+
+
+def test_failed_execution_restarts_by_default(emulator: EvaluationEmulator) -> None:
+    failed = _failed_first_try(emulator, None)
+
+    summary = operator().execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] != failed
+    assert summary["status"] == "Succeeded"
+    assert len(executions(emulator)) == 2
+
+
+@pytest.mark.parametrize("with_store", [True, False])
+def test_failed_execution_resumes_with_retry(emulator: EvaluationEmulator, with_store: bool) -> None:
+    store = DictTaskStateStore() if with_store else None
+    failed = _failed_first_try(emulator, store)
+
+    summary = operator(on_failed_execution="retry").execute(
+        task_context(RecordingTaskInstance(try_number=2), store)
+    )
+
+    assert summary["execution_arn"] == failed
+    assert summary["status"] == "Succeeded"
+    assert executions(emulator) == [failed]
+
+
+def test_failed_execution_fails_the_try_with_fail(emulator: EvaluationEmulator) -> None:
+    failed = _failed_first_try(emulator, None)
+
+    with pytest.raises(AirflowFailException, match=failed):
+        operator(on_failed_execution="fail").execute(task_context(RecordingTaskInstance(try_number=2)))
+
+
+def test_identity_is_the_same_for_every_try_and_differs_per_task_instance() -> None:
+    def identity(**kwargs: Any) -> TaskInstanceIdentity:
+        return TaskInstanceIdentity.from_context(task_context(RecordingTaskInstance(**kwargs)))
+
+    assert identity(try_number=1) == identity(try_number=3)
+    assert identity().key != identity(map_index=2).key
+    assert identity().key != identity(run_id="other").key
+    token = identity().client_request_token("start", 12)
+    assert 32 <= len(token) <= 128
+
+
+# Kill and timeout ---------------------------------------------------------------------------------
+
+
+def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+    op = operator()
+    outcome: list[BaseException | dict[str, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append(op.execute(task_context(ti)))
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+    while "execution_arn" not in ti.xcom and worker.is_alive():
+        worker.join(0.02)
+    op.on_kill()
+    worker.join(60)
+
+    assert hook.get_execution(ti.xcom["execution_arn"]).status.overall_status in {
+        ExecutionStatus.STOPPING,
+        ExecutionStatus.STOPPED,
+    }
+    assert isinstance(outcome[0], EvaluationExecutionFailedException)
+    assert "Stopped" in str(outcome[0])
+
+
+def test_kill_leaves_the_execution_without_stop_on_kill(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+    op = operator(wait_for_completion=False, stop_on_kill=False)
+    op.execute(task_context(ti))
+
+    op.on_kill()
+
+    status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(ti.xcom["execution_arn"]).status
+    assert status.overall_status is ExecutionStatus.EXECUTING
+
+
+def test_timeout_while_deferred_stops_the_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred):
+        op.execute(task_context(ti))
+
+    with pytest.raises(TaskDeferralTimeout):
+        op.resume_execution(
+            TRIGGER_FAIL_REPR, {"error": TriggerFailureReason.TRIGGER_TIMEOUT}, task_context(ti)
+        )
+
+    status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(ti.xcom["execution_arn"]).status
+    assert status.overall_status in {ExecutionStatus.STOPPING, ExecutionStatus.STOPPED}
+
+
+def test_llm_as_judge_results_carry_win_rates(emulator: EvaluationEmulator) -> None:
+    op = operator(eval_type=EvalType.LLM_AS_JUDGE, pipeline_definition=definition_path("llm_as_judge"))
+
+    summary = op.execute(task_context(RecordingTaskInstance()))
+
+    assert summary["eval_type"] == "llmasjudge"
+    assert summary["results"]["win_rates"]["pairs"] > 0
