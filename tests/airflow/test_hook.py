@@ -1,0 +1,115 @@
+"""SageMakerEvaluationHook over an ``aws`` connection to the emulator."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
+from airflow_provider_sm_eval.evaluation.exceptions import EvaluationFailedError
+from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from tests.airflow.airflow_test_support import BUCKET, CONN_ID, ROLE_ARN, definition_path
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def hook(emulator: EvaluationEmulator) -> SageMakerEvaluationHook:
+    return SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+
+
+def start(hook: SageMakerEvaluationHook, description: str | None = None) -> str:
+    return hook.start_evaluation(
+        "benchmark",
+        "hook-test",
+        definition_path("benchmark"),
+        ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/hook",
+        description=description,
+    ).arn
+
+
+def test_clients_come_from_the_connection(
+    hook: SageMakerEvaluationHook, emulator: EvaluationEmulator
+) -> None:
+    assert hook.conn.meta.endpoint_url == emulator.endpoint_url
+    assert hook.s3_client.meta.endpoint_url == emulator.endpoint_url
+    assert hook.conn.meta.region_name == "us-east-1"
+    assert hook.conn_type == "aws"
+
+
+def test_start_wait_and_summary(hook: SageMakerEvaluationHook) -> None:
+    execution = hook.get_execution(start(hook))
+    progress: list[str] = []
+
+    hook.wait_for_execution(
+        execution, poll_interval=0.05, on_progress=lambda e: progress.append(e.status.overall_status.value)
+    )
+    summary = hook.get_summary(execution)
+
+    assert execution.status.overall_status is ExecutionStatus.SUCCEEDED
+    assert progress and progress[-1] == "Succeeded"
+    assert summary.execution_arn == execution.arn
+    assert set(summary.metrics) == {"custom", "base"}
+    assert "custom" in hook.render_results(execution).lower()
+
+
+def test_wait_raises_on_failure_unless_it_counts_as_success(
+    hook: SageMakerEvaluationHook, emulator: EvaluationEmulator
+) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_BASE_MODEL.value, "boom")
+    execution = hook.get_execution(start(hook))
+
+    with pytest.raises(EvaluationFailedError, match="EvaluateBaseModel"):
+        hook.wait_for_execution(execution, poll_interval=0.05)
+    again = hook.wait_for_execution(
+        hook.get_execution(execution.arn), success_statuses={ExecutionStatus.FAILED}, poll_interval=0.05
+    )
+    assert again.status.overall_status is ExecutionStatus.FAILED
+
+
+def test_find_execution_by_description_marker(hook: SageMakerEvaluationHook) -> None:
+    wanted = start(hook, description="Evaluation execution: a [airflow-ti:abc]")
+    start(hook, description="Evaluation execution: b [airflow-ti:other]")
+
+    found = hook.find_execution("benchmark", "[airflow-ti:abc]")
+
+    assert [execution.arn for execution in found] == [wanted]
+    assert hook.find_execution("llmasjudge", "[airflow-ti:abc]") == []
+
+
+def test_stop_running_then_stop_again_is_harmless(
+    hook: SageMakerEvaluationHook, emulator: EvaluationEmulator
+) -> None:
+    emulator.step_seconds = 3
+    arn = start(hook)
+
+    stopped = hook.stop_execution(arn)
+    emulator.step_seconds = 0.05
+    hook.wait_for_execution(stopped, success_statuses={ExecutionStatus.STOPPED}, poll_interval=0.05)
+    again = hook.stop_execution(arn)
+
+    assert again.status.overall_status is ExecutionStatus.STOPPED
+
+
+def test_retry_resumes_a_failed_execution(
+    hook: SageMakerEvaluationHook, emulator: EvaluationEmulator
+) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "flaky", times=1)
+    execution = hook.get_execution(start(hook))
+    hook.wait_for_execution(execution, success_statuses={ExecutionStatus.FAILED}, poll_interval=0.05)
+
+    retried = hook.retry_execution(execution.arn)
+    hook.wait_for_execution(retried, poll_interval=0.05)
+
+    assert retried.arn == execution.arn
+    assert retried.status.overall_status is ExecutionStatus.SUCCEEDED
+
+
+async def test_async_status_reads_every_step(hook: SageMakerEvaluationHook) -> None:
+    arn = start(hook)
+    async with hook.shared_async_client() as client:
+        status = await hook.get_execution_status_async(client, arn)
+
+    assert status.overall_status in {ExecutionStatus.EXECUTING, ExecutionStatus.SUCCEEDED}
+    assert {step.name for step in status.step_details} <= {s.value for s in StepName}

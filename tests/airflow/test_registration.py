@@ -1,0 +1,42 @@
+"""Provider registration and the import cost of the DAG-facing modules."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+from airflow_provider_sm_eval.get_provider_info import get_provider_info
+
+
+def test_provider_info_lists_importable_classes() -> None:
+    info = get_provider_info()
+
+    for section in ("hooks", "operators", "sensors", "triggers"):
+        modules = [m for entry in info[section] for m in entry["python-modules"]]
+        assert modules, section
+        for module in modules:
+            importlib.import_module(module)
+    for class_path in info["extra-links"]:
+        module, _, name = class_path.rpartition(".")
+        assert hasattr(importlib.import_module(module), name)
+
+
+def test_provider_info_does_not_take_over_the_aws_connection_type() -> None:
+    assert all(entry["connection-type"] != "aws" for entry in get_provider_info().get("connection-types", []))
+
+
+def test_dag_facing_modules_import_without_boto() -> None:
+    code = (
+        "import sys\n"
+        "import airflow_provider_sm_eval.operators.start_evaluation\n"
+        "import airflow_provider_sm_eval.operators.stop_evaluation\n"
+        "import airflow_provider_sm_eval.operators.evaluation_results\n"
+        "import airflow_provider_sm_eval.sensors.evaluation_execution\n"
+        "import airflow_provider_sm_eval.links.evaluation\n"
+        "loaded = sorted(m for m in ('boto3', 'botocore', 'aiobotocore') if m in sys.modules)\n"
+        "print('LOADED=' + ','.join(loaded))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip().splitlines()[-1] == "LOADED="
