@@ -22,7 +22,7 @@ import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from airflow.sdk import DAG, Param
+from airflow.sdk import DAG, Param, XComArg
 
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
@@ -84,7 +84,7 @@ with DAG(
 
     wait = EvaluationExecutionSensor(
         task_id="wait",
-        execution_arn=start.output["execution_arn"],
+        execution_arn=XComArg(start, key="execution_arn"),
         deferrable=True,
         poke_interval=POLL_SECONDS,
         timeout=timedelta(hours=6).total_seconds(),
@@ -93,7 +93,7 @@ with DAG(
 
     read_results = EvaluationResultsOperator(
         task_id="read_results",
-        execution_arn=start.output["execution_arn"],
+        execution_arn=XComArg(start, key="execution_arn"),
         results_log_limit=3,
         aws_conn_id="{{ params.aws_conn_id }}",
     )

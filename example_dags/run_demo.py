@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, Literal
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
@@ -191,9 +191,7 @@ def migrate_if_needed(env: dict[str, str], home: Path, *, verbose: bool) -> None
 
 
 def create_bucket(endpoint: str, bucket: str) -> None:
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
-
-    _client("s3", endpoint, DEFAULT_REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY).create_bucket(Bucket=bucket)
+    _emulator_client("s3", endpoint).create_bucket(Bucket=bucket)
 
 
 def run_dag(dag: DemoDag, env: dict[str, str], endpoint: str, log_folder: Path, *, verbose: bool) -> bool:
@@ -270,13 +268,12 @@ def _evaluation_xcom(dag: DemoDag, env: dict[str, str]) -> dict[str, Any] | None
 
 def _print_execution(summary: dict[str, Any], task_id: str, endpoint: str) -> None:
     """The step table, the task's XCom return value, then the results table."""
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
     from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
     from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 
     clients = {
-        "sagemaker_client": _client("sagemaker", endpoint, DEFAULT_REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY),
-        "s3_client": _client("s3", endpoint, DEFAULT_REGION, ACCESS_KEY_ID, SECRET_ACCESS_KEY),
+        "sagemaker_client": _emulator_client("sagemaker", endpoint),
+        "s3_client": _emulator_client("s3", endpoint),
     }
     execution = EvaluationPipelineExecution.get(summary["execution_arn"], **clients)
     _section(f"Steps of {execution.arn} ({execution.status.overall_status.value})")
@@ -288,15 +285,18 @@ def _print_execution(summary: dict[str, Any], task_id: str, endpoint: str) -> No
         print(execution.render_results(limit=3, **clients), flush=True)
 
 
-def _client(service: str, endpoint: str, region: str, key_id: str, secret: str) -> Any:
+def _emulator_client(service: Literal["sagemaker", "s3"], endpoint: str) -> Any:
+    """A boto3 client of the emulator, with its dummy keys."""
     import boto3
+
+    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
 
     return boto3.session.Session().client(
         service,
         endpoint_url=endpoint,
-        region_name=region,
-        aws_access_key_id=key_id,
-        aws_secret_access_key=secret,
+        region_name=DEFAULT_REGION,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
     )
 
 
