@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import BaseOperator, SkipMixin
-from airflow.sdk.exceptions import AirflowFailException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from pydantic import ValidationError
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
@@ -418,10 +418,14 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         if value is not None:
             return parse_summary(value, name=name)
         assert execution_arn is not None  # _check_inputs requires one of the two
+        from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
         from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
         hook = SageMakerEvaluationHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
-        return hook.get_summary(hook.get_execution(execution_arn))
+        try:
+            return hook.get_summary(hook.get_execution(execution_arn))
+        except ResultsNotAvailableError as error:
+            raise AirflowException(str(error)) from error
 
 
 def gate_report(
