@@ -221,3 +221,38 @@ async def test_on_kill_leaves_the_execution_without_the_flag(emulator: Evaluatio
 
     status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).status.overall_status
     assert status is ExecutionStatus.EXECUTING
+
+
+async def test_rebuilt_after_a_triggerer_restart_it_carries_on(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 0.5
+    arn = start()
+    first = EvaluationExecutionTrigger(arn, **FAST)
+    _, kwargs = first.serialize()
+
+    async def consume() -> None:
+        async for _ in first.run():
+            raise AssertionError("no event expected before the restart")
+
+    task = asyncio.ensure_future(consume())
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert async_client_cache.open_client_count() == 0
+
+    payload = await run_to_event(EvaluationExecutionTrigger(**json.loads(json.dumps(kwargs))))
+
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+
+
+async def test_step_table_is_logged_when_a_step_changes(
+    emulator: EvaluationEmulator, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.step_seconds = 0.3
+    arn = start()
+
+    await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    logged = capsys.readouterr().out + caplog.text
+    assert logged.count(f"Evaluation execution {arn} is") >= 2
+    assert "EvaluateCustomModel" in logged
