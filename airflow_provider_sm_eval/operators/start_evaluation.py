@@ -7,6 +7,7 @@ the lifecycle core's AWS code are imported when the task runs.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator, conf
@@ -275,7 +276,7 @@ class StartEvaluationOperator(BaseOperator):
     ) -> EvaluationPipelineExecution:
         identity = TaskInstanceIdentity.from_context(context)
         store = context.get("task_state_store")
-        earlier = self._earlier_execution(hook, identity, eval_type, store)
+        earlier = self._earlier_execution(context, hook, identity, eval_type, store)
         if earlier is not None:
             status = earlier.status.overall_status
             if not earlier.status.is_terminal or status in self.success_statuses:
@@ -308,6 +309,7 @@ class StartEvaluationOperator(BaseOperator):
 
     def _earlier_execution(
         self,
+        context: Context,
         hook: SageMakerEvaluationHook,
         identity: TaskInstanceIdentity,
         eval_type: EvalType,
@@ -317,7 +319,9 @@ class StartEvaluationOperator(BaseOperator):
         arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
         if isinstance(arn, str) and arn:
             return hook.get_execution(arn)
-        found = hook.find_execution(eval_type, identity.description_marker)
+        found = hook.find_execution(
+            eval_type, identity.description_marker, created_after=_earliest_start(context)
+        )
         return hook.get_execution(found[0].arn) if found else None
 
     def _publish_execution(self, context: Context, execution: EvaluationPipelineExecution) -> None:
@@ -370,3 +374,14 @@ class StartEvaluationOperator(BaseOperator):
             "results": results,
             "console_url": execution_console_url(arn, self.studio_domain_id),
         }
+
+
+#: Clock skew allowed between Airflow and AWS when bounding the search for an earlier try's execution.
+_CLOCK_SKEW = timedelta(hours=1)
+
+
+def _earliest_start(context: Context) -> datetime | None:
+    """No try of this task instance can have started an execution before its DAG run was due."""
+    dag_run = context.get("dag_run")
+    run_after = getattr(dag_run, "run_after", None)
+    return run_after - _CLOCK_SKEW if isinstance(run_after, datetime) else None

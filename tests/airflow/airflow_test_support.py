@@ -6,7 +6,9 @@ The doubles stand in for the parts of a running task that need an Airflow API se
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 CONN_ID = "sm_eval_emulator"
@@ -56,9 +58,13 @@ class DictTaskStateStore:
         self.values[key] = value
 
 
-def task_context(ti: RecordingTaskInstance, store: DictTaskStateStore | None = None) -> dict[str, Any]:
+def task_context(
+    ti: RecordingTaskInstance, store: DictTaskStateStore | None = None, run_after: datetime | None = None
+) -> dict[str, Any]:
     """The context keys the operators read."""
     context: dict[str, Any] = {"ti": ti, "task_instance": ti}
+    if run_after is not None:
+        context["dag_run"] = SimpleNamespace(run_after=run_after)
     if store is not None:
         context["task_state_store"] = store
     return context

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -296,6 +297,20 @@ def test_reattach_reuses_a_succeeded_execution(emulator: EvaluationEmulator) -> 
 
     assert summary["execution_arn"] == first.xcom["execution_arn"]
     assert len(executions(emulator)) == 1
+
+
+def test_search_for_an_earlier_execution_is_bounded_by_the_run(emulator: EvaluationEmulator) -> None:
+    now = datetime.now(UTC)
+    first = RecordingTaskInstance(try_number=1)
+    operator().execute(task_context(first, run_after=now))
+
+    in_window = operator().execute(task_context(RecordingTaskInstance(try_number=2), run_after=now))
+    much_later = operator().execute(
+        task_context(RecordingTaskInstance(try_number=3), run_after=now + timedelta(hours=2))
+    )
+
+    assert in_window["execution_arn"] == first.xcom["execution_arn"]
+    assert much_later["execution_arn"] != first.xcom["execution_arn"]
 
 
 def test_other_task_instances_do_not_reattach(emulator: EvaluationEmulator) -> None:
