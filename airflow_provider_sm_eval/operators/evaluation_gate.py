@@ -32,15 +32,13 @@ from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
+from airflow_provider_sm_eval.operators.start_evaluation import XCOM_RESULTS
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
 #: XCom key of the gate report (pushed whatever the outcome).
 GATE_REPORT_XCOM_KEY = "gate_report"
-
-#: Keys under which a wrapper (e.g. an operator's return value) may carry the summary.
-_SUMMARY_WRAPPER_KEYS = ("summary", "results")
 
 OnFailure = Literal["fail", "skip"]
 ModelRole = Literal["custom", "base"]
@@ -228,9 +226,9 @@ class GateRules:
 class EvaluationGateOperator(BaseOperator, SkipMixin):
     """Pass, fail or short-circuit on an evaluation's metrics.
 
-    :param summary: the ``EvaluationSummary`` to check: a dict, its JSON, or an XComArg of
-        an operator that returns one (directly or under a ``summary`` / ``results`` key).
-        Templated. Give this or ``execution_arn``.
+    :param summary: the ``EvaluationSummary`` to check: a dict or its JSON, typically an
+        XComArg of ``EvaluationResultsOperator`` or of ``StartEvaluationOperator`` (whose return
+        value holds the summary under ``results``). Templated. Give this or ``execution_arn``.
     :param execution_arn: a finished execution whose results are read through
         ``SageMakerEvaluationHook``. Templated.
     :param thresholds: ``{metric: bound}`` on the ``model``'s metrics, where a bound is
@@ -443,7 +441,7 @@ def gate_report(
 
 
 def parse_summary(value: Any, *, name: str = "summary") -> EvaluationSummary:
-    """An ``EvaluationSummary`` from itself, a dict, its JSON, or a wrapper dict holding one."""
+    """An ``EvaluationSummary`` from itself, a dict, its JSON, or StartEvaluationOperator's return value."""
     if isinstance(value, EvaluationSummary):
         return value
     if isinstance(value, str):
@@ -455,15 +453,14 @@ def parse_summary(value: Any, *, name: str = "summary") -> EvaluationSummary:
         raise ValueError(
             f"{name} must be an EvaluationSummary, a dict or its JSON, got {type(value).__name__}"
         )
-    if "metrics" not in value:
-        for key in _SUMMARY_WRAPPER_KEYS:
-            if isinstance(value.get(key), Mapping):
-                return parse_summary(value[key], name=f"{name}[{key!r}]")
-            if key in value and value[key] is None:
-                raise ValueError(
-                    f"{name}[{key!r}] is empty: the evaluation has no results "
-                    f"(status {value.get('status', 'unknown')}, or results were not read)"
-                )
+    if "metrics" not in value and XCOM_RESULTS in value:
+        # StartEvaluationOperator's return value: the summary is under its "results" key.
+        if value[XCOM_RESULTS] is None:
+            raise ValueError(
+                f"{name}[{XCOM_RESULTS!r}] is empty: the evaluation has no results "
+                f"(status {value.get('status', 'unknown')}, or results were not read)"
+            )
+        return parse_summary(value[XCOM_RESULTS], name=f"{name}[{XCOM_RESULTS!r}]")
     try:
         return EvaluationSummary.model_validate(value)
     except ValidationError as exc:

@@ -1,4 +1,4 @@
-"""Reading a finished ``dag.test()`` run: task states and XComs, from the metadata database."""
+"""Test support: reading a finished ``dag.test()`` run, and a task instance that records XComs."""
 
 from __future__ import annotations
 
@@ -25,3 +25,15 @@ def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
             )
         ).first()
         return None if row is None else XComModel.deserialize_value(row)
+
+
+class RecordingTaskInstance:
+    """Stands in for the runtime task instance when an operator's ``execute`` is called directly."""
+
+    map_index = -1
+
+    def __init__(self) -> None:
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, DownstreamTasksSkipped
+from dag_run_support import RecordingTaskInstance
 
 from airflow_provider_sm_eval.operators.evaluation_gate import (
     GATE_REPORT_XCOM_KEY,
@@ -51,18 +52,6 @@ LLMAJ_SUMMARY = {
         "tie_rate": 0.1,
     },
 }
-
-
-class RecordingTaskInstance:
-    """Stands in for the runtime task instance: records XCom pushes."""
-
-    map_index = -1
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = value
 
 
 def run_gate(**kwargs: Any) -> tuple[dict[str, Any] | None, RecordingTaskInstance, BaseException | None]:
@@ -269,4 +258,4 @@ def test_an_operator_return_value_without_results_is_reported_as_such() -> None:
 def test_parse_summary_unwraps_an_operator_return_value() -> None:
     wrapped = {"execution_arn": ARN, "status": "Succeeded", "results": SUMMARY}
     assert parse_summary(wrapped).metrics["custom"]["acc"] == 0.7
-    assert parse_summary({"summary": SUMMARY}).execution_arn == ARN
+    assert parse_summary(json.dumps(SUMMARY)).execution_arn == ARN

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from dag_run_support import RecordingTaskInstance
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
@@ -14,16 +15,6 @@ from airflow_provider_sm_eval.operators.evaluation_gate import GATE_REPORT_XCOM_
 
 DEFINITION = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
-
-
-class RecordingTaskInstance:
-    map_index = -1
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key: str, value: object) -> None:
-        self.xcom[key] = value
 
 
 def finished_execution(emulator: EvaluationEmulator) -> EvaluationPipelineExecution:
