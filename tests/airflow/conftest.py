@@ -1,8 +1,8 @@
 """Fixtures of the Airflow layer tests: an isolated Airflow home, an ``aws`` connection to the emulator.
 
 Airflow reads its configuration when first imported, so AIRFLOW_HOME points at a temporary
-folder before anything imports it; the metadata database (needed by ``dag.test()``) is
-migrated once per session, on first use.
+folder before anything imports it (unless another conftest did so already); the metadata
+database (needed by ``dag.test()``) is migrated once per session, on first use.
 """
 
 from __future__ import annotations
@@ -17,16 +17,13 @@ from pathlib import Path
 
 import pytest
 
-if "airflow" in sys.modules:
-    raise RuntimeError("tests/airflow/conftest.py must configure Airflow before it is imported")
-
-_AIRFLOW_HOME = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
-os.environ["AIRFLOW_HOME"] = _AIRFLOW_HOME
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 #: DAG files run with ``dag.test()``, which needs them parsed from a DAG bundle.
 DAGS_FOLDER = Path(__file__).resolve().parent / "dags"
-os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(DAGS_FOLDER)
+
+if "airflow" not in sys.modules:  # else another conftest (tests/example_dags) configured Airflow
+    os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator  # noqa: E402
 from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY  # noqa: E402
@@ -34,15 +31,24 @@ from tests.airflow.airflow_test_support import BUCKET, CONN_ID  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> str:
-    """Migrate the metadata database of the temporary AIRFLOW_HOME once (about 10 s)."""
+def airflow_db() -> None:
+    """Migrate the metadata database of the session's AIRFLOW_HOME once (about 10 s)."""
     subprocess.run(
         [sys.executable, "-m", "airflow", "db", "migrate"],
         check=True,
         capture_output=True,
         env=os.environ.copy(),
     )
-    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def test_dags_folder(airflow_db: None, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the DAG bundle that ``dag.test()`` parses at this folder's test DAGs."""
+    from airflow import settings
+
+    monkeypatch.setattr(settings, "DAGS_FOLDER", str(DAGS_FOLDER))
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS_FOLDER))
+    return DAGS_FOLDER
 
 
 @pytest.fixture

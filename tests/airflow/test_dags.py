@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.timeout(180)
 
 
 @pytest.fixture
-def test_dags(airflow_db: str, emulator: EvaluationEmulator) -> ModuleType:
+def evaluation_dags(test_dags_folder: Path, emulator: EvaluationEmulator) -> ModuleType:
     return importlib.import_module("tests.airflow.dags.evaluation_test_dags")
 
 
@@ -33,8 +34,8 @@ def xcoms(dag_id: str, run_id: str) -> dict[tuple[str, str], Any]:
 
 
 @pytest.mark.parametrize("dag_name", ["benchmark_blocking", "llmaj_deferred"])
-def test_evaluation_dag_succeeds(test_dags: ModuleType, dag_name: str) -> None:
-    dag = getattr(test_dags, dag_name)
+def test_evaluation_dag_succeeds(evaluation_dags: ModuleType, dag_name: str) -> None:
+    dag = getattr(evaluation_dags, dag_name)
 
     run = dag.test()
 
@@ -59,10 +60,10 @@ def test_evaluation_dag_succeeds(test_dags: ModuleType, dag_name: str) -> None:
 
 
 def test_failed_evaluation_fails_the_deferred_task_with_the_reason(
-    test_dags: ModuleType, emulator: EvaluationEmulator
+    evaluation_dags: ModuleType, emulator: EvaluationEmulator
 ) -> None:
     emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "AlgorithmError: tokenizer missing")
-    dag = test_dags.benchmark_deferred
+    dag = evaluation_dags.benchmark_deferred
 
     run = dag.test()
 
