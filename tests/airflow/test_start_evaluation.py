@@ -10,6 +10,7 @@ import asyncio
 import json
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -168,6 +169,19 @@ def test_success_pushes_arn_links_steps_and_results(emulator: EvaluationEmulator
         "https://console.aws.amazon.com/s3/buckets/eval-results?"
     )
     assert len(json.dumps(summary)) < 20_000
+
+
+@pytest.mark.parametrize("form", ["dict", "json string", "file path"])
+def test_definition_as_dict_json_string_or_file(emulator: EvaluationEmulator, form: str) -> None:
+    path = definition_path("custom_scorer")
+    text = Path(path).read_text()
+    definition = {"dict": json.loads(text), "json string": text, "file path": path}[form]
+
+    summary = operator(
+        eval_type="customscorer", pipeline_definition=definition, wait_for_completion=False
+    ).execute(task_context(RecordingTaskInstance()))
+
+    assert "customscorerevaluation" in summary["execution_arn"]
 
 
 def test_without_waiting_returns_right_after_the_start(emulator: EvaluationEmulator) -> None:
