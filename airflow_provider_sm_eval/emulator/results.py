@@ -1,9 +1,11 @@
 """Synthetic, deterministic evaluation results, shaped like the real result files.
 
-Values are seeded by execution id, step name and metric, so the same execution always
-produces the same numbers. The custom model scores somewhat better than the base model by
-default; ``ResultSettings`` can turn that around or pin metrics of a step, so that quality
-gates can be tested both ways.
+Values are deterministic: the base model's scores depend on the metric only, the custom
+model's uplift and the standard errors on execution id, step name and metric, so the same
+execution always produces the same numbers. The custom model scores somewhat better than the
+base model by default (in every execution: a gate against a baseline execution is stable too);
+``ResultSettings`` can turn that around or pin metrics of a step, so that quality gates can be
+tested both ways.
 """
 
 from __future__ import annotations
@@ -104,20 +106,26 @@ class MetricSeed:
 
     def unit(self, *parts: object) -> float:
         """A deterministic number in [0, 1) for this execution and ``parts``."""
-        digest = hashlib.sha256("|".join([self.execution_id, *map(str, parts)]).encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64
+        return _unit(self.execution_id, *parts)
 
     def score(self, metric: str, index: int | None = None) -> float:
-        """A score in [0, 1]: base level per execution and metric, custom shifted by an uplift.
+        """A score in [0, 1]: the base model's level, shifted by an uplift for the custom model.
 
-        Custom and base share the base level (it does not depend on the step), so the sign
-        of custom - base is set by the uplift alone.
+        The base level depends on the metric (and example) only: the same base model on the same
+        benchmark scores the same in every execution. The uplift is drawn per execution, and
+        added (or, with ``custom_worse_than_base``, subtracted), so that the custom model is
+        better (worse) than the base model, in its own execution and in any other.
         """
-        base = 0.45 + 0.25 * self.unit("level", metric, index)
+        base = 0.45 + 0.25 * _unit("base-level", metric, index)
         if not self.is_custom:
             return round(base, 4)
         uplift = 0.05 + 0.1 * self.unit("uplift", metric, index)
         return round(min(1.0, max(0.0, base - uplift if self.custom_worse_than_base else base + uplift)), 4)
+
+
+def _unit(*parts: object) -> float:
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def benchmark_results(seed: MetricSeed, eval_type: EvalType) -> dict[str, Any]:

@@ -164,3 +164,17 @@ def test_invalid_output_path_fails_the_step(harness: Harness) -> None:
     final = harness.wait_terminal(arn)
     assert final["PipelineExecutionStatus"] == "Failed"
     assert "S3OutputPath" in final["FailureReason"]
+
+
+def test_custom_model_comparisons_hold_across_executions(harness: Harness) -> None:
+    better = run(harness, EvalType.BENCHMARK)
+    harness.emu.results.custom_worse_than_base = True
+    worse = harness.start(harness.create(), prefix="worse")
+    harness.wait_terminal(worse)
+    worse_job = job_name(harness, worse, StepName.EVALUATE_CUSTOM_MODEL)
+    key = next(k for k in harness.keys(f"worse/{worse_job}/") if is_benchmark_result_key(k))
+    worse_custom = harness.read_json(key)["results"]["all"]
+    better_custom = benchmark_metrics(harness, better, StepName.EVALUATE_CUSTOM_MODEL)
+    better_base = benchmark_metrics(harness, better, StepName.EVALUATE_BASE_MODEL)
+    for metric in (m for m in better_custom if "stderr" not in m):
+        assert worse_custom[metric] < better_base[metric] < better_custom[metric]
