@@ -40,3 +40,16 @@ def test_dag_facing_modules_import_without_boto() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert result.stdout.strip().splitlines()[-1] == "LOADED="
+
+
+def test_airflow_discovers_the_provider_and_its_links() -> None:
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+
+    assert "airflow-provider-sm-eval" in manager.providers
+    assert {
+        "airflow_provider_sm_eval.links.evaluation.EvaluationExecutionLink",
+        "airflow_provider_sm_eval.links.evaluation.EvaluationResultsLink",
+    } <= set(manager.extra_links_class_names)
+    assert manager.hooks["aws"].package_name == "apache-airflow-providers-amazon"
