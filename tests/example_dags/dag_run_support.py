@@ -27,6 +27,28 @@ def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
         return None if row is None else XComModel.deserialize_value(row)
 
 
+def trigger_of(dag_run: Any, task_id: str) -> str | None:
+    """Class path of the trigger the task deferred to in this run (None: it never deferred).
+
+    ``dag.test()`` leaves the task instance's ``trigger_id`` in place after the trigger fired.
+    """
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.models.trigger import Trigger
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        trigger_id = session.scalar(
+            select(TaskInstance.trigger_id).where(
+                TaskInstance.dag_id == dag_run.dag_id,
+                TaskInstance.run_id == dag_run.run_id,
+                TaskInstance.task_id == task_id,
+            )
+        )
+        trigger = None if trigger_id is None else session.get(Trigger, trigger_id)
+        return None if trigger is None else str(trigger.classpath)
+
+
 class RecordingTaskInstance:
     """Stands in for the runtime task instance when an operator's ``execute`` is called directly."""
 

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from dag_run_support import task_states, xcom
+from dag_run_support import task_states, trigger_of, xcom
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
@@ -19,15 +19,20 @@ def set_wait_mode(dag: Any, task_id: str, *, deferrable: bool) -> None:
     dag.get_task(task_id).deferrable = deferrable
 
 
+def assert_wait_mode(run: Any, task_id: str, *, deferrable: bool) -> None:
+    """A deferrable task waited in the evaluation trigger; a blocking one never deferred."""
+    expected = "airflow_provider_sm_eval.triggers.evaluation_execution.EvaluationExecutionTrigger"
+    assert trigger_of(run, task_id) == (expected if deferrable else None)
+
+
 @WAIT_MODES
-def test_benchmark(load_example_dag: LoadDag, capsys: pytest.CaptureFixture[str], deferrable: bool) -> None:
+def test_benchmark(load_example_dag: LoadDag, deferrable: bool) -> None:
     dag = load_example_dag("example_sm_eval_benchmark")
     set_wait_mode(dag, "evaluate", deferrable=deferrable)
 
     run = dag.test()
 
-    assert ("Pausing task as DEFERRED" in capsys.readouterr().out) is deferrable
-
+    assert_wait_mode(run, "evaluate", deferrable=deferrable)
     assert task_states(run) == {"evaluate": "success", "custom_beats_base": "success"}
     evaluation = xcom(run, "evaluate")
     assert evaluation["status"] == "Succeeded"
@@ -49,10 +54,7 @@ def test_benchmark(load_example_dag: LoadDag, capsys: pytest.CaptureFixture[str]
 
 @WAIT_MODES
 def test_llm_as_judge(
-    load_example_dag: LoadDag,
-    example_dag_env: EvaluationEmulator,
-    capsys: pytest.CaptureFixture[str],
-    deferrable: bool,
+    load_example_dag: LoadDag, example_dag_env: EvaluationEmulator, deferrable: bool
 ) -> None:
     example_dag_env.step_seconds = 0.5  # still running when the sensor starts waiting
     dag = load_example_dag("example_sm_eval_llm_as_judge")
@@ -60,8 +62,7 @@ def test_llm_as_judge(
 
     run = dag.test()
 
-    assert ("Pausing task as DEFERRED" in capsys.readouterr().out) is deferrable
-
+    assert_wait_mode(run, "wait", deferrable=deferrable)
     assert task_states(run) == {
         "start": "success",
         "wait": "success",
@@ -78,16 +79,13 @@ def test_llm_as_judge(
 
 
 @WAIT_MODES
-def test_custom_scorer(
-    load_example_dag: LoadDag, capsys: pytest.CaptureFixture[str], deferrable: bool
-) -> None:
+def test_custom_scorer(load_example_dag: LoadDag, deferrable: bool) -> None:
     dag = load_example_dag("example_sm_eval_custom_scorer")
     set_wait_mode(dag, "evaluate", deferrable=deferrable)
 
     run = dag.test()
 
-    assert ("Pausing task as DEFERRED" in capsys.readouterr().out) is deferrable
-
+    assert_wait_mode(run, "evaluate", deferrable=deferrable)
     assert task_states(run) == {"evaluate": "success", "quality_floor": "success"}
     metrics = xcom(run, "evaluate")["results"]["metrics"]["custom"]
     assert {"bleu", "rougeL", "exact_match"} <= set(metrics)
