@@ -187,16 +187,17 @@ class StartEvaluationOperator(BaseOperator):
     # Execute -------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
+        """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
         eval_type = self._validate_inputs()
         hook = self.hook
         execution = self._reattach_or_start(context, hook, eval_type)
         self._execution_arn = execution.arn
         self._publish_execution(context, execution)
-        if execution.status.is_terminal or not self.wait_for_completion:
-            if not self.wait_for_completion and not execution.status.is_terminal:
-                self.log.info("Not waiting for evaluation execution %s", execution.arn)
-                return self._return_value(execution.arn, execution.status, results=None)
+        if execution.status.is_terminal:
             return self._complete(context, hook, execution.arn, execution.status)
+        if not self.wait_for_completion:
+            self.log.info("Not waiting for evaluation execution %s", execution.arn)
+            return self._return_value(execution.arn, execution.status, results=None)
         if self.deferrable:
             from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 
