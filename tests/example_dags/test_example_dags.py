@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -193,3 +194,21 @@ class TestScheduledGate:
             "regression custom acc = 0.7, required >= 0.78 (baseline 0.8): VIOLATED"
         ]
         assert self.promoted_summary()["execution_arn"] == promoted_arn
+
+
+def test_params_choose_the_connection_and_the_output_path(
+    load_example_dag: LoadDag, example_dag_env: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AIRFLOW_CONN_EVALUATION_ACCOUNT", os.environ["AIRFLOW_CONN_AWS_DEFAULT"])
+    monkeypatch.delenv("AIRFLOW_CONN_AWS_DEFAULT")
+    example_dag_env.client("s3").create_bucket(Bucket="team-evaluations")
+    dag = load_example_dag("example_sm_eval_benchmark")
+
+    run = dag.test(
+        run_conf={"aws_conn_id": "evaluation_account", "s3_output_path": "s3://team-evaluations/nightly"}
+    )
+
+    assert task_states(run) == {"evaluate": "success", "custom_beats_base": "success"}
+    artifacts = xcom(run, "evaluate")["results"]["artifact_uris"]
+    assert artifacts
+    assert all(uri.startswith("s3://team-evaluations/nightly/benchmark/") for uri in artifacts)
