@@ -73,3 +73,17 @@ def test_failed_evaluation_fails_the_deferred_task_with_the_reason(
     pushed = xcoms(dag.dag_id, run.run_id)
     failed = [s for s in pushed[("start_evaluation", "steps")] if s["status"] == "Failed"]
     assert failed[0]["failure_reason"] == "AlgorithmError: tokenizer missing"
+
+
+def test_sensor_in_reschedule_mode_waits_for_the_execution(
+    evaluation_dags: ModuleType, emulator: EvaluationEmulator
+) -> None:
+    emulator.step_seconds = 1
+    dag = evaluation_dags.sensor_reschedule
+
+    run = dag.test()
+
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == {"start_evaluation": "success", "wait_for_evaluation": "success"}
+    steps = xcoms(dag.dag_id, run.run_id)[("wait_for_evaluation", "steps")]
+    assert {step["status"] for step in steps} == {"Succeeded"}

@@ -62,3 +62,28 @@ llmaj_blocking = _evaluation_dag(
 llmaj_deferred = _evaluation_dag(
     "sm_eval_test_llmaj_deferred", "llmasjudge", "llm_as_judge.json", deferrable=True
 )
+
+
+with DAG(
+    "sm_eval_test_sensor_reschedule",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+) as sensor_reschedule:
+    started = StartEvaluationOperator(
+        task_id="start_evaluation",
+        eval_type="benchmark",
+        evaluation_name="sensor-reschedule",
+        pipeline_definition=str(DEFINITIONS / "benchmark.json"),
+        role_arn=ROLE_ARN,
+        s3_output_path=OUTPUT_PATH,
+        wait_for_completion=False,
+        **FAST,
+    )
+    EvaluationExecutionSensor(
+        task_id="wait_for_evaluation",
+        execution_arn="{{ ti.xcom_pull(task_ids='start_evaluation', key='execution_arn') }}",
+        aws_conn_id=CONN_ID,
+        mode="reschedule",
+        poke_interval=1,
+    ).set_upstream(started)
