@@ -168,7 +168,9 @@ class GateRules:
         if self.regression_tolerance is not None:
             if baseline is None:
                 raise ValueError("max_regression needs a baseline_summary or baseline_execution_arn")
-            checks += self._regression_checks(metrics, _model_metrics(baseline, self.model, "baseline"))
+            checks += self._regression_checks(
+                self.regression_tolerance, metrics, _model_metrics(baseline, self.model, "baseline")
+            )
         return checks
 
     def _delta_checks(self, summary: EvaluationSummary) -> list[GateCheck]:
@@ -196,10 +198,13 @@ class GateRules:
         return improvement
 
     def _regression_checks(
-        self, current: Mapping[str, float], baseline: Mapping[str, float]
+        self,
+        tolerance_rule: Mapping[str, float] | float,
+        current: Mapping[str, float],
+        baseline: Mapping[str, float],
     ) -> list[GateCheck]:
-        if isinstance(self.regression_tolerance, Mapping):
-            tolerances = dict(self.regression_tolerance)
+        if isinstance(tolerance_rule, Mapping):
+            tolerances = dict(tolerance_rule)
             for name in tolerances:
                 _metric(current, name)
                 _metric(baseline, name, "baseline metrics")
@@ -210,14 +215,15 @@ class GateRules:
                     f"max_regression: the summary ({_listing(current)}) and the baseline "
                     f"({_listing(baseline)}) have no metric in common"
                 )
-            tolerances = dict.fromkeys(shared, self.regression_tolerance or 0.0)
+            tolerances = dict.fromkeys(shared, tolerance_rule)
         checks = []
         for name, tolerance in tolerances.items():
             reference = baseline[name]
+            # Rounded like the summary's deltas, so that "no worse than the baseline" holds at equality.
             bound = (
-                Bound(max=reference + tolerance)
+                Bound(max=round(reference + tolerance, 10))
                 if name in self.lower_is_better
-                else Bound(min=reference - tolerance)
+                else Bound(min=round(reference - tolerance, 10))
             )
             checks.append(GateCheck("regression", f"{self.model} {name}", current[name], bound, reference))
         return checks

@@ -259,3 +259,14 @@ def test_parse_summary_unwraps_an_operator_return_value() -> None:
     wrapped = {"execution_arn": ARN, "status": "Succeeded", "results": SUMMARY}
     assert parse_summary(wrapped).metrics["custom"]["acc"] == 0.7
     assert parse_summary(json.dumps(SUMMARY)).execution_arn == ARN
+
+
+def test_a_regression_exactly_at_the_tolerance_passes() -> None:
+    # 0.7 + 0.1 is 0.7999999999999999 in floating point: the bound must still admit 0.8.
+    current = benchmark_summary({"loss": 0.8}, {"loss": 0.9})
+    baseline = benchmark_summary({"loss": 0.7}, {}, BASELINE_ARN)
+    result, _, error = run_gate(
+        summary=current, baseline_summary=baseline, max_regression=0.1, lower_is_better=["loss"]
+    )
+    assert error is None and result is not None
+    assert result["checks"][0]["bound"] == {"max": 0.8}
