@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"
 LLMAJ_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "llm_as_judge.json"
 ROLE_ARN = "arn:aws:iam::123456789012:role/SageMakerEvaluationRole"
 BUCKET = "sm-eval-bench"
@@ -93,6 +94,50 @@ SDK_RESULTS_PROBE = textwrap.dedent(
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "peak_rss_mb": after,
                       "typed_by_get": typed}))
+    """
+)
+
+
+#: Runs one trigger per execution ARN (argv[2], comma-separated) on one event loop, as a
+#: triggerer does, and prints wall time, RSS growth and the aiobotocore clients opened.
+#: argv[1] is "ours" or "amazon" (the amazon provider's SageMakerPipelineTrigger).
+TRIGGERS_PROBE = textwrap.dedent(
+    """
+    import asyncio, json, resource, sys, time
+    import aiobotocore.session
+    from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
+
+    opened = 0
+    create_client = aiobotocore.session.AioSession.create_client
+    def counting_create_client(self, *args, **kwargs):
+        global opened
+        opened += 1
+        return create_client(self, *args, **kwargs)
+    aiobotocore.session.AioSession.create_client = counting_create_client
+
+    def trigger(arn):
+        if sys.argv[1] == "ours":
+            return EvaluationExecutionTrigger(arn, aws_conn_id="aws_default", poll_interval=1,
+                                              max_poll_interval=1)
+        return SageMakerPipelineTrigger(SageMakerPipelineTrigger.Type.COMPLETE, arn, waiter_delay=1,
+                                        waiter_max_attempts=600, aws_conn_id="aws_default")
+
+    async def first_event(t):
+        async for event in t.run():
+            return event.payload
+
+    async def main(arns):
+        return await asyncio.gather(*(first_event(trigger(a)) for a in arns))
+
+    arns = sys.argv[2].split(",")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    start = time.perf_counter()
+    events = asyncio.run(main(arns))
+    seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "clients": opened,
+                      "events": len(events)}))
     """
 )
 
@@ -228,6 +273,62 @@ def _results_rows(sdk_python: str | None, env: dict[str, str], arn: str) -> list
     return rows
 
 
+def _started_executions(env: dict[str, str], count: int) -> list[str]:
+    """Start ``count`` benchmark evaluations on the emulator (about 2 s each) without waiting."""
+    code = textwrap.dedent(
+        f"""
+        import boto3, json
+        from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
+        boto3.client("s3").create_bucket(Bucket="{BUCKET}")
+        arns = [
+            EvaluationPipelineExecution.start(
+                "benchmark", f"bench-{{i}}", "{BENCHMARK_DEFINITION}", "{ROLE_ARN}",
+                "s3://{BUCKET}/benchmark").arn
+            for i in range({count})
+        ]
+        print(json.dumps({{"arns": arns}}))
+        """
+    )
+    return list(_probe(sys.executable, code, env=env)["arns"])
+
+
+def _trigger_rows(env: dict[str, str], count: int) -> list[list[str]]:
+    """``count`` deferred waits in one triggerer event loop, ours and the amazon provider's."""
+    env = {
+        **env,
+        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
+            {
+                "conn_type": "aws",
+                "login": "testing",
+                "password": "testing",
+                "extra": {"endpoint_url": env["AWS_ENDPOINT_URL"], "region_name": "us-east-1"},
+            }
+        ),
+    }
+    measured = {}
+    for who in ("ours", "amazon"):
+        arns = _started_executions(env, count)
+        measured[who] = _probe(sys.executable, TRIGGERS_PROBE, who, ",".join(arns), env=env)
+    ours = measured["ours"]
+    rows = []
+    for label, who in (
+        ("ours: EvaluationExecutionTrigger", "ours"),
+        ("amazon provider: SageMakerPipelineTrigger", "amazon"),
+    ):
+        m = measured[who]
+        rows.append(
+            [
+                label,
+                f"{m['seconds']:.1f} s",
+                f"{m['rss_growth_mb']:.0f} MB",
+                str(m["clients"]),
+                f"{m['rss_growth_mb'] / max(ours['rss_growth_mb'], 1.0):.1f}x",
+                f"{m['clients'] / max(ours['clients'], 1):.0f}x",
+            ]
+        )
+    return rows
+
+
 def _table(title: str, header: Sequence[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [list(header), *rows]) for i in range(len(header))]
     lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -241,6 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sdk-python", help="python of a virtualenv with sagemaker-train installed")
     parser.add_argument("--examples", type=int, default=100_000, help="LLM-as-judge records per model")
     parser.add_argument("--repeat", type=int, default=5, help="import runs per module (median)")
+    parser.add_argument("--triggers", type=int, default=100, help="concurrent deferred waits")
     args = parser.parse_args(argv)
 
     with _emulator(args.examples) as endpoint:
@@ -251,6 +353,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "ratio = peer / ours)",
                 ["what is imported", "added time", "added RSS", "time ratio", "RSS ratio"],
                 _import_rows(args.sdk_python, env, args.repeat),
+            )
+        )
+        print()
+        print(
+            _table(
+                f"{args.triggers} deferred waits in one triggerer event loop, 1 s polls "
+                "(ratio = peer / ours)",
+                ["trigger", "all events", "RSS growth", "clients", "RSS ratio", "clients ratio"],
+                _trigger_rows(env, args.triggers),
             )
         )
         print()
