@@ -37,6 +37,7 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.start_evaluation",
                     f"{_PACKAGE}.operators.stop_evaluation",
                     f"{_PACKAGE}.operators.evaluation_results",
+                    f"{_PACKAGE}.operators.evaluation_gate",
                 ],
             }
         ],

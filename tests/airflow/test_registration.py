@@ -27,18 +27,19 @@ def test_provider_info_does_not_take_over_the_aws_connection_type() -> None:
 
 
 def test_dag_facing_modules_import_without_boto() -> None:
+    """Every operator and sensor module a DAG file imports stays free of boto3 and aiobotocore."""
+    info = get_provider_info()
+    modules = [m for section in ("operators", "sensors") for e in info[section] for m in e["python-modules"]]
     code = (
-        "import sys\n"
-        "import airflow_provider_sm_eval.operators.start_evaluation\n"
-        "import airflow_provider_sm_eval.operators.stop_evaluation\n"
-        "import airflow_provider_sm_eval.operators.evaluation_results\n"
-        "import airflow_provider_sm_eval.sensors.evaluation_execution\n"
+        "import importlib, sys\n"
+        f"for module in {modules!r}: importlib.import_module(module)\n"
         "import airflow_provider_sm_eval.links.evaluation\n"
         "loaded = sorted(m for m in ('boto3', 'botocore', 'aiobotocore') if m in sys.modules)\n"
         "print('LOADED=' + ','.join(loaded))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
+    assert "airflow_provider_sm_eval.operators.evaluation_gate" in modules
     assert result.stdout.strip().splitlines()[-1] == "LOADED="
 
 
