@@ -27,7 +27,8 @@ def assert_wait_mode(run: Any, task_id: str, *, deferrable: bool) -> None:
 
 
 @WAIT_MODES
-def test_benchmark(load_example_dag: LoadDag, deferrable: bool) -> None:
+def test_benchmark(load_example_dag: LoadDag, example_dag_env: EvaluationEmulator, deferrable: bool) -> None:
+    example_dag_env.step_seconds = 0.5  # still running when the task would defer
     dag = load_example_dag("example_sm_eval_benchmark")
     set_wait_mode(dag, "evaluate", deferrable=deferrable)
 
@@ -80,7 +81,10 @@ def test_llm_as_judge(
 
 
 @WAIT_MODES
-def test_custom_scorer(load_example_dag: LoadDag, deferrable: bool) -> None:
+def test_custom_scorer(
+    load_example_dag: LoadDag, example_dag_env: EvaluationEmulator, deferrable: bool
+) -> None:
+    example_dag_env.step_seconds = 0.5  # still running when the task would defer
     dag = load_example_dag("example_sm_eval_custom_scorer")
     set_wait_mode(dag, "evaluate", deferrable=deferrable)
 
