@@ -178,16 +178,22 @@ def airflow_environment(endpoint: str, home: Path) -> dict[str, str]:
 
 
 def migrate_if_needed(env: dict[str, str], home: Path, *, verbose: bool) -> None:
-    """Create the sqlite metadata database the first time (about ten seconds)."""
+    """Create the sqlite metadata database the first time (about ten seconds).
+
+    A marker file is written once the migration has finished, so that a migration cut short
+    (Ctrl-C, SIGTERM) is started over instead of leaving a half-made database in use.
+    """
     database = home / "airflow.db"
-    if database.exists():
+    migrated = home / "airflow.db.migrated"
+    if migrated.exists() and database.exists():
         return
     home.mkdir(parents=True, exist_ok=True)
+    database.unlink(missing_ok=True)
     print(f"Creating the Airflow database in {home} ...", flush=True)
     code = _airflow(["db", "migrate"], env, home / "demo-logs" / "db-migrate.log", verbose=verbose)
     if code != 0:
-        database.unlink(missing_ok=True)
         raise SystemExit(f"airflow db migrate failed (exit code {code})")
+    migrated.touch()
 
 
 def create_bucket(endpoint: str, bucket: str) -> None:
