@@ -32,6 +32,7 @@ from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import AWS_TEMPLATE_FIELDS, EvaluationHookMixin
 from airflow_provider_sm_eval.operators.start_evaluation import XCOM_RESULTS
 
 if TYPE_CHECKING:
@@ -229,7 +230,7 @@ class GateRules:
         return checks
 
 
-class EvaluationGateOperator(BaseOperator, SkipMixin):
+class EvaluationGateOperator(EvaluationHookMixin, BaseOperator, SkipMixin):
     """Pass, fail or short-circuit on an evaluation's metrics.
 
     :param summary: the ``EvaluationSummary`` to check: a dict or its JSON, typically an
@@ -260,8 +261,10 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         message; ``"skip"`` succeeds but skips the downstream tasks, like ShortCircuitOperator.
     :param ignore_downstream_trigger_rules: with ``on_failure="skip"``, skip every downstream
         task (True, default) or only the direct ones and let trigger rules decide the rest.
-    :param aws_conn_id: Airflow connection for reading results by ARN (default ``aws_default``).
-    :param region_name: AWS region for reading results by ARN (default: the connection's).
+    :param aws_conn_id: Airflow ``aws`` connection for reading results by ARN.
+    :param region_name: AWS region overriding the connection's.
+    :param verify: TLS verification of the endpoints.
+    :param botocore_config: botocore ``Config`` arguments.
     """
 
     template_fields: Sequence[str] = (
@@ -273,8 +276,7 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         "baseline_summary",
         "baseline_execution_arn",
         "max_regression",
-        "aws_conn_id",
-        "region_name",
+        *AWS_TEMPLATE_FIELDS,
     )
     ui_color = "#f4d6a0"
     inherits_from_skipmixin = True
@@ -296,6 +298,8 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         ignore_downstream_trigger_rules: bool = True,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -311,8 +315,7 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
         self.model = model
         self.on_failure = on_failure
         self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         if on_failure not in ("fail", "skip"):
             raise ValueError(f"on_failure must be 'fail' or 'skip', got {on_failure!r}")
         self._check_inputs(rendered=False)
@@ -423,9 +426,8 @@ class EvaluationGateOperator(BaseOperator, SkipMixin):
             return parse_summary(value, name=name)
         assert execution_arn is not None  # _check_inputs requires one of the two
         from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
-        hook = SageMakerEvaluationHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name)
+        hook = self.hook
         try:
             return hook.get_summary(hook.get_execution(execution_arn))
         except ResultsNotAvailableError as error:

@@ -6,19 +6,21 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
+    AWS_TEMPLATE_FIELDS,
+    EvaluationHookMixin,
+    require_execution_arn,
+)
 from airflow_provider_sm_eval.links.console_urls import s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
-
-class EvaluationResultsOperator(BaseOperator):
+class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
     """Read the results of a succeeded evaluation execution, log them as tables, return the summary.
 
     XCom ``return_value``: the ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
@@ -33,7 +35,7 @@ class EvaluationResultsOperator(BaseOperator):
     :param botocore_config: botocore ``Config`` arguments.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
     operator_extra_links = (EvaluationResultsLink(),)
 
     def __init__(
@@ -50,29 +52,12 @@ class EvaluationResultsOperator(BaseOperator):
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.results_log_limit = results_log_limit
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
-
-    @property
-    def hook(self) -> SageMakerEvaluationHook:
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
 
-        try:
-            arn = parse_execution_arn(self.execution_arn)
-        except ValueError as error:
-            raise AirflowFailException(str(error)) from None
+        arn = require_execution_arn(self.execution_arn)
         hook = self.hook
         execution = hook.get_execution(self.execution_arn)
         if not execution.status.is_succeeded:

@@ -19,6 +19,7 @@ from airflow_provider_sm_eval.evaluation.constants import (
     EvalType,
     ExecutionStatus,
 )
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import AWS_TEMPLATE_FIELDS, EvaluationHookMixin
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
 from airflow_provider_sm_eval.operators.execution_outcome import (
@@ -46,7 +47,7 @@ XCOM_STEPS = "steps"
 XCOM_RESULTS = "results"
 
 
-class StartEvaluationOperator(BaseOperator):
+class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
     """Start a SageMaker evaluation pipeline execution and (optionally) wait for it, blocking or deferred.
 
     A retried try of the same task instance reattaches to the execution an earlier try started
@@ -103,8 +104,7 @@ class StartEvaluationOperator(BaseOperator):
         "tags",
         "pipeline_parameters",
         "studio_domain_id",
-        "aws_conn_id",
-        "region_name",
+        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "pipeline_definition": "json",
@@ -167,22 +167,8 @@ class StartEvaluationOperator(BaseOperator):
         self.read_results = read_results
         self.results_log_limit = results_log_limit
         self.studio_domain_id = studio_domain_id
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         self._execution_arn: str | None = None
-
-    @property
-    def hook(self) -> SageMakerEvaluationHook:
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
 
     # Execute -------------------------------------------------------------------------------------
 
@@ -204,10 +190,7 @@ class StartEvaluationOperator(BaseOperator):
             self.defer(
                 trigger=EvaluationExecutionTrigger(
                     execution.arn,
-                    aws_conn_id=self.aws_conn_id,
-                    region_name=self.region_name,
-                    verify=self.verify,
-                    botocore_config=self.botocore_config,
+                    **self.connection_args,
                     poll_interval=self.poll_interval,
                     max_poll_interval=self.max_poll_interval,
                     backoff_factor=self.backoff_factor,

@@ -6,19 +6,20 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
+    AWS_TEMPLATE_FIELDS,
+    EvaluationHookMixin,
+    require_execution_arn,
+)
 from airflow_provider_sm_eval.operators.execution_outcome import steps_payload
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
-
-class StopEvaluationOperator(BaseOperator):
+class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):
     """Ask SageMaker to stop an evaluation execution; an execution already ended is left alone.
 
     XCom ``return_value``: ``{"execution_arn", "status", "steps"}``, the status after the stop
@@ -33,7 +34,7 @@ class StopEvaluationOperator(BaseOperator):
     :param botocore_config: botocore ``Config`` arguments.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
     ui_color = "#f2e6e6"
 
     def __init__(
@@ -54,27 +55,10 @@ class StopEvaluationOperator(BaseOperator):
         self.execution_arn = execution_arn
         self.wait_for_stop = wait_for_stop
         self.poll_interval = poll_interval
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
-
-    @property
-    def hook(self) -> SageMakerEvaluationHook:
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:
-        try:
-            parse_execution_arn(self.execution_arn)
-        except ValueError as error:
-            raise AirflowFailException(str(error)) from None
+        require_execution_arn(self.execution_arn)
         hook = self.hook
         execution = hook.stop_execution(self.execution_arn)
         if self.wait_for_stop and not execution.status.is_terminal:

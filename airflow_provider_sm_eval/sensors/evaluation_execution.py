@@ -7,10 +7,14 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
+    AWS_TEMPLATE_FIELDS,
+    EvaluationHookMixin,
+    require_execution_arn,
+)
 from airflow_provider_sm_eval.operators.execution_outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
@@ -22,10 +26,9 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
-    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
 
-class EvaluationExecutionSensor(BaseSensorOperator):
+class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
     """Succeed when the execution ends in one of ``success_statuses``; fail on any other terminal status.
 
     A failure names the failed steps, their reasons, job ARNs and log links. XCom
@@ -41,7 +44,7 @@ class EvaluationExecutionSensor(BaseSensorOperator):
     :param botocore_config: botocore ``Config`` arguments.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", "aws_conn_id", "region_name")
+    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
     ui_color = "#e6f1f2"
 
     def __init__(
@@ -62,30 +65,10 @@ class EvaluationExecutionSensor(BaseSensorOperator):
         self.success_statuses = parse_success_statuses(success_statuses)
         self.deferrable = deferrable
         self.max_poll_interval = max(max_poll_interval, self.poke_interval)
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
-
-    @property
-    def hook(self) -> SageMakerEvaluationHook:
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
-
-    def _validate_arn(self) -> None:
-        try:
-            parse_execution_arn(self.execution_arn)
-        except ValueError as error:
-            raise AirflowFailException(str(error)) from None
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> Any:
-        self._validate_arn()
+        require_execution_arn(self.execution_arn)
         if not self.deferrable:
             return super().execute(context)
         from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
@@ -97,10 +80,7 @@ class EvaluationExecutionSensor(BaseSensorOperator):
         self.defer(
             trigger=EvaluationExecutionTrigger(
                 self.execution_arn,
-                aws_conn_id=self.aws_conn_id,
-                region_name=self.region_name,
-                verify=self.verify,
-                botocore_config=self.botocore_config,
+                **self.connection_args,
                 poll_interval=self.poke_interval,
                 max_poll_interval=self.max_poll_interval,
             ),
@@ -109,7 +89,7 @@ class EvaluationExecutionSensor(BaseSensorOperator):
         )
 
     def poke(self, context: Context) -> bool:
-        self._validate_arn()
+        require_execution_arn(self.execution_arn)
         status = self.hook.get_execution(self.execution_arn).status
         self.log.info("Evaluation execution %s is %s", self.execution_arn, status.overall_status.value)
         if not status.is_terminal:

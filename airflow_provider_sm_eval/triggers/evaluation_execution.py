@@ -28,13 +28,14 @@ from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import EvaluationHookMixin
 from airflow_provider_sm_eval.hooks.transient_errors import is_transient_aws_error
 
 EVENT_TERMINAL = "terminal"
 EVENT_ERROR = "error"
 
 
-class EvaluationExecutionTrigger(BaseTrigger):
+class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     """Wait for a SageMaker evaluation execution to reach a terminal status.
 
     :param execution_arn: ARN of the pipeline execution.
@@ -73,10 +74,7 @@ class EvaluationExecutionTrigger(BaseTrigger):
         if not backoff_factor >= 1:
             raise ValueError(f"backoff_factor must be 1 or more, got {backoff_factor!r}")
         self.execution_arn = execution_arn
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         self.poll_interval = float(poll_interval)
         self.max_poll_interval = float(max_poll_interval)
         self.backoff_factor = float(backoff_factor)
@@ -87,10 +85,7 @@ class EvaluationExecutionTrigger(BaseTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "execution_arn": self.execution_arn,
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
+                **self.connection_args,
                 "poll_interval": self.poll_interval,
                 "max_poll_interval": self.max_poll_interval,
                 "backoff_factor": self.backoff_factor,
@@ -98,16 +93,8 @@ class EvaluationExecutionTrigger(BaseTrigger):
             },
         )
 
-    def _hook(self) -> SageMakerEvaluationHook:
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = self._hook()
+        hook = self.hook
         try:
             async with hook.shared_async_client() as client:
                 status = await self._poll_until_terminal(hook, client)
@@ -172,7 +159,7 @@ class EvaluationExecutionTrigger(BaseTrigger):
         """Stop the execution when the user kills the deferred task and ``stop_on_kill`` is set."""
         if not self.stop_on_kill:
             return
-        hook = self._hook()
+        hook = self.hook
         try:
             async with hook.shared_async_client() as client:
                 status = await hook.get_execution_status_async(client, self.execution_arn)
