@@ -92,15 +92,11 @@ TERMINAL_STATUSES: frozenset[ExecutionStatus] = frozenset(
     }
 )
 #: Terminal statuses that are not a success by default.
-UNSUCCESSFUL_STATUSES: frozenset[ExecutionStatus] = TERMINAL_STATUSES - {
-    ExecutionStatus.SUCCEEDED
-}
+UNSUCCESSFUL_STATUSES: frozenset[ExecutionStatus] = TERMINAL_STATUSES - {ExecutionStatus.SUCCEEDED}
 #: Statuses in which StopPipelineExecution is accepted.
 STOPPABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.EXECUTING})
 #: Statuses from which RetryPipelineExecution resumes the failed or stopped steps.
-RETRYABLE_STATUSES: frozenset[ExecutionStatus] = frozenset(
-    {ExecutionStatus.FAILED, ExecutionStatus.STOPPED}
-)
+RETRYABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.FAILED, ExecutionStatus.STOPPED})
 
 TERMINAL_STEP_STATUSES: frozenset[StepStatus] = frozenset(
     {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.STOPPED}
