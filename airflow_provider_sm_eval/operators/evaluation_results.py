@@ -17,6 +17,7 @@ from airflow_provider_sm_eval.links.console_urls import s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
 
@@ -53,6 +54,8 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
         self.execution_arn = execution_arn
         self.results_log_limit = results_log_limit
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        #: Result files read, for OpenLineage.
+        self._result_uris: list[str] = []
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
@@ -74,4 +77,11 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
         except ResultsNotAvailableError as error:
             raise AirflowException(str(error)) from error
         self.log.info("Evaluation results\n%s", hook.render_results(execution, self.results_log_limit))
+        self._result_uris = list(summary.artifact_uris)
         return summary.model_dump(mode="json")
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: the result files this task read."""
+        from airflow_provider_sm_eval.operators.lineage import operator_lineage
+
+        return operator_lineage(self._result_uris, [])

@@ -31,6 +31,7 @@ from airflow_provider_sm_eval.operators.execution_outcome import (
 from airflow_provider_sm_eval.operators.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_sm_eval.evaluation.models import (
@@ -169,6 +170,8 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         self.studio_domain_id = studio_domain_id
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         self._execution_arn: str | None = None
+        #: Result files of the succeeded execution, for OpenLineage.
+        self._result_uris: list[str] = []
 
     # Execute -------------------------------------------------------------------------------------
 
@@ -234,6 +237,15 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         if self.stop_on_kill and self._execution_arn:
             self.log.info("Task killed: stopping evaluation execution %s", self._execution_arn)
             self.hook.stop_execution(self._execution_arn)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
+        """OpenLineage: the S3 data the evaluation read and the result files it wrote."""
+        from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
+        from airflow_provider_sm_eval.operators.lineage import definition_input_uris, operator_lineage
+
+        definition = load_pipeline_definition(self.pipeline_definition).document
+        outputs = self._result_uris or ([self.s3_output_path] if self.s3_output_path else [])
+        return operator_lineage(definition_input_uris(definition, self.pipeline_parameters), outputs)
 
     # Steps ------------------------------------------------------------------------------------------
 
@@ -338,6 +350,7 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         raise_for_outcome(arn, status, self.success_statuses)
         results = self._read_results(hook, arn) if status.is_succeeded and self.read_results else None
         context["ti"].xcom_push(key=XCOM_RESULTS, value=results)
+        self._result_uris = list(results["artifact_uris"]) if results else []
         return self._return_value(arn, status, results)
 
     def _read_results(self, hook: SageMakerEvaluationHook, arn: str) -> dict[str, Any]:
