@@ -80,8 +80,8 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
         self._result_uris = list(summary.artifact_uris)
         return summary.model_dump(mode="json")
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """OpenLineage: the result files this task read."""
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
+        """OpenLineage: the result files this task read, and the execution that wrote them."""
         from airflow_provider_sm_eval.operators.lineage import operator_lineage
 
-        return operator_lineage(self._result_uris, [])
+        return operator_lineage(self._result_uris, [], execution_arn=self.execution_arn)

@@ -238,14 +238,29 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
             self.log.info("Task killed: stopping evaluation execution %s", self._execution_arn)
             self.hook.stop_execution(self._execution_arn)
 
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage:
-        """OpenLineage: the S3 data the evaluation read and the result files it wrote."""
+    def get_openlineage_facets_on_start(self) -> OperatorLineage | None:
+        """OpenLineage before the run: the models and S3 data to evaluate and the S3 output root."""
+        return self._lineage(result_uris=[], execution_arn=None)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
+        """OpenLineage: the models and S3 data evaluated, the result files written, the execution."""
+        return self._lineage(result_uris=self._result_uris, execution_arn=self._execution_arn)
+
+    def _lineage(self, *, result_uris: list[str], execution_arn: str | None) -> OperatorLineage | None:
         from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
-        from airflow_provider_sm_eval.operators.lineage import definition_input_uris, operator_lineage
+        from airflow_provider_sm_eval.operators.lineage import (
+            definition_input_uris,
+            definition_model_ids,
+            operator_lineage,
+        )
 
         definition = load_pipeline_definition(self.pipeline_definition).document
-        outputs = self._result_uris or ([self.s3_output_path] if self.s3_output_path else [])
-        return operator_lineage(definition_input_uris(definition, self.pipeline_parameters), outputs)
+        return operator_lineage(
+            definition_input_uris(definition, self.pipeline_parameters),
+            result_uris or ([self.s3_output_path] if self.s3_output_path else []),
+            models=definition_model_ids(definition, self.pipeline_parameters),
+            execution_arn=execution_arn,
+        )
 
     # Steps ------------------------------------------------------------------------------------------
 

@@ -1,14 +1,22 @@
-"""OpenLineage of the evaluation operators: S3 inputs from the definition, result files as outputs."""
+"""OpenLineage of the evaluation operators: models and S3 inputs from the definition, result files as
+outputs, the pipeline execution as a run facet; nothing when the openlineage provider is missing."""
 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
+from typing import Any
+
+import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
-from airflow_provider_sm_eval.operators.lineage import definition_input_uris
+from airflow_provider_sm_eval.operators.lineage import (
+    EXECUTION_FACET_SOURCE,
+    MODEL_ID_NAMESPACE,
+    definition_input_uris,
+    definition_model_ids,
+)
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from tests.airflow.airflow_test_support import (
     BUCKET,
@@ -20,9 +28,22 @@ from tests.airflow.airflow_test_support import (
     task_context,
 )
 
+BASE_MODEL = "meta-textgeneration-llama-3-2-1b-instruct"
+MODEL_PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1"
+
 
 def load(kind: str) -> dict:
     return json.loads((DEFINITIONS / f"{kind}.json").read_text())
+
+
+def names(datasets: Any) -> list[tuple[str, str]]:
+    return [(d.namespace, d.name) for d in datasets]
+
+
+def executed_by(lineage: Any) -> str:
+    facet = lineage.run_facets["externalQuery"]
+    assert facet.source == EXECUTION_FACET_SOURCE
+    return str(facet.externalQueryId)
 
 
 def test_inputs_resolve_parameter_references_to_given_values_or_defaults() -> None:
@@ -66,7 +87,12 @@ def test_start_operator_reports_dataset_read_and_result_files_written(
 
     lineage = op.get_openlineage_facets_on_complete(None)
 
-    assert [(d.namespace, d.name) for d in lineage.inputs] == [("s3://datasets", "gen_qa/v3.jsonl")]
+    assert names(lineage.inputs) == [
+        (MODEL_ID_NAMESPACE, BASE_MODEL),
+        ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/my-fine-tuned-model/1"),
+        ("s3://datasets", "gen_qa/v3.jsonl"),
+    ]
+    assert executed_by(lineage) == result["execution_arn"]
     written = [f"{d.namespace}/{d.name}" for d in lineage.outputs]
     assert written == result["results"]["artifact_uris"]
     assert len(written) == 2
@@ -111,19 +137,95 @@ def test_results_operator_reports_the_result_files_it_read(emulator: EvaluationE
     lineage = op.get_openlineage_facets_on_complete(None)
 
     assert [f"{d.namespace}/{d.name}" for d in lineage.inputs] == summary["artifact_uris"]
+    assert summary["artifact_uris"]
     assert lineage.outputs == []
+    assert executed_by(lineage) == arn
 
 
-def test_lineage_costs_a_dag_file_nothing() -> None:
-    """Importing the operators loads no OpenLineage module beyond what Airflow itself loads."""
-    code = (
-        "import sys\n"
-        "import airflow.sdk\n"
-        "before = set(sys.modules)\n"
-        "import airflow_provider_sm_eval.operators.start_evaluation\n"
-        "import airflow_provider_sm_eval.operators.evaluation_results\n"
-        "print(sorted(m for m in set(sys.modules) - before if 'openlineage' in m))\n"
+def test_models_resolve_to_given_parameter_values_or_defaults() -> None:
+    definition = load("llm_as_judge")
+    other = "arn:aws:sagemaker:eu-west-1:210987654321:model-package/candidate/7"
+
+    assert definition_model_ids(definition) == [BASE_MODEL, MODEL_PACKAGE_ARN]
+    assert definition_model_ids(definition, {"CustomModelPackageArn": other}) == [BASE_MODEL, other]
+
+
+def test_benchmark_execution_lineage(emulator: EvaluationEmulator) -> None:
+    op = StartEvaluationOperator(
+        task_id="evaluate",
+        eval_type="benchmark",
+        evaluation_name="lineage",
+        pipeline_definition=definition_path("benchmark"),
+        role_arn=ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/bench",
+        aws_conn_id=CONN_ID,
+        poll_interval=0.05,
+        deferrable=False,
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    started = op.get_openlineage_facets_on_start()
+    result = op.execute(task_context(RecordingTaskInstance()))
 
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    lineage = op.get_openlineage_facets_on_complete(None)
+
+    models = [
+        (MODEL_ID_NAMESPACE, BASE_MODEL),
+        ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/my-fine-tuned-model/1"),
+    ]
+    assert names(started.inputs) == models
+    assert names(started.outputs) == [(f"s3://{BUCKET}", "bench")]
+    assert started.run_facets == {}
+    assert names(lineage.inputs) == models
+    assert [f"{d.namespace}/{d.name}" for d in lineage.outputs] == result["results"]["artifact_uris"]
+    assert result["results"]["artifact_uris"]
+    assert executed_by(lineage) == result["execution_arn"]
+
+
+def test_llm_as_judge_execution_lineage(emulator: EvaluationEmulator) -> None:
+    op = StartEvaluationOperator(
+        task_id="evaluate",
+        eval_type="llmasjudge",
+        evaluation_name="lineage",
+        pipeline_definition=definition_path("llm_as_judge"),
+        role_arn=ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/judge",
+        aws_conn_id=CONN_ID,
+        poll_interval=0.05,
+        deferrable=False,
+    )
+    result = op.execute(task_context(RecordingTaskInstance()))
+
+    lineage = op.get_openlineage_facets_on_complete(None)
+
+    assert ("s3://my-evaluation-bucket", "datasets/prompts.jsonl") in names(lineage.inputs)
+    assert ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/my-fine-tuned-model/1") in names(
+        lineage.inputs
+    )
+    written = [f"{d.namespace}/{d.name}" for d in lineage.outputs]
+    assert written == result["results"]["artifact_uris"]
+    assert all(uri.startswith(f"s3://{BUCKET}/judge/") for uri in written)
+    assert executed_by(lineage) == result["execution_arn"]
+
+
+def test_without_the_openlineage_provider_lineage_is_none(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The listener belongs to the openlineage provider; without it the methods report nothing."""
+    monkeypatch.setitem(sys.modules, "airflow.providers.openlineage.extractors", None)
+    start = StartEvaluationOperator(
+        task_id="evaluate",
+        eval_type="benchmark",
+        evaluation_name="lineage",
+        pipeline_definition=definition_path("benchmark"),
+        role_arn=ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/none",
+        aws_conn_id=CONN_ID,
+        poll_interval=0.05,
+        deferrable=False,
+    )
+    arn = start.execute(task_context(RecordingTaskInstance()))["execution_arn"]
+    results = EvaluationResultsOperator(task_id="results", execution_arn=arn, aws_conn_id=CONN_ID)
+    results.execute(task_context(RecordingTaskInstance()))
+
+    assert start.get_openlineage_facets_on_start() is None
+    assert start.get_openlineage_facets_on_complete(None) is None
+    assert results.get_openlineage_facets_on_complete(None) is None
