@@ -27,15 +27,19 @@ def test_provider_info_does_not_take_over_the_aws_connection_type() -> None:
 
 
 def test_dag_facing_modules_import_without_boto() -> None:
-    """Every operator and sensor module a DAG file imports stays free of boto3 and aiobotocore."""
+    """Every operator and sensor module a DAG file imports stays free of boto3 and aiobotocore, and
+    loads no OpenLineage module beyond those Airflow itself loads (lineage is imported lazily)."""
     info = get_provider_info()
     modules = [m for section in ("operators", "sensors") for e in info[section] for m in e["python-modules"]]
     code = (
         "import importlib, sys\n"
+        "import airflow.sdk\n"
+        "before = set(sys.modules)\n"
         f"for module in {modules!r}: importlib.import_module(module)\n"
         "import airflow_provider_sm_eval.links.evaluation\n"
         "loaded = sorted(m for m in ('boto3', 'botocore', 'aiobotocore') if m in sys.modules)\n"
-        "print('LOADED=' + ','.join(loaded))\n"
+        "lineage = sorted(m for m in set(sys.modules) - before if 'openlineage' in m)\n"
+        "print('LOADED=' + ','.join(loaded + lineage))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
