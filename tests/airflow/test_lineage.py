@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -229,3 +230,33 @@ def test_without_the_openlineage_provider_lineage_is_none(
     assert start.get_openlineage_facets_on_start() is None
     assert start.get_openlineage_facets_on_complete(None) is None
     assert results.get_openlineage_facets_on_complete(None) is None
+
+
+def test_the_openlineage_extractor_manager_reads_both_events(emulator: EvaluationEmulator) -> None:
+    """The openlineage listener's own extraction path finds the operator's facets."""
+    from airflow.providers.openlineage.extractors.manager import ExtractorManager
+    from airflow.utils.state import TaskInstanceState
+
+    op = StartEvaluationOperator(
+        task_id="evaluate",
+        eval_type="customscorer",
+        evaluation_name="lineage",
+        pipeline_definition=definition_path("custom_scorer"),
+        role_arn=ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/extracted",
+        aws_conn_id=CONN_ID,
+        poll_interval=0.05,
+        deferrable=False,
+    )
+    ti = RecordingTaskInstance()
+    dag_run = SimpleNamespace(run_id=ti.run_id)
+    manager = ExtractorManager()
+
+    started = manager.extract_metadata(dag_run, op, TaskInstanceState.RUNNING, ti)
+    result = op.execute(task_context(ti))
+    completed = manager.extract_metadata(dag_run, op, TaskInstanceState.SUCCESS, ti)
+
+    assert ("s3://my-evaluation-bucket", "datasets/gen_qa.jsonl") in names(started.inputs)
+    assert names(started.outputs) == [(f"s3://{BUCKET}", "extracted")]
+    assert [f"{d.namespace}/{d.name}" for d in completed.outputs] == result["results"]["artifact_uris"]
+    assert executed_by(completed) == result["execution_arn"]
