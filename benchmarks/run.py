@@ -23,6 +23,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+import boto3
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"
 LLMAJ_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "llm_as_judge.json"
@@ -99,16 +101,19 @@ SDK_RESULTS_PROBE = textwrap.dedent(
 )
 
 
-#: Runs one trigger per execution ARN (argv[2], comma-separated) on one event loop, as a
-#: triggerer does, and prints wall time, RSS growth and the aiobotocore clients opened.
-#: argv[1] is "ours" or "amazon" (the amazon provider's SageMakerPipelineTrigger).
+#: Starts argv[2] benchmark evaluations on the emulator, then runs one trigger per execution on
+#: one event loop, as a triggerer does, and prints the wall time until every trigger has fired,
+#: the RSS growth and the aiobotocore clients opened. argv[1] is "ours" or "amazon" (the amazon
+#: provider's SageMakerPipelineTrigger); argv[3:6] are the definition, role and S3 output path.
 TRIGGERS_PROBE = textwrap.dedent(
     """
     import asyncio, json, resource, sys, time
-    import aiobotocore.session
+    import aiobotocore.session, boto3
+    from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
     from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 
+    who, count, definition, role, output = sys.argv[1], int(sys.argv[2]), *sys.argv[3:6]
     opened = 0
     create_client = aiobotocore.session.AioSession.create_client
     def counting_create_client(self, *args, **kwargs):
@@ -118,7 +123,7 @@ TRIGGERS_PROBE = textwrap.dedent(
     aiobotocore.session.AioSession.create_client = counting_create_client
 
     def trigger(arn):
-        if sys.argv[1] == "ours":
+        if who == "ours":
             return EvaluationExecutionTrigger(arn, aws_conn_id="aws_default", poll_interval=1,
                                               max_poll_interval=1)
         return SageMakerPipelineTrigger(SageMakerPipelineTrigger.Type.COMPLETE, arn, waiter_delay=1,
@@ -131,14 +136,23 @@ TRIGGERS_PROBE = textwrap.dedent(
     async def main(arns):
         return await asyncio.gather(*(first_event(trigger(a)) for a in arns))
 
-    arns = sys.argv[2].split(",")
+    first = EvaluationPipelineExecution.start("benchmark", "bench", definition, role, output)
+    sagemaker = boto3.client("sagemaker")
+    arns = [first.arn] + [
+        sagemaker.start_pipeline_execution(
+            PipelineName=first.pipeline_name, PipelineVersionId=first.pipeline_version_id,
+            PipelineParameters=[{"Name": "S3OutputPath", "Value": output}],
+        )["PipelineExecutionArn"]
+        for _ in range(count - 1)
+    ]
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     start = time.perf_counter()
     events = asyncio.run(main(arns))
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    succeeded = sum("Succeeded" in json.dumps(e) or e.get("status") == "success" for e in events)
     print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "clients": opened,
-                      "events": len(events)}))
+                      "succeeded": succeeded}))
     """
 )
 
@@ -152,6 +166,7 @@ def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str,
 
 @contextmanager
 def _emulator(examples: int) -> Iterator[str]:
+    """The emulator as a child process, with the benchmarks' bucket; yields its endpoint."""
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -174,10 +189,22 @@ def _emulator(examples: int) -> Iterator[str]:
         line = proc.stdout.readline().strip()
         if not line.startswith("endpoint: "):
             raise RuntimeError(f"the emulator did not start: {line!r}")
-        yield line.removeprefix("endpoint: ")
+        endpoint = line.removeprefix("endpoint: ")
+        s3 = boto3.client("s3", **_client_args(endpoint))
+        s3.create_bucket(Bucket=BUCKET)
+        yield endpoint
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def _client_args(endpoint: str) -> dict[str, str]:
+    return {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:
@@ -195,9 +222,8 @@ def _finished_llmaj_execution(env: dict[str, str]) -> str:
     """Start an LLM-as-judge evaluation on the emulator with our core and wait for it."""
     code = textwrap.dedent(
         f"""
-        import boto3, json
+        import json
         from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-        boto3.client("s3").create_bucket(Bucket="{BUCKET}")
         execution = EvaluationPipelineExecution.start(
             "llmasjudge", "bench", "{LLMAJ_DEFINITION}", "{ROLE_ARN}", "s3://{BUCKET}/results")
         execution.wait(poll=0.5, timeout=1800)
@@ -286,25 +312,6 @@ def _set_step_seconds(endpoint: str, seconds: float) -> None:
         pass
 
 
-def _started_executions(env: dict[str, str], count: int) -> list[str]:
-    """Start ``count`` benchmark evaluations on the emulator without waiting."""
-    code = textwrap.dedent(
-        f"""
-        import boto3, json
-        from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-        boto3.client("s3").create_bucket(Bucket="{BUCKET}")
-        arns = [
-            EvaluationPipelineExecution.start(
-                "benchmark", f"bench-{{i}}", "{BENCHMARK_DEFINITION}", "{ROLE_ARN}",
-                "s3://{BUCKET}/benchmark").arn
-            for i in range({count})
-        ]
-        print(json.dumps({{"arns": arns}}))
-        """
-    )
-    return list(_probe(sys.executable, code, env=env)["arns"])
-
-
 def _trigger_rows(env: dict[str, str], count: int) -> list[list[str]]:
     """``count`` deferred waits in one triggerer event loop, ours and the amazon provider's."""
     env = {
@@ -322,9 +329,19 @@ def _trigger_rows(env: dict[str, str], count: int) -> list[list[str]]:
     for who in ("ours", "amazon"):
         # Executions of 4 steps x 1 s: each trigger polls a few times before its execution ends.
         _set_step_seconds(env["AWS_ENDPOINT_URL"], 1.0)
-        arns = _started_executions(env, count)
-        measured[who] = _probe(sys.executable, TRIGGERS_PROBE, who, ",".join(arns), env=env)
+        measured[who] = _probe(
+            sys.executable,
+            TRIGGERS_PROBE,
+            who,
+            str(count),
+            str(BENCHMARK_DEFINITION),
+            ROLE_ARN,
+            f"s3://{BUCKET}/benchmark",
+            env=env,
+        )
         _set_step_seconds(env["AWS_ENDPOINT_URL"], 0.05)
+        if measured[who]["succeeded"] != count:
+            raise RuntimeError(f"{who}: {measured[who]['succeeded']} of {count} triggers saw Succeeded")
     ours = measured["ours"]
     rows = []
     for label, who in (
