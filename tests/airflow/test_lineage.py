@@ -33,6 +33,26 @@ BASE_MODEL = "meta-textgeneration-llama-3-2-1b-instruct"
 MODEL_PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1"
 
 
+EVAL_TYPES = {"benchmark": "benchmark", "custom_scorer": "customscorer", "llm_as_judge": "llmasjudge"}
+
+
+def start_operator(kind: str, output: str, **overrides: Any) -> StartEvaluationOperator:
+    """A blocking start of the example definition ``kind``, writing under ``s3://BUCKET/output``."""
+    arguments: dict[str, Any] = {
+        "task_id": "evaluate",
+        "eval_type": EVAL_TYPES[kind],
+        "evaluation_name": "lineage",
+        "pipeline_definition": definition_path(kind),
+        "role_arn": ROLE_ARN,
+        "s3_output_path": f"s3://{BUCKET}/{output}",
+        "aws_conn_id": CONN_ID,
+        "poll_interval": 0.05,
+        "deferrable": False,
+    }
+    arguments.update(overrides)
+    return StartEvaluationOperator(**arguments)
+
+
 def load(kind: str) -> dict:
     return json.loads((DEFINITIONS / f"{kind}.json").read_text())
 
@@ -72,17 +92,8 @@ def test_inputs_take_literal_uris_and_skip_unresolvable_ones() -> None:
 def test_start_operator_reports_dataset_read_and_result_files_written(
     emulator: EvaluationEmulator,
 ) -> None:
-    op = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="customscorer",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("custom_scorer"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/lineage",
-        pipeline_parameters={"DatasetS3Uri": "s3://datasets/gen_qa/v3.jsonl"},
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        deferrable=False,
+    op = start_operator(
+        "custom_scorer", "lineage", pipeline_parameters={"DatasetS3Uri": "s3://datasets/gen_qa/v3.jsonl"}
     )
     result = op.execute(task_context(RecordingTaskInstance()))
 
@@ -101,16 +112,7 @@ def test_start_operator_reports_dataset_read_and_result_files_written(
 
 
 def test_start_operator_without_results_reports_the_output_root(emulator: EvaluationEmulator) -> None:
-    op = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="benchmark",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("benchmark"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/root",
-        aws_conn_id=CONN_ID,
-        wait_for_completion=False,
-    )
+    op = start_operator("benchmark", "root", wait_for_completion=False)
     op.execute(task_context(RecordingTaskInstance()))
 
     lineage = op.get_openlineage_facets_on_complete(None)
@@ -119,18 +121,7 @@ def test_start_operator_without_results_reports_the_output_root(emulator: Evalua
 
 
 def test_results_operator_reports_the_result_files_it_read(emulator: EvaluationEmulator) -> None:
-    start = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="llmasjudge",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("llm_as_judge"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/judge",
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        read_results=False,
-        deferrable=False,
-    )
+    start = start_operator("llm_as_judge", "judge", read_results=False)
     arn = start.execute(task_context(RecordingTaskInstance()))["execution_arn"]
     op = EvaluationResultsOperator(task_id="results", execution_arn=arn, aws_conn_id=CONN_ID)
     summary = op.execute(task_context(RecordingTaskInstance()))
@@ -152,17 +143,7 @@ def test_models_resolve_to_given_parameter_values_or_defaults() -> None:
 
 
 def test_benchmark_execution_lineage(emulator: EvaluationEmulator) -> None:
-    op = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="benchmark",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("benchmark"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/bench",
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        deferrable=False,
-    )
+    op = start_operator("benchmark", "bench")
     started = op.get_openlineage_facets_on_start()
     result = op.execute(task_context(RecordingTaskInstance()))
 
@@ -182,17 +163,7 @@ def test_benchmark_execution_lineage(emulator: EvaluationEmulator) -> None:
 
 
 def test_llm_as_judge_execution_lineage(emulator: EvaluationEmulator) -> None:
-    op = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="llmasjudge",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("llm_as_judge"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/judge",
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        deferrable=False,
-    )
+    op = start_operator("llm_as_judge", "judge")
     result = op.execute(task_context(RecordingTaskInstance()))
 
     lineage = op.get_openlineage_facets_on_complete(None)
@@ -212,17 +183,7 @@ def test_without_the_openlineage_provider_lineage_is_none(
 ) -> None:
     """The listener belongs to the openlineage provider; without it the methods report nothing."""
     monkeypatch.setitem(sys.modules, "airflow.providers.openlineage.extractors", None)
-    start = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="benchmark",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("benchmark"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/none",
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        deferrable=False,
-    )
+    start = start_operator("benchmark", "none")
     arn = start.execute(task_context(RecordingTaskInstance()))["execution_arn"]
     results = EvaluationResultsOperator(task_id="results", execution_arn=arn, aws_conn_id=CONN_ID)
     results.execute(task_context(RecordingTaskInstance()))
@@ -237,17 +198,7 @@ def test_the_openlineage_extractor_manager_reads_both_events(emulator: Evaluatio
     from airflow.providers.openlineage.extractors.manager import ExtractorManager
     from airflow.utils.state import TaskInstanceState
 
-    op = StartEvaluationOperator(
-        task_id="evaluate",
-        eval_type="customscorer",
-        evaluation_name="lineage",
-        pipeline_definition=definition_path("custom_scorer"),
-        role_arn=ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/extracted",
-        aws_conn_id=CONN_ID,
-        poll_interval=0.05,
-        deferrable=False,
-    )
+    op = start_operator("custom_scorer", "extracted")
     ti = RecordingTaskInstance()
     dag_run = SimpleNamespace(run_id=ti.run_id)
     manager = ExtractorManager()
