@@ -98,6 +98,19 @@ STOPPABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.EXEC
 #: Statuses from which RetryPipelineExecution resumes the failed or stopped steps.
 RETRYABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.FAILED, ExecutionStatus.STOPPED})
 
+
+def parse_terminal_status(value: ExecutionStatus | str, *, name: str) -> ExecutionStatus:
+    """``value`` as a terminal ExecutionStatus; ValueError naming ``name`` for anything else."""
+    try:
+        status = ExecutionStatus(value)
+    except ValueError:
+        status = None
+    if status not in TERMINAL_STATUSES:
+        allowed = ", ".join(sorted(s.value for s in TERMINAL_STATUSES))
+        raise ValueError(f"{name} {value!r} is not a terminal status ({allowed})")
+    return status
+
+
 TERMINAL_STEP_STATUSES: frozenset[StepStatus] = frozenset(
     {StepStatus.SUCCEEDED, StepStatus.FAILED, StepStatus.STOPPED}
 )

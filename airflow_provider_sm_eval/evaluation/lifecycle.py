@@ -23,9 +23,9 @@ from airflow_provider_sm_eval.evaluation.constants import (
     BENCHMARK_RESULT_STEPS,
     LLMAJ_RESULT_STEPS,
     S3_OUTPUT_PATH_PARAMETER,
-    TERMINAL_STATUSES,
     EvalType,
     ExecutionStatus,
+    parse_terminal_status,
 )
 from airflow_provider_sm_eval.evaluation.definition import (
     PipelineDefinition,
@@ -196,7 +196,7 @@ def wait_for_execution(
     clients: AwsClients,
 ) -> EvaluationPipelineExecution:
     """Poll until a terminal status; return on ``target_status``, raise on any other or on timeout."""
-    target = _validate_target_status(target_status)
+    target = parse_terminal_status(target_status, name="target_status")
     if not poll > 0:
         raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
     if timeout is not None and not timeout >= 0:
@@ -319,17 +319,6 @@ def _validate_token(token: str) -> str:
 
 def _fresh_token() -> str:
     return f"sm-eval-{uuid.uuid4()}"
-
-
-def _validate_target_status(target_status: ExecutionStatus | str) -> ExecutionStatus:
-    try:
-        target = ExecutionStatus(target_status)
-    except ValueError:
-        target = None
-    if target not in TERMINAL_STATUSES:
-        allowed = ", ".join(sorted(s.value for s in TERMINAL_STATUSES))
-        raise ValueError(f"target_status {target_status!r} is not a terminal status ({allowed})")
-    return target
 
 
 def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> EvaluationPipelineExecution:

@@ -12,7 +12,7 @@ from typing import Any
 
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url
@@ -35,16 +35,7 @@ def parse_success_statuses(
     """Terminal statuses that count as success; ValueError naming ``name`` for anything else."""
     if isinstance(values, str):
         values = [values]
-    statuses = set()
-    for value in values:
-        try:
-            status = ExecutionStatus(value)
-        except ValueError:
-            status = None
-        if status not in TERMINAL_STATUSES:
-            allowed = ", ".join(sorted(s.value for s in TERMINAL_STATUSES))
-            raise ValueError(f"{name} contains {value!r}, which is not a terminal status ({allowed})")
-        statuses.add(status)
+    statuses = {parse_terminal_status(value, name=f"{name} entry") for value in values}
     if not statuses:
         raise ValueError(f"{name} must name at least one terminal status")
     return frozenset(statuses)
