@@ -22,8 +22,11 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
+
+from airflow_provider_sm_eval.emulator.child_process import emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"
@@ -157,54 +160,27 @@ TRIGGERS_PROBE = textwrap.dedent(
 )
 
 
-def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str, float]:
+def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run(
         [python, "-c", code, *args], env=env, check=True, capture_output=True, text=True, cwd=ROOT
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 @contextmanager
 def _emulator(examples: int) -> Iterator[str]:
     """The emulator as a child process, with the benchmarks' bucket; yields its endpoint."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_sm_eval.emulator",
-            "--port",
-            "0",
-            "--step-seconds",
-            "0.05",
-            "--examples",
-            str(examples),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline().strip()
-        if not line.startswith("endpoint: "):
-            raise RuntimeError(f"the emulator did not start: {line!r}")
-        endpoint = line.removeprefix("endpoint: ")
-        s3 = boto3.client("s3", **_client_args(endpoint))
+    with emulator_process(step_seconds=0.05, examples=examples, quiet=True) as process:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=process.endpoint_url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         s3.create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
-def _client_args(endpoint: str) -> dict[str, str]:
-    return {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
+        yield process.endpoint_url
 
 
 def _aws_env(endpoint: str) -> dict[str, str]:

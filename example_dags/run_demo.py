@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import selectors
 import signal
 import subprocess
 import sys
@@ -30,11 +29,12 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
+from airflow_provider_sm_eval.emulator.child_process import emulator_process
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
 DEFAULT_AIRFLOW_HOME = REPO / ".airflow-home"
 DEMO_BUCKET = "sm-eval-example"
-EMULATOR_START_TIMEOUT = 60.0
 #: How often the example DAGs poll the emulator (their default, 30 s, suits real evaluations).
 POLL_SECONDS = "0.5"
 
@@ -104,50 +104,12 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 @contextmanager
 def emulator(step_seconds: float) -> Iterator[str]:
     """Run the emulator as a child process; yield its endpoint URL; stop it however we leave."""
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "airflow_provider_sm_eval.emulator",
-            "--port",
-            "0",
-            "--step-seconds",
-            str(step_seconds),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-    )
     try:
-        endpoint = _read_endpoint(process)
-        print(f"Emulator running at {endpoint} (pid {process.pid})", flush=True)
-        yield endpoint
+        with emulator_process(step_seconds=step_seconds) as process:
+            print(f"Emulator running at {process.endpoint_url} (pid {process.pid})", flush=True)
+            yield process.endpoint_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
         print("Emulator stopped.", flush=True)
-
-
-def _read_endpoint(process: subprocess.Popen[str]) -> str:
-    assert process.stdout is not None
-    deadline = time.monotonic() + EMULATOR_START_TIMEOUT
-    with selectors.DefaultSelector() as selector:
-        selector.register(process.stdout, selectors.EVENT_READ)
-        while (remaining := deadline - time.monotonic()) > 0:
-            if not selector.select(timeout=remaining):
-                break
-            line = process.stdout.readline()
-            if not line:
-                raise RuntimeError(f"the emulator exited (code {process.wait()}) before serving")
-            if line.startswith("endpoint: "):
-                return line.removeprefix("endpoint: ").strip()
-    raise RuntimeError(f"the emulator printed no endpoint within {EMULATOR_START_TIMEOUT:g} s")
 
 
 def airflow_environment(endpoint: str, home: Path) -> dict[str, str]:

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from airflow_provider_sm_eval.emulator.child_process import ENDPOINT_PREFIX
 from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION, EvaluationEmulator
 
 
@@ -57,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     with emulator:
-        print(f"endpoint: {emulator.endpoint_url}", flush=True)
+        print(f"{ENDPOINT_PREFIX}{emulator.endpoint_url}", flush=True)
         done.wait()
     print("emulator stopped", file=sys.stderr, flush=True)
     return 0

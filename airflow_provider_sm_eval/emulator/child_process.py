@@ -1,0 +1,85 @@
+"""The emulator as a child process: for scripts that must not share moto's in-process state.
+
+``EvaluationEmulator`` runs in the caller's process; this starts
+``python -m airflow_provider_sm_eval.emulator`` instead, waits for its endpoint line and stops it
+however the ``with`` block is left.
+"""
+
+from __future__ import annotations
+
+import selectors
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+#: The line the CLI prints once it serves.
+ENDPOINT_PREFIX = "endpoint: "
+
+
+@dataclass(frozen=True)
+class EmulatorProcess:
+    """A running emulator child process."""
+
+    endpoint_url: str
+    pid: int
+
+
+@contextmanager
+def emulator_process(
+    *,
+    step_seconds: float = 1.0,
+    examples: int = 10,
+    quiet: bool = False,
+    start_timeout: float = 60.0,
+    stop_timeout: float = 15.0,
+) -> Iterator[EmulatorProcess]:
+    """Start the emulator on a free port; yield it once it serves; terminate (then kill) it on exit.
+
+    ``quiet`` drops the emulator's own messages (stderr) instead of passing them through.
+    """
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_sm_eval.emulator",
+            "--port",
+            "0",
+            "--step-seconds",
+            str(step_seconds),
+            "--examples",
+            str(examples),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else None,
+        text=True,
+    )
+    try:
+        yield EmulatorProcess(_read_endpoint(process, start_timeout), process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=stop_timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def _read_endpoint(process: subprocess.Popen[str], timeout: float) -> str:
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while (remaining := deadline - time.monotonic()) > 0:
+            if not selector.select(timeout=remaining):
+                break
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"the emulator exited (code {process.wait()}) before serving")
+            if line.startswith(ENDPOINT_PREFIX):
+                return line.removeprefix(ENDPOINT_PREFIX).strip()
+    raise RuntimeError(f"the emulator printed no endpoint within {timeout:g} s")
