@@ -372,12 +372,16 @@ class EvaluationPipelineExecution(BaseModel):
         offset: int = 0,
         show_explanations: bool = False,
         *,
+        summary: EvaluationSummary | None = None,
         session: boto3.Session | None = None,
         region: str | None = None,
         sagemaker_client: SageMakerClient | None = None,
         s3_client: S3Client | None = None,
     ) -> str:
-        """The results as plain-text tables (LLM-as-judge: ``limit`` examples from ``offset``)."""
+        """The results as plain-text tables (LLM-as-judge: ``limit`` examples from ``offset``).
+
+        Pass this execution's ``summary()`` to spare a second pass over the per-example files.
+        """
         from airflow_provider_sm_eval.evaluation.results.render import render_results
 
         clients = self._clients_for(session, region, sagemaker_client, s3_client)
@@ -388,6 +392,7 @@ class EvaluationPipelineExecution(BaseModel):
             limit=limit,
             offset=offset,
             show_explanations=show_explanations,
+            summary=summary,
         )
 
     def show_results(

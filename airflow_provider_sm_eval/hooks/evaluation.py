@@ -198,9 +198,14 @@ class SageMakerEvaluationHook(AwsBaseHook):
         """The bounded, JSON-serializable summary of a succeeded execution's results."""
         return execution.summary(**self._clients())
 
-    def render_results(self, execution: EvaluationPipelineExecution, limit: int = 5) -> str:
-        """The results as plain-text tables, for task logs."""
-        return execution.render_results(limit, **self._clients())
+    def render_results(
+        self,
+        execution: EvaluationPipelineExecution,
+        limit: int = 5,
+        summary: EvaluationSummary | None = None,
+    ) -> str:
+        """The results as plain-text tables, for task logs (``summary`` spares re-reading examples)."""
+        return execution.render_results(limit, summary=summary, **self._clients())
 
     # Async (triggers) ------------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
             summary = hook.get_summary(execution)
         except ResultsNotAvailableError as error:
             raise AirflowException(str(error)) from error
-        self.log.info("Evaluation results\n%s", hook.render_results(execution, self.results_log_limit))
+        results_table = hook.render_results(execution, self.results_log_limit, summary)
+        self.log.info("Evaluation results\n%s", results_table)
         self._result_uris = list(summary.artifact_uris)
         return summary.model_dump(mode="json")
 

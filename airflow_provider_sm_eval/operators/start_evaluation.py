@@ -371,7 +371,8 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
     def _read_results(self, hook: SageMakerEvaluationHook, arn: str) -> dict[str, Any]:
         execution = hook.get_execution(arn)
         summary = hook.get_summary(execution)
-        self.log.info("Evaluation results\n%s", hook.render_results(execution, self.results_log_limit))
+        results_table = hook.render_results(execution, self.results_log_limit, summary)
+        self.log.info("Evaluation results\n%s", results_table)
         return summary.model_dump(mode="json")
 
     def _return_value(

@@ -25,6 +25,7 @@ from airflow_provider_sm_eval.evaluation.exceptions import (
     ResultsNotAvailableError,
 )
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.results import render as render_module
 from airflow_provider_sm_eval.evaluation.results.benchmark import read_benchmark_results
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     compare_examples,
@@ -267,6 +268,23 @@ def test_llmaj_rendering_pages_examples(s3: Any, results_root: S3Uri) -> None:
     assert "none to show" in past_end
     with pytest.raises(ValueError, match="offset"):
         render_results(execution, s3, offset=-1)
+
+
+def test_llmaj_rendering_with_the_summary_streams_the_examples_once(
+    s3: Any, results_root: S3Uri, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    execution = llmaj_execution(s3, results_root)
+    summary = summarize(execution, s3)
+
+    def second_pass(*_: Any) -> None:
+        raise AssertionError("the per-example files were streamed a second time")
+
+    monkeypatch.setattr(render_module, "compare_examples", second_pass)
+
+    text = render_results(execution, s3, limit=1, summary=summary)
+
+    assert "Win rates over 2 paired examples: custom 50.0%, base 0.0%, ties 50.0%" in text
+    assert "Examples 1-1 of 3" in text
 
 
 def test_missing_examples_file_names_the_folder(s3: Any, results_root: S3Uri) -> None:

@@ -13,13 +13,16 @@ from airflow_provider_sm_eval.evaluation.results.benchmark import (
     read_benchmark_results,
 )
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
+    ExampleComparison,
     JudgeExample,
     LLMAJResults,
+    WinRates,
     compare_examples,
     iter_examples,
     read_llmaj_results,
 )
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole
+from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
 
 if TYPE_CHECKING:
@@ -36,8 +39,13 @@ def render_results(
     limit: int = 5,
     offset: int = 0,
     show_explanations: bool = False,
+    summary: EvaluationSummary | None = None,
 ) -> str:
-    """The results of a succeeded execution as text (LLM-as-judge: ``limit`` examples from ``offset``)."""
+    """The results of a succeeded execution as text (LLM-as-judge: ``limit`` examples from ``offset``).
+
+    With the execution's ``summary`` at hand, its win rates and example counts are used instead
+    of streaming every per-example record a second time.
+    """
     if not isinstance(limit, int) or limit < 0:
         raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
     if not isinstance(offset, int) or offset < 0:
@@ -48,7 +56,15 @@ def render_results(
         f"S3 output: {execution.s3_output_path}",
     ]
     if execution.eval_type is EvalType.LLM_AS_JUDGE:
-        body = _render_llmaj(read_llmaj_results(execution, s3), s3, limit, offset, show_explanations)
+        results = read_llmaj_results(execution, s3)
+        comparison = (
+            _comparison_of(summary)
+            if summary is not None and summary.execution_arn == execution.arn
+            else compare_examples(s3, results)
+        )
+        body = _render_llmaj(
+            results, comparison, s3, limit=limit, offset=offset, show_explanations=show_explanations
+        )
     else:
         body = _render_benchmark(read_benchmark_results(execution, s3))
     return "\n".join(header) + "\n\n" + body
@@ -81,8 +97,23 @@ def _render_benchmark(results: BenchmarkResults) -> str:
     return "\n".join(lines)
 
 
+def _comparison_of(summary: EvaluationSummary) -> ExampleComparison:
+    """The comparison a summary already holds."""
+    rates = summary.win_rates
+    return ExampleComparison(
+        WinRates(rates.pairs, rates.custom_wins, rates.base_wins, rates.ties) if rates else None,
+        {ModelRole(role): count for role, count in summary.example_counts.items()},
+    )
+
+
 def _render_llmaj(
-    results: LLMAJResults, s3: S3Client, limit: int, offset: int, show_explanations: bool
+    results: LLMAJResults,
+    comparison: ExampleComparison,
+    s3: S3Client,
+    *,
+    limit: int,
+    offset: int,
+    show_explanations: bool,
 ) -> str:
     roles = list(results.models)
     names = sorted({name for model in results.models.values() for name in model.metrics})
@@ -99,7 +130,6 @@ def _render_llmaj(
         rows.append(row)
     lines = ["Aggregate judge scores", format_table(headers, rows), ""]
 
-    comparison = compare_examples(s3, results)
     rates = comparison.win_rates
     if rates is not None:
         lines.append(
