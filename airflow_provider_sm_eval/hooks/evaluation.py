@@ -15,8 +15,6 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-
 from airflow_provider_sm_eval.evaluation.constants import (
     STOPPABLE_STATUSES,
     EvalType,
@@ -28,6 +26,7 @@ from airflow_provider_sm_eval.evaluation.models import (
     PipelineExecutionStatus,
 )
 from airflow_provider_sm_eval.hooks.async_client_cache import client_key, shared_client
+from airflow_provider_sm_eval.version_compat import AwsBaseHook
 
 if TYPE_CHECKING:
     from botocore.config import Config

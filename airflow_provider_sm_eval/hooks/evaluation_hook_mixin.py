@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowFailException
-
 from airflow_provider_sm_eval.evaluation.arns import ExecutionArn, parse_execution_arn
+from airflow_provider_sm_eval.version_compat import AirflowFailException
 
 if TYPE_CHECKING:
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook

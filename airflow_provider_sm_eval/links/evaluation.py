@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from airflow.sdk import BaseOperatorLink
+from airflow_provider_sm_eval.version_compat import BaseOperatorLink, XCom
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator, Context
-    from airflow.sdk.types import TaskInstanceKey
+    from airflow_provider_sm_eval.version_compat import BaseOperator, Context, TaskInstanceKey
 
 
 class _StoredUrlLink(BaseOperatorLink):
@@ -22,8 +21,6 @@ class _StoredUrlLink(BaseOperatorLink):
     key: ClassVar[str]
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
         url = XCom.get_value(key=self.key, ti_key=ti_key)
         return url if isinstance(url, str) else ""
 

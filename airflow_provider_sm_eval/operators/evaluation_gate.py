@@ -24,8 +24,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import BaseOperator, SkipMixin
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from pydantic import ValidationError
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
@@ -34,9 +32,15 @@ from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummar
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import AWS_TEMPLATE_FIELDS, EvaluationHookMixin
 from airflow_provider_sm_eval.operators.start_evaluation import XCOM_RESULTS
+from airflow_provider_sm_eval.version_compat import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    SkipMixin,
+)
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_sm_eval.version_compat import Context
 
 #: XCom key of the gate report (pushed whatever the outcome).
 GATE_REPORT_XCOM_KEY = "gate_report"
@@ -480,7 +484,7 @@ def parse_summary(value: Any, *, name: str = "summary") -> EvaluationSummary:
 
 def _pending(value: Any) -> bool:
     """True for an input only known once rendered: a Jinja string or an XComArg."""
-    from airflow.sdk.definitions.xcom_arg import XComArg
+    from airflow_provider_sm_eval.version_compat import XComArg
 
     if isinstance(value, XComArg):
         return True

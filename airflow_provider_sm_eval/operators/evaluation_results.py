@@ -5,9 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
     AWS_TEMPLATE_FIELDS,
     EvaluationHookMixin,
@@ -15,10 +12,12 @@ from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
 )
 from airflow_provider_sm_eval.links.console_urls import s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
+from airflow_provider_sm_eval.version_compat import AirflowException, BaseOperator
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
-    from airflow.sdk import Context
+
+    from airflow_provider_sm_eval.version_compat import Context
 
 
 class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):

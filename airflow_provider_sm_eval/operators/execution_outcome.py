@@ -10,12 +10,11 @@ from collections.abc import Iterable
 from contextlib import suppress
 from typing import Any
 
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url
+from airflow_provider_sm_eval.version_compat import AirflowException
 
 DEFAULT_SUCCESS_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.SUCCEEDED})
 

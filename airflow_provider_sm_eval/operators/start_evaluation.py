@@ -10,9 +10,6 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from airflow.sdk import BaseOperator, conf
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
 from airflow_provider_sm_eval.evaluation.constants import (
     RETRYABLE_STATUSES,
     TERMINAL_STATUSES,
@@ -29,16 +26,23 @@ from airflow_provider_sm_eval.operators.execution_outcome import (
     steps_payload,
 )
 from airflow_provider_sm_eval.operators.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+from airflow_provider_sm_eval.version_compat import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    TaskDeferralTimeout,
+    conf,
+)
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
-    from airflow.sdk import Context
 
     from airflow_provider_sm_eval.evaluation.models import (
         EvaluationPipelineExecution,
         PipelineExecutionStatus,
     )
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+    from airflow_provider_sm_eval.version_compat import Context
 
 OnFailedExecution = Literal["restart", "retry", "fail"]
 _ON_FAILED_EXECUTION = ("restart", "retry", "fail")
@@ -221,8 +225,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         """Stop the execution when the deferral timed out (``execution_timeout`` reached while deferred)."""
-        from airflow.sdk.exceptions import TaskDeferralTimeout
-
         try:
             return super().resume_execution(next_method, next_kwargs, context)
         except TaskDeferralTimeout:

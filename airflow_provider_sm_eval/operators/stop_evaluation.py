@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
     AWS_TEMPLATE_FIELDS,
@@ -14,9 +12,10 @@ from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
     require_execution_arn,
 )
 from airflow_provider_sm_eval.operators.execution_outcome import steps_payload
+from airflow_provider_sm_eval.version_compat import BaseOperator
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow_provider_sm_eval.version_compat import Context
 
 
 class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):

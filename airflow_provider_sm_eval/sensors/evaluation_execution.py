@@ -6,9 +6,6 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, conf
-from airflow.sdk.exceptions import AirflowException
-
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
     AWS_TEMPLATE_FIELDS,
@@ -21,11 +18,11 @@ from airflow_provider_sm_eval.operators.execution_outcome import (
     raise_for_outcome,
     steps_payload,
 )
+from airflow_provider_sm_eval.version_compat import AirflowException, BaseSensorOperator, conf
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
-
     from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+    from airflow_provider_sm_eval.version_compat import Context
 
 
 class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):

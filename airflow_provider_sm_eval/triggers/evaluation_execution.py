@@ -21,8 +21,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
@@ -30,6 +28,7 @@ from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import EvaluationHookMixin
 from airflow_provider_sm_eval.hooks.transient_errors import is_transient_aws_error
+from airflow_provider_sm_eval.version_compat import BaseTrigger, TriggerEvent
 
 EVENT_TERMINAL = "terminal"
 EVENT_ERROR = "error"
