@@ -10,6 +10,8 @@ provider's hooks and the SageMaker SDK use it unmodified through ``endpoint_url`
 - Everything else (S3, STS, IAM, other SageMaker calls) is served by moto.
 - Faults (failing steps, error codes, throttling, delays) and settings are controlled
   in-process (``EvaluationEmulator.faults`` / ``.results``) or over HTTP (``control``).
+- Every AWS call received is counted per service and operation (``EvaluationEmulator.calls``,
+  ``GET /_emulator/calls``; ``call_log``).
 
 Run it with ``python -m airflow_provider_sm_eval.emulator --port N``, in-process with
 ``EvaluationEmulator``, or in tests with the ``sm_eval_emulator`` / ``sm_eval_aws_env``

@@ -4,7 +4,8 @@ A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` for an operation of the p
 backend is answered here in the awsJson1.1 protocol; control requests go to the control API;
 everything else (S3, STS, IAM, other SageMaker calls) is passed unchanged to moto's server
 application. Injected delays, throttling and call errors apply to every JSON-protocol call
-(``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never faulted.
+(``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never faulted. Every AWS
+request (not the control API, not the emulator's own requests to itself) is counted in the call log.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
+from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
 from airflow_provider_sm_eval.emulator.errors import (
     ApiError,
@@ -26,11 +27,13 @@ from airflow_provider_sm_eval.emulator.errors import (
     ThrottlingException,
     ValidationException,
 )
+from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
 
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-_CREDENTIAL_SCOPE = re.compile(r"Credential=[^/,\s]+/\d{8}/(?P<region>[a-z0-9-]+)/")
+#: Marks the emulator's own requests to itself (``user_agent_extra`` of its clients): not counted.
+INTERNAL_USER_AGENT = "sm-eval-emulator-internal"
 _JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 
 
@@ -38,17 +41,24 @@ class EmulatorApp:
     """Routes each request to the pipeline backend, the control API or moto."""
 
     def __init__(
-        self, backend: PipelineBackend, control: ControlApi, moto_app: WSGIApp, default_region: str
+        self,
+        backend: PipelineBackend,
+        control: ControlApi,
+        moto_app: WSGIApp,
+        default_region: str,
+        calls: CallLog,
     ) -> None:
         self._backend = backend
         self._control = control
         self._moto_app = moto_app
         self._default_region = default_region
+        self._calls = calls
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._handle_control(environ, start_response)
+        self._record_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target:
             return self._moto_app(environ, start_response)
@@ -89,8 +99,17 @@ class EmulatorApp:
         return self._backend.handles_resource(params.get("ResourceArn", ""))
 
     def _region(self, environ: dict[str, Any]) -> str:
-        match = _CREDENTIAL_SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
-        return match["region"] if match else self._default_region
+        scope = credential_scope(environ)
+        return scope.region if scope else self._default_region
+
+    def _record_call(self, environ: dict[str, Any]) -> None:
+        if INTERNAL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
+            return
+        form_body = b""
+        if environ.get("CONTENT_TYPE", "").startswith(FORM_CONTENT_TYPE):  # query protocol: Action
+            form_body = _read_body(environ)
+            environ["wsgi.input"] = io.BytesIO(form_body)
+        self._calls.record(*identify(environ, form_body))
 
     def _handle_control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         raw = _read_body(environ)

@@ -43,6 +43,7 @@ from airflow_provider_sm_eval.emulator.params import (
     parsed_tags,
     required_param,
     with_next_token,
+    with_optional,
 )
 from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
 from airflow_provider_sm_eval.emulator.training_jobs import (
@@ -67,6 +68,9 @@ class PipelineVersion:
     version_id: int
     definition: PipelineDefinition
     created: float
+    display_name: str | None = None
+    description: str | None = None
+    last_execution_arn: str | None = None
 
 
 @dataclass
@@ -231,13 +235,51 @@ class PipelineBackend:
                 "CreationTime": pipeline.created,
                 "LastModifiedTime": pipeline.modified,
             }
-            if pipeline.description is not None:
-                response["PipelineDescription"] = pipeline.description
-            if pipeline.last_run is not None:
-                response["LastRunTime"] = pipeline.last_run
-            if pipeline.parallelism:
-                response["ParallelismConfiguration"] = pipeline.parallelism
-            return response
+            return with_optional(
+                response,
+                PipelineDescription=pipeline.description,
+                LastRunTime=pipeline.last_run,
+                ParallelismConfiguration=pipeline.parallelism or None,
+                PipelineVersionDisplayName=version.display_name,
+                PipelineVersionDescription=version.description,
+            )
+
+    def op_list_pipeline_versions(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        with self._lock:
+            pipeline = self._pipeline(params, region)
+            versions = [
+                v
+                for v in pipeline.versions
+                if created_in_window(v.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+            ]
+            if params.get("SortOrder", "Descending") == "Descending":
+                versions.reverse()
+            page, token = paginate(versions, params)
+            summaries = [
+                with_optional(
+                    {
+                        "PipelineArn": pipeline.arn,
+                        "PipelineVersionId": v.version_id,
+                        "CreationTime": v.created,
+                    },
+                    PipelineVersionDisplayName=v.display_name,
+                    PipelineVersionDescription=v.description,
+                    LastExecutionPipelineExecutionArn=v.last_execution_arn,
+                )
+                for v in page
+            ]
+            return with_next_token({"PipelineVersionSummaries": summaries}, token)
+
+    def op_update_pipeline_version(self, params: dict[str, Any], region: str) -> dict[str, Any]:
+        version_id = required_param(params, "PipelineVersionId")
+        with self._lock:
+            pipeline = self._pipeline_by_arn(required_param(params, "PipelineArn"))
+            version = self._version(pipeline, version_id)
+            if "PipelineVersionDisplayName" in params:
+                version.display_name = params["PipelineVersionDisplayName"]
+            if "PipelineVersionDescription" in params:
+                version.description = params["PipelineVersionDescription"]
+            return {"PipelineArn": pipeline.arn, "PipelineVersionId": version.version_id}
 
     def op_list_pipelines(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         prefix = params.get("PipelineNamePrefix", "")
@@ -256,21 +298,21 @@ class PipelineBackend:
             elif descending:  # the state keeps creation order, so ties in CreationTime stay ordered
                 pipelines.reverse()
             page, token = paginate(pipelines, params)
-            summaries = []
-            for p in page:
-                summary = {
-                    "PipelineArn": p.arn,
-                    "PipelineName": p.name,
-                    "PipelineDisplayName": p.display_name,
-                    "RoleArn": p.role_arn,
-                    "CreationTime": p.created,
-                    "LastModifiedTime": p.modified,
-                }
-                if p.description is not None:
-                    summary["PipelineDescription"] = p.description
-                if p.last_run is not None:
-                    summary["LastExecutionTime"] = p.last_run
-                summaries.append(summary)
+            summaries = [
+                with_optional(
+                    {
+                        "PipelineArn": p.arn,
+                        "PipelineName": p.name,
+                        "PipelineDisplayName": p.display_name,
+                        "RoleArn": p.role_arn,
+                        "CreationTime": p.created,
+                        "LastModifiedTime": p.modified,
+                    },
+                    PipelineDescription=p.description,
+                    LastExecutionTime=p.last_run,
+                )
+                for p in page
+            ]
             return with_next_token({"PipelineSummaries": summaries}, token)
 
     def op_delete_pipeline(self, params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -348,6 +390,7 @@ class PipelineBackend:
             self._executions[arn] = execution
             self._start_tokens[(pipeline.arn, token)] = arn
             pipeline.last_run = now
+            version.last_execution_arn = arn
             return {"PipelineExecutionArn": arn}
 
     def op_describe_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -599,6 +642,8 @@ OPERATIONS: dict[str, Callable[[PipelineBackend, dict[str, Any], str], dict[str,
     "CreatePipeline": PipelineBackend.op_create_pipeline,
     "UpdatePipeline": PipelineBackend.op_update_pipeline,
     "DescribePipeline": PipelineBackend.op_describe_pipeline,
+    "ListPipelineVersions": PipelineBackend.op_list_pipeline_versions,
+    "UpdatePipelineVersion": PipelineBackend.op_update_pipeline_version,
     "ListPipelines": PipelineBackend.op_list_pipelines,
     "DeletePipeline": PipelineBackend.op_delete_pipeline,
     "AddTags": PipelineBackend.op_add_tags,

@@ -3,6 +3,8 @@
 Routes (JSON bodies and responses):
 
 - ``GET  /_emulator/health``
+- ``GET|DELETE /_emulator/calls``: calls received per service and operation
+  (``{"calls": {"sagemaker": {"DescribePipelineExecution": 3}}, "total": 3}``), or reset them
 - ``POST /_emulator/reset``: forget all pipelines, executions, faults and settings, and reset moto
 - ``GET|PUT /_emulator/config``: ``{"step_seconds": float, "examples": int}``
 - ``GET|DELETE /_emulator/faults``: list or clear every fault
@@ -21,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.backend import PipelineBackend
+from airflow_provider_sm_eval.emulator.call_log import CallLog
 
 CONTROL_PREFIX = "/_emulator/"
 
@@ -36,9 +39,10 @@ class ControlError(ValueError):
 class ControlApi:
     """Handles control requests against one emulator's state."""
 
-    def __init__(self, backend: PipelineBackend, reset: Callable[[], None]) -> None:
+    def __init__(self, backend: PipelineBackend, reset: Callable[[], None], calls: CallLog) -> None:
         self._backend = backend
         self._reset = reset
+        self._calls = calls
 
     def handle(self, method: str, path: str, body: Any) -> dict[str, Any]:
         """Run one control request; raise ControlError when it is wrong."""
@@ -57,6 +61,8 @@ class ControlApi:
         return {
             ("GET", "health"): lambda _: {"status": "ok"},
             ("POST", "reset"): self._do_reset,
+            ("GET", "calls"): lambda _: self._calls.describe(),
+            ("DELETE", "calls"): self._reset_calls,
             ("GET", "config"): lambda _: self._config(),
             ("PUT", "config"): self._set_config,
             ("GET", "faults"): lambda _: self._backend.faults.describe(),
@@ -74,6 +80,10 @@ class ControlApi:
     def _do_reset(self, _: dict[str, Any]) -> dict[str, Any]:
         self._reset()
         return {"reset": True}
+
+    def _reset_calls(self, _: dict[str, Any]) -> dict[str, Any]:
+        self._calls.reset()
+        return self._calls.describe()
 
     def _config(self) -> dict[str, Any]:
         return {"step_seconds": self._backend.step_seconds, "examples": self._backend.examples}

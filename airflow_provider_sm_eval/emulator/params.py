@@ -113,6 +113,12 @@ def with_next_token(response: dict[str, Any], token: str | None) -> dict[str, An
     return response
 
 
+def with_optional(response: dict[str, Any], **optional: Any) -> dict[str, Any]:
+    """``response`` with the ``optional`` members that are set (AWS leaves unset members out)."""
+    response.update({key: value for key, value in optional.items() if value is not None})
+    return response
+
+
 def max_parallel_steps(config: Any) -> int | None:
     """``ParallelismConfiguration.MaxParallelExecutionSteps``, checked; None without a config."""
     if config is None:

@@ -7,11 +7,13 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import Client
 
-from airflow_provider_sm_eval.emulator.app import EmulatorApp
+from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT, EmulatorApp
 from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
+from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
 from airflow_provider_sm_eval.emulator.faults import FaultController
 from airflow_provider_sm_eval.emulator.results import ResultSettings
@@ -54,6 +56,8 @@ class EvaluationEmulator:
         self._initial_examples = check_examples(examples)
         self.faults = FaultController()
         self.results = ResultSettings()
+        #: Calls of every AWS operation received (see ``call_log``); reset with the emulator.
+        self.calls = CallLog()
         self._backend = PipelineBackend(
             put_object=self._put_object,
             get_object=self._get_object,
@@ -84,7 +88,8 @@ class EvaluationEmulator:
                 """Requests are not logged: tests and the CLI would drown in them."""
 
         self._moto_app = DomainDispatcherApplication(create_backend_app)
-        app = EmulatorApp(self._backend, ControlApi(self._backend, self.reset), self._moto_app, self.region)
+        control = ControlApi(self._backend, self.reset, self.calls)
+        app = EmulatorApp(self._backend, control, self._moto_app, self.region, self.calls)
         self._server = make_server(
             self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
         )
@@ -95,7 +100,7 @@ class EvaluationEmulator:
         ]
         for thread in self._threads:
             thread.start()
-        self._s3 = self.client("s3")
+        self._s3 = self.client("s3", config=Config(user_agent_extra=INTERNAL_USER_AGENT))
         return self
 
     def stop(self) -> None:
@@ -161,9 +166,10 @@ class EvaluationEmulator:
         return session.client(service_name, **options)
 
     def reset(self) -> None:
-        """Forget every pipeline, execution, fault and setting; reset moto; restore the config."""
+        """Forget every pipeline, execution, fault, setting and call; reset moto; restore the config."""
         self._backend.reset()
         self.faults.clear()
+        self.calls.reset()
         self.results.clear()
         self._backend.step_seconds = self._initial_step_seconds
         self._backend.examples = self._initial_examples

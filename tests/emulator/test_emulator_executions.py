@@ -385,3 +385,49 @@ def test_list_calls_filter_by_creation_time(harness: Harness) -> None:
         ]
         == []
     )
+
+
+def test_pipeline_versions_are_listed_and_updated(harness: Harness) -> None:
+    name = harness.create()
+    pipeline_arn = harness.sm.describe_pipeline(PipelineName=name)["PipelineArn"]
+    for _ in range(2):
+        harness.sm.update_pipeline(PipelineName=name, PipelineDefinition=definition("benchmark"))
+    arn = harness.start(name, PipelineVersionId=2)
+
+    updated = harness.sm.update_pipeline_version(
+        PipelineArn=pipeline_arn,
+        PipelineVersionId=2,
+        PipelineVersionDisplayName="second",
+        PipelineVersionDescription="the second version",
+    )
+    assert (updated["PipelineArn"], updated["PipelineVersionId"]) == (pipeline_arn, 2)
+
+    summaries = harness.sm.list_pipeline_versions(PipelineName=name)["PipelineVersionSummaries"]
+    assert [s["PipelineVersionId"] for s in summaries] == [3, 2, 1]
+    second = summaries[1]
+    assert second["PipelineVersionDisplayName"] == "second"
+    assert second["PipelineVersionDescription"] == "the second version"
+    assert second["LastExecutionPipelineExecutionArn"] == arn
+    assert "LastExecutionPipelineExecutionArn" not in summaries[0]
+    ascending = harness.sm.list_pipeline_versions(PipelineName=name, SortOrder="Ascending", MaxResults=2)
+    assert [s["PipelineVersionId"] for s in ascending["PipelineVersionSummaries"]] == [1, 2]
+    rest = harness.sm.list_pipeline_versions(
+        PipelineName=name, SortOrder="Ascending", NextToken=ascending["NextToken"]
+    )
+    assert [s["PipelineVersionId"] for s in rest["PipelineVersionSummaries"]] == [3]
+
+    described = harness.sm.describe_pipeline(PipelineName=name, PipelineVersionId=2)
+    assert described["PipelineVersionDisplayName"] == "second"
+    assert described["PipelineVersionDescription"] == "the second version"
+    assert "PipelineVersionDisplayName" not in harness.sm.describe_pipeline(PipelineName=name)
+
+
+def test_unknown_pipeline_versions_are_not_found(harness: Harness) -> None:
+    name = harness.create()
+    pipeline_arn = harness.sm.describe_pipeline(PipelineName=name)["PipelineArn"]
+    with pytest.raises(harness.sm.exceptions.ResourceNotFound):
+        harness.sm.update_pipeline_version(PipelineArn=pipeline_arn, PipelineVersionId=9)
+    with pytest.raises(harness.sm.exceptions.ResourceNotFound):
+        harness.sm.update_pipeline_version(PipelineArn=f"{pipeline_arn}x", PipelineVersionId=1)
+    with pytest.raises(harness.sm.exceptions.ResourceNotFound):
+        harness.sm.list_pipeline_versions(PipelineName=f"{name}x")

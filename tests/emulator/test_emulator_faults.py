@@ -5,26 +5,14 @@ from __future__ import annotations
 import json
 import time
 import urllib.error
-import urllib.request
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_harness import Harness
+from emulator_harness import Harness, control
 
 from airflow_provider_sm_eval.emulator import FaultController
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
-
-
-def control(harness: Harness, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(
-        f"{harness.emu.endpoint_url}/_emulator/{route}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 def test_failed_step_fails_the_execution_with_its_reason(harness: Harness) -> None:

@@ -70,7 +70,13 @@ def test_all_responses_match_the_model(harness: Harness) -> None:
         Tags=[{"Key": "k", "Value": "v"}],
     )["PipelineArn"]
     sm.update_pipeline(PipelineName=name, PipelineDefinition=definition("llm_as_judge"))
-    sm.describe_pipeline(PipelineName=name)
+    sm.update_pipeline_version(
+        PipelineArn=pipeline_arn,
+        PipelineVersionId=1,
+        PipelineVersionDisplayName="first",
+        PipelineVersionDescription="the first version",
+    )
+    sm.describe_pipeline(PipelineName=name, PipelineVersionId=1)
     sm.list_pipelines(MaxResults=1)
     sm.add_tags(ResourceArn=pipeline_arn, Tags=[{"Key": "k2", "Value": "v2"}])
     sm.list_tags(ResourceArn=pipeline_arn)
@@ -90,6 +96,7 @@ def test_all_responses_match_the_model(harness: Harness) -> None:
         what="the injected failure",
     )
     sm.list_pipeline_executions(PipelineName=name)
+    sm.list_pipeline_versions(PipelineName=name, MaxResults=1)
     steps = sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, MaxResults=2)
     sm.list_pipeline_execution_steps(PipelineExecutionArn=arn, NextToken=steps["NextToken"])
     job_arn = next(s for s in steps["PipelineExecutionSteps"] if "TrainingJob" in s["Metadata"])["Metadata"][
