@@ -127,8 +127,7 @@ TRIGGERS_PROBE = textwrap.dedent(
 
     def trigger(arn):
         if who == "ours":
-            return EvaluationExecutionTrigger(arn, aws_conn_id="aws_default", poll_interval=1,
-                                              max_poll_interval=1)
+            return EvaluationExecutionTrigger(arn, aws_conn_id="aws_default", poll_interval=1)
         return SageMakerPipelineTrigger(SageMakerPipelineTrigger.Type.COMPLETE, arn, waiter_delay=1,
                                         waiter_max_attempts=600, aws_conn_id="aws_default")
 

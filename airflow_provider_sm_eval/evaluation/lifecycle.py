@@ -45,6 +45,12 @@ from airflow_provider_sm_eval.evaluation.pipelines import (
     normalize_tags,
     pin_pipeline_version,
 )
+from airflow_provider_sm_eval.evaluation.polling import (
+    PollState,
+    poll_until_terminal,
+    validate_poll_interval,
+    validate_timeout,
+)
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 
@@ -185,6 +191,55 @@ def retry_execution(
     refresh_execution(execution, clients)
 
 
+def wait_until_terminal(
+    execution: EvaluationPipelineExecution,
+    *,
+    poll: float,
+    timeout: float | None,
+    on_progress: ProgressCallback | None,
+    stop_on_timeout: bool,
+    clients: AwsClients,
+) -> ExecutionStatus:
+    """Poll (see :mod:`.polling`) until a terminal status and return it; raise on timeout.
+
+    ``execution`` is updated in place after every poll that saw progress; ``on_progress`` is
+    called then. ``timeout`` raises ``EvaluationTimeoutError`` (stopping the execution first
+    when ``stop_on_timeout``).
+    """
+    state = PollState(execution.arn, validate_poll_interval(poll, name="poll"), execution.status)
+    limit = validate_timeout(timeout)
+    sagemaker = clients.sagemaker
+
+    def describe() -> Mapping[str, Any]:
+        with aws_errors("DescribePipelineExecution", execution.arn):
+            return sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution.arn)
+
+    def list_steps() -> list[Mapping[str, Any]]:
+        return _list_steps(execution.arn, clients)
+
+    def progressed(status: PipelineExecutionStatus, described: Mapping[str, Any]) -> None:
+        execution.status = status
+        execution.last_modified_time = described.get("LastModifiedTime")
+        log.info(
+            "Evaluation execution %s is %s\n%s",
+            execution.arn,
+            status.overall_status.value,
+            format_step_table(status.step_details),
+        )
+        if on_progress is not None:
+            on_progress(execution)
+
+    status = poll_until_terminal(describe, list_steps, state, timeout=limit, on_progress=progressed)
+    if status is None or not status.is_terminal:
+        if stop_on_timeout:
+            stop_execution(execution, clients)
+        raise EvaluationTimeoutError(execution.arn, limit or 0, execution.status.overall_status)
+    execution.status = status
+    if execution.s3_output_path is None:
+        execution.s3_output_path = _s3_output_root(status.step_details, clients)
+    return status.overall_status
+
+
 def wait_for_execution(
     execution: EvaluationPipelineExecution,
     target_status: ExecutionStatus | str,
@@ -195,40 +250,19 @@ def wait_for_execution(
     stop_on_timeout: bool,
     clients: AwsClients,
 ) -> EvaluationPipelineExecution:
-    """Poll until a terminal status; return on ``target_status``, raise on any other or on timeout."""
+    """:func:`wait_until_terminal`, then return on ``target_status`` and raise on any other."""
     target = parse_terminal_status(target_status, name="target_status")
-    if not poll > 0:
-        raise ValueError(f"poll must be a positive number of seconds, got {poll!r}")
-    if timeout is not None and not timeout >= 0:
-        raise ValueError(f"timeout must be None or a non-negative number of seconds, got {timeout!r}")
-    deadline = None if timeout is None else time.monotonic() + timeout
-    seen = _progress_state(execution)
-    while True:
-        refresh_execution(execution, clients)
-        current = _progress_state(execution)
-        if current != seen:
-            seen = current
-            log.info(
-                "Evaluation execution %s is %s\n%s",
-                execution.arn,
-                execution.status.overall_status.value,
-                format_step_table(execution.steps),
-            )
-            if on_progress is not None:
-                on_progress(execution)
-        if execution.status.is_terminal:
-            if execution.status.overall_status is target:
-                return execution
-            raise execution_error_for(execution.status, execution.arn)
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                if stop_on_timeout:
-                    stop_execution(execution, clients)
-                raise EvaluationTimeoutError(execution.arn, timeout or 0, execution.status.overall_status)
-            time.sleep(min(poll, remaining))
-        else:
-            time.sleep(poll)
+    reached = wait_until_terminal(
+        execution,
+        poll=poll,
+        timeout=timeout,
+        on_progress=on_progress,
+        stop_on_timeout=stop_on_timeout,
+        clients=clients,
+    )
+    if reached is not target:
+        raise execution_error_for(execution.status, execution.arn)
+    return execution
 
 
 # Helpers ---------------------------------------------------------------------------------------
@@ -325,12 +359,7 @@ def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> E
     sagemaker = clients.sagemaker
     with aws_errors("DescribePipelineExecution", arn):
         described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
-    with aws_errors("ListPipelineExecutionSteps", arn):
-        pages = sagemaker.get_paginator("list_pipeline_execution_steps").paginate(
-            PipelineExecutionArn=arn, SortOrder="Ascending"
-        )
-        entries = [entry for page in pages for entry in page.get("PipelineExecutionSteps", [])]
-    status = PipelineExecutionStatus.from_api(described, entries)
+    status = PipelineExecutionStatus.from_api(described, _list_steps(arn, clients))
     pipeline_name = parse_execution_arn(arn, name="arn").pipeline_name
     eval_type = EvalType.from_pipeline_name(pipeline_name)
     display_name = described.get("PipelineExecutionDisplayName")
@@ -349,6 +378,15 @@ def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> E
     )
     execution._clients = clients
     return execution
+
+
+def _list_steps(arn: str, clients: AwsClients) -> list[Mapping[str, Any]]:
+    """Every ListPipelineExecutionSteps entry of ``arn``, oldest first."""
+    with aws_errors("ListPipelineExecutionSteps", arn):
+        pages = clients.sagemaker.get_paginator("list_pipeline_execution_steps").paginate(
+            PipelineExecutionArn=arn, SortOrder="Ascending"
+        )
+        return [entry for page in pages for entry in page.get("PipelineExecutionSteps", [])]
 
 
 def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> str | None:
@@ -396,8 +434,3 @@ def _pipeline_executions(
 
 def _creation_order(execution: EvaluationPipelineExecution) -> datetime:
     return execution.creation_time or datetime.min.replace(tzinfo=UTC)
-
-
-def _progress_state(execution: EvaluationPipelineExecution) -> tuple[object, ...]:
-    """What ``wait`` reports a change of: the overall status and each step's status."""
-    return (execution.status.overall_status, *((step.name, step.status) for step in execution.steps))

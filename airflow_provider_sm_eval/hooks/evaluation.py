@@ -15,12 +15,14 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval.evaluation import lifecycle
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import (
     STOPPABLE_STATUSES,
     EvalType,
     ExecutionStatus,
 )
-from airflow_provider_sm_eval.evaluation.exceptions import EvaluationExecutionError
+from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
 from airflow_provider_sm_eval.evaluation.models import (
     EvaluationPipelineExecution,
     PipelineExecutionStatus,
@@ -177,19 +179,17 @@ class SageMakerEvaluationHook(AwsBaseHook):
         Any other terminal status raises the core's ``EvaluationExecutionError`` subclass naming
         the failed steps; ``timeout`` raises ``EvaluationTimeoutError``.
         """
-        try:
-            return execution.wait(
-                ExecutionStatus.SUCCEEDED,
-                poll=poll_interval,
-                timeout=timeout,
-                on_progress=on_progress,
-                stop_on_timeout=stop_on_timeout,
-                **self._clients(),
-            )
-        except EvaluationExecutionError as error:
-            if error.status in success_statuses:
-                return execution
-            raise
+        reached = lifecycle.wait_until_terminal(
+            execution,
+            poll=poll_interval,
+            timeout=timeout,
+            on_progress=on_progress,
+            stop_on_timeout=stop_on_timeout,
+            clients=AwsClients(_sagemaker=self.conn, _s3=self.s3_client),
+        )
+        if reached not in success_statuses:
+            raise execution_error_for(execution.status, execution.arn)
+        return execution
 
     # Results ---------------------------------------------------------------------------------------
 
@@ -216,14 +216,29 @@ class SageMakerEvaluationHook(AwsBaseHook):
             yield client
 
     @staticmethod
-    async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:
-        """DescribePipelineExecution and every page of ListPipelineExecutionSteps, without blocking."""
-        described = await client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+    async def describe_execution_async(client: Any, execution_arn: str) -> dict[str, Any]:
+        """DescribePipelineExecution, without blocking."""
+        described: dict[str, Any] = await client.describe_pipeline_execution(
+            PipelineExecutionArn=execution_arn
+        )
+        return described
+
+    @staticmethod
+    async def list_execution_steps_async(client: Any, execution_arn: str) -> list[dict[str, Any]]:
+        """Every page of ListPipelineExecutionSteps, oldest step first, without blocking."""
         entries: list[dict[str, Any]] = []
         paginator = client.get_paginator("list_pipeline_execution_steps")
         async for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
             entries.extend(page.get("PipelineExecutionSteps", []))
-        return PipelineExecutionStatus.from_api(described, entries)
+        return entries
+
+    @classmethod
+    async def get_execution_status_async(cls, client: Any, execution_arn: str) -> PipelineExecutionStatus:
+        """The execution's status with every step, without blocking."""
+        described = await cls.describe_execution_async(client, execution_arn)
+        return PipelineExecutionStatus.from_api(
+            described, await cls.list_execution_steps_async(client, execution_arn)
+        )
 
     @staticmethod
     async def stop_execution_async(client: Any, execution_arn: str) -> None:

@@ -16,6 +16,7 @@ from airflow_provider_sm_eval.evaluation.constants import (
     EvalType,
     ExecutionStatus,
 )
+from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import AWS_TEMPLATE_FIELDS, EvaluationHookMixin
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
@@ -83,8 +84,7 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
     :param pipeline_parameters: values of parameters the definition declares.
     :param wait_for_completion: wait for a terminal status (else return right after the start).
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param poll_interval: seconds between status polls (deferred: the first interval, which
-        backs off up to ``max_poll_interval`` while nothing changes).
+    :param poll_interval: seconds between status polls (jittered; never longer), blocking or deferred.
     :param success_statuses: terminal statuses that count as success, in both waiting modes.
     :param on_failed_execution: when an earlier try's execution ended unsuccessfully:
         ``restart`` starts a new execution, ``retry`` resumes it from the failed steps
@@ -132,8 +132,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         poll_interval: float = 30,
-        max_poll_interval: float = 300,
-        backoff_factor: float = 1.5,
         success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
         on_failed_execution: OnFailedExecution = "restart",
         stop_on_kill: bool = True,
@@ -152,8 +150,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
                 f"on_failed_execution {on_failed_execution!r} is not one of: "
                 f"{', '.join(_ON_FAILED_EXECUTION)}"
             )
-        if not poll_interval > 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
         self.eval_type = eval_type
         self.evaluation_name = evaluation_name
         self.pipeline_definition = pipeline_definition
@@ -163,9 +159,7 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         self.pipeline_parameters = pipeline_parameters
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.max_poll_interval = max(max_poll_interval, poll_interval)
-        self.backoff_factor = backoff_factor
+        self.poll_interval = validate_poll_interval(poll_interval)
         self.success_statuses = parse_success_statuses(success_statuses)
         self.on_failed_execution = on_failed_execution
         self.stop_on_kill = stop_on_kill
@@ -199,8 +193,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
                     execution.arn,
                     **self.connection_args,
                     poll_interval=self.poll_interval,
-                    max_poll_interval=self.max_poll_interval,
-                    backoff_factor=self.backoff_factor,
                     stop_on_kill=self.stop_on_kill,
                 ),
                 method_name="execute_complete",

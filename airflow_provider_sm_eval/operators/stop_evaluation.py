@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES
+from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
     AWS_TEMPLATE_FIELDS,
     EvaluationHookMixin,
@@ -49,11 +50,9 @@ class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if not poll_interval > 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
         self.execution_arn = execution_arn
         self.wait_for_stop = wait_for_stop
-        self.poll_interval = poll_interval
+        self.poll_interval = validate_poll_interval(poll_interval)
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:

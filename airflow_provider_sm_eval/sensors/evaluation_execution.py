@@ -34,7 +34,6 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
     :param execution_arn: ARN of the pipeline execution (templated).
     :param success_statuses: terminal statuses that count as success.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param max_poll_interval: deferred only: longest interval once polling has backed off.
     :param aws_conn_id: Airflow ``aws`` connection.
     :param region_name: AWS region overriding the connection's.
     :param verify: TLS verification of the endpoints.
@@ -50,7 +49,6 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
         execution_arn: str,
         success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        max_poll_interval: float = 300,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -61,7 +59,6 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
         self.execution_arn = execution_arn
         self.success_statuses = parse_success_statuses(success_statuses)
         self.deferrable = deferrable
-        self.max_poll_interval = max(max_poll_interval, self.poke_interval)
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> Any:
@@ -79,7 +76,6 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
                 self.execution_arn,
                 **self.connection_args,
                 poll_interval=self.poke_interval,
-                max_poll_interval=self.max_poll_interval,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

@@ -1,8 +1,9 @@
 """EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
 
-It polls DescribePipelineExecution and every page of ListPipelineExecutionSteps through an
-aiobotocore client shared with the other triggers of the same connection, and yields exactly
-one event:
+It polls with the core's one polling loop (:mod:`..evaluation.polling`: one
+DescribePipelineExecution per ``poll_interval``, jittered; the steps listed on progress and at
+the end) through an aiobotocore client shared with the other triggers of the same connection,
+and yields exactly one event:
 
 - ``{"status": "terminal", "execution_arn": ..., "execution_status": PipelineExecutionStatus JSON}``
   for every terminal status, Failed, Stopped and CompletedWithFailures included (the task decides
@@ -10,24 +11,28 @@ one event:
 - ``{"status": "error", "execution_arn": ..., "message": ...}`` when polling cannot go on
   (access denied, unknown execution, no credentials, ...).
 
-Throttling and other transient errors are waited out with backoff; they never end the wait.
+Throttling and other transient errors are waited out with a capped backoff; they never end
+the wait.
 The kwargs are JSON-safe and hold no secret, so a restarted triggerer rebuilds the trigger
 and carries on.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.polling import (
+    PollState,
+    poll_until_terminal_async,
+    validate_poll_interval,
+)
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import EvaluationHookMixin
-from airflow_provider_sm_eval.hooks.transient_errors import is_transient_aws_error
 from airflow_provider_sm_eval.version_compat import BaseTrigger, TriggerEvent
 
 EVENT_TERMINAL = "terminal"
@@ -42,9 +47,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     :param region_name: AWS region overriding the connection's.
     :param verify: TLS verification of the endpoint.
     :param botocore_config: botocore ``Config`` arguments as a JSON-safe dict.
-    :param poll_interval: seconds between polls at first and after every step change.
-    :param max_poll_interval: the longest wait between polls once the interval has backed off.
-    :param backoff_factor: how much the interval grows after each poll that saw no change.
+    :param poll_interval: seconds between polls (each sleep is shortened by a little jitter).
     :param stop_on_kill: stop the execution when a user kills the deferred task (Airflow 3.3+).
     """
 
@@ -57,26 +60,13 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         verify: bool | str | None = None,
         botocore_config: dict[str, Any] | None = None,
         poll_interval: float = 30.0,
-        max_poll_interval: float = 300.0,
-        backoff_factor: float = 1.5,
         stop_on_kill: bool = False,
     ) -> None:
         super().__init__()
         parse_execution_arn(execution_arn)
-        if not poll_interval > 0:
-            raise ValueError(f"poll_interval must be a positive number of seconds, got {poll_interval!r}")
-        if not max_poll_interval >= poll_interval:
-            raise ValueError(
-                f"max_poll_interval ({max_poll_interval!r}) must be at least "
-                f"poll_interval ({poll_interval!r})"
-            )
-        if not backoff_factor >= 1:
-            raise ValueError(f"backoff_factor must be 1 or more, got {backoff_factor!r}")
+        self.poll_interval = validate_poll_interval(poll_interval)
         self.execution_arn = execution_arn
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
-        self.poll_interval = float(poll_interval)
-        self.max_poll_interval = float(max_poll_interval)
-        self.backoff_factor = float(backoff_factor)
         self.stop_on_kill = stop_on_kill
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -86,8 +76,6 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
                 "execution_arn": self.execution_arn,
                 **self.connection_args,
                 "poll_interval": self.poll_interval,
-                "max_poll_interval": self.max_poll_interval,
-                "backoff_factor": self.backoff_factor,
                 "stop_on_kill": self.stop_on_kill,
             },
         )
@@ -118,41 +106,23 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     async def _poll_until_terminal(
         self, hook: SageMakerEvaluationHook, client: Any
     ) -> PipelineExecutionStatus:
-        """Poll with backoff until a terminal status; transient errors are waited out, others raised."""
-        interval = self.poll_interval
-        error_delay = self.poll_interval
-        seen: tuple[object, ...] | None = None
-        while True:
-            try:
-                status = await hook.get_execution_status_async(client, self.execution_arn)
-            except Exception as error:
-                if not is_transient_aws_error(error):
-                    raise
-                self.log.warning(
-                    "Polling evaluation execution %s failed (%s); retrying in %.1f s",
-                    self.execution_arn,
-                    error,
-                    error_delay,
-                )
-                await asyncio.sleep(error_delay)
-                error_delay = min(error_delay * 2, self.max_poll_interval)
-                continue
-            error_delay = self.poll_interval
-            progress = (status.overall_status, *((s.name, s.status) for s in status.step_details))
-            if progress != seen:
-                seen = progress
-                interval = self.poll_interval
-                self.log.info(
-                    "Evaluation execution %s is %s\n%s",
-                    self.execution_arn,
-                    status.overall_status.value,
-                    format_step_table(status.step_details),
-                )
-            else:
-                interval = min(interval * self.backoff_factor, self.max_poll_interval)
-            if status.is_terminal:
-                return status
-            await asyncio.sleep(interval)
+        """The core's polling loop over the shared client; transient errors are waited out."""
+        arn = self.execution_arn
+
+        def log_progress(status: PipelineExecutionStatus, _described: Mapping[str, Any]) -> None:
+            self.log.info(
+                "Evaluation execution %s is %s\n%s",
+                arn,
+                status.overall_status.value,
+                format_step_table(status.step_details),
+            )
+
+        return await poll_until_terminal_async(
+            lambda: hook.describe_execution_async(client, arn),
+            lambda: hook.list_execution_steps_async(client, arn),
+            PollState(arn, self.poll_interval),
+            on_progress=log_progress,
+        )
 
     async def on_kill(self) -> None:
         """Stop the execution when the user kills the deferred task and ``stop_on_kill`` is set."""

@@ -48,7 +48,6 @@ def sensor(arn: str, **overrides: Any) -> EvaluationExecutionSensor:
         "execution_arn": arn,
         "aws_conn_id": CONN_ID,
         "poke_interval": 0.05,
-        "max_poll_interval": 0.2,
         "deferrable": False,
     }
     arguments.update(overrides)

@@ -48,7 +48,6 @@ def operator(**overrides: Any) -> StartEvaluationOperator:
         "s3_output_path": f"s3://{BUCKET}/runs",
         "aws_conn_id": CONN_ID,
         "poll_interval": 0.05,
-        "max_poll_interval": 0.2,
         "deferrable": False,
     }
     arguments.update(overrides)
@@ -198,7 +197,7 @@ def test_without_waiting_returns_right_after_the_start(emulator: EvaluationEmula
 def test_deferral_pushes_the_arn_before_waiting(emulator: EvaluationEmulator) -> None:
     emulator.step_seconds = 5
     ti = RecordingTaskInstance()
-    op = operator(deferrable=True, poll_interval=7, max_poll_interval=70)
+    op = operator(deferrable=True, poll_interval=7)
 
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(task_context(ti))
@@ -207,7 +206,8 @@ def test_deferral_pushes_the_arn_before_waiting(emulator: EvaluationEmulator) ->
     assert ti.xcom["evaluation_execution_url"]
     _, kwargs = deferred.value.trigger.serialize()
     assert kwargs["execution_arn"] == ti.xcom["execution_arn"]
-    assert (kwargs["poll_interval"], kwargs["max_poll_interval"], kwargs["aws_conn_id"]) == (7, 70, CONN_ID)
+    assert (kwargs["poll_interval"], kwargs["aws_conn_id"]) == (7, CONN_ID)
+    assert not {"max_poll_interval", "backoff_factor"} & set(kwargs)
     assert kwargs["stop_on_kill"] is True
     assert "testing" not in json.dumps(kwargs)
 

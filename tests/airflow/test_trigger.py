@@ -27,7 +27,7 @@ from tests.airflow.airflow_test_support import (
 
 pytestmark = pytest.mark.timeout(60)
 
-FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.02, "max_poll_interval": 0.1}
+FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.02}
 
 
 def start(kind: str = "benchmark", eval_type: str = "benchmark") -> str:
@@ -52,8 +52,6 @@ def test_serialize_round_trip_is_json_and_secret_free() -> None:
         verify=False,
         botocore_config={"retries": {"mode": "standard"}},
         poll_interval=5,
-        max_poll_interval=60,
-        backoff_factor=2,
         stop_on_kill=True,
     )
     classpath, kwargs = trigger.serialize()
@@ -71,8 +69,8 @@ def test_serialize_round_trip_is_json_and_secret_free() -> None:
     [
         ({"execution_arn": "arn:aws:sagemaker:oops"}, "execution_arn"),
         ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": 0}, "poll_interval"),
-        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": 5, "max_poll_interval": 1}, "max_poll"),
-        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "backoff_factor": 0.5}, "backoff_factor"),
+        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": float("inf")}, "poll_interval"),
+        ({"execution_arn": UNKNOWN_EXECUTION_ARN, "poll_interval": float("nan")}, "poll_interval"),
     ],
 )
 def test_bad_arguments_are_named(arguments: dict[str, Any], message: str) -> None:
@@ -142,16 +140,19 @@ async def test_throttling_is_waited_out(
     emulator.faults.throttle(share=0.5, operations=["DescribePipelineExecution"])
     emulator.faults.throttle(share=0.5, operations=["ListPipelineExecutionSteps"])
     errors: list[str] = []
-    poll = SageMakerEvaluationHook.get_execution_status_async
 
-    async def recording_poll(client: Any, execution_arn: str) -> Any:
-        try:
-            return await poll(client, execution_arn)
-        except Exception as error:
-            errors.append(type(error).__name__ + str(error))
-            raise
+    def recording(call: Any) -> Any:
+        async def recorded(client: Any, execution_arn: str) -> Any:
+            try:
+                return await call(client, execution_arn)
+            except Exception as error:
+                errors.append(type(error).__name__ + str(error))
+                raise
 
-    monkeypatch.setattr(SageMakerEvaluationHook, "get_execution_status_async", staticmethod(recording_poll))
+        return staticmethod(recorded)
+
+    for name in ("describe_execution_async", "list_execution_steps_async"):
+        monkeypatch.setattr(SageMakerEvaluationHook, name, recording(getattr(SageMakerEvaluationHook, name)))
     no_botocore_retries = {"retries": {"total_max_attempts": 1, "mode": "standard"}}
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, botocore_config=no_botocore_retries, **FAST))

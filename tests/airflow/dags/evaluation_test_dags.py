@@ -18,7 +18,7 @@ DEFINITIONS = Path(__file__).resolve().parents[3] / "example_dags" / "pipeline_d
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
 CONN_ID = "sm_eval_emulator"
 OUTPUT_PATH = "s3://eval-results/{{ dag.dag_id }}/{{ run_id | replace(':', '-') | replace('+', '-') }}"
-FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.05, "max_poll_interval": 0.2}
+FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.05}
 
 
 def _evaluation_dag(dag_id: str, eval_type: str, definition: str, *, deferrable: bool) -> DAG:
