@@ -118,7 +118,7 @@ DESCRIBE = "DescribePipelineExecution"
 LIST_STEPS = "ListPipelineExecutionSteps"
 
 Request = Sleep | str
-ProgressCallback = Callable[[PipelineExecutionStatus, Mapping[str, Any]], None]
+StatusCallback = Callable[[PipelineExecutionStatus, Mapping[str, Any]], None]
 Loop = Generator[Request, Any, PipelineExecutionStatus]
 
 
@@ -179,7 +179,7 @@ class PollState:
         return changed
 
 
-def polling_loop(state: PollState, *, spread_first_poll: bool, on_progress: ProgressCallback | None) -> Loop:
+def polling_loop(state: PollState, *, spread_first_poll: bool, on_progress: StatusCallback | None) -> Loop:
     """The loop both drivers run; returns the first terminal status."""
     delay = state.first_delay() if spread_first_poll else 0.0
     while True:
@@ -206,7 +206,7 @@ def poll_until_terminal(
     state: PollState,
     *,
     timeout: float | None = None,
-    on_progress: ProgressCallback | None = None,
+    on_progress: StatusCallback | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> PipelineExecutionStatus | None:
     """Blocking driver: the terminal status, or the last status seen once ``timeout`` ran out.
@@ -247,7 +247,7 @@ async def poll_until_terminal_async(
     list_steps: Callable[[], Awaitable[Sequence[Mapping[str, Any]]]],
     state: PollState,
     *,
-    on_progress: ProgressCallback | None = None,
+    on_progress: StatusCallback | None = None,
     spread_first_poll: bool = True,
 ) -> PipelineExecutionStatus:
     """Awaiting driver (triggers): the terminal status; never blocks the event loop."""

@@ -27,7 +27,9 @@ from airflow_provider_sm_eval.evaluation.models import (
     EvaluationPipelineExecution,
     PipelineExecutionStatus,
 )
-from airflow_provider_sm_eval.hooks.async_client_cache import client_key, shared_client
+from airflow_provider_sm_eval.evaluation.polling import StatusCallback
+from airflow_provider_sm_eval.hooks.async_client_cache import ClientKey, client_key, shared_client
+from airflow_provider_sm_eval.hooks.execution_watch import list_steps, wait_for_terminal_status
 from airflow_provider_sm_eval.version_compat import AwsBaseHook
 
 if TYPE_CHECKING:
@@ -208,37 +210,39 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Async (triggers) ------------------------------------------------------------------------------
 
+    def _async_client_key(self) -> ClientKey:
+        return client_key("sagemaker", self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+
     @asynccontextmanager
     async def shared_async_client(self) -> AsyncIterator[Any]:
         """Borrow the aiobotocore SageMaker client shared by every user of this connection in this loop."""
-        key = client_key("sagemaker", self.aws_conn_id, self._region_name, self._verify, self._config_dict)
-        async with shared_client(key, self.get_async_conn) as client:
+        async with shared_client(self._async_client_key(), self.get_async_conn) as client:
             yield client
 
-    @staticmethod
-    async def describe_execution_async(client: Any, execution_arn: str) -> dict[str, Any]:
-        """DescribePipelineExecution, without blocking."""
-        described: dict[str, Any] = await client.describe_pipeline_execution(
-            PipelineExecutionArn=execution_arn
+    async def wait_for_terminal_status_async(
+        self,
+        client: Any,
+        execution_arn: str,
+        poll_interval: float,
+        on_progress: StatusCallback | None = None,
+        *,
+        safety_interval: float | None = None,
+    ) -> PipelineExecutionStatus:
+        """Wait, without blocking, through the triggerer-wide watch of the execution's pipeline."""
+        return await wait_for_terminal_status(
+            self._async_client_key(),
+            client,
+            execution_arn,
+            poll_interval,
+            on_progress,
+            safety_interval=safety_interval,
         )
-        return described
 
     @staticmethod
-    async def list_execution_steps_async(client: Any, execution_arn: str) -> list[dict[str, Any]]:
-        """Every page of ListPipelineExecutionSteps, oldest step first, without blocking."""
-        entries: list[dict[str, Any]] = []
-        paginator = client.get_paginator("list_pipeline_execution_steps")
-        async for page in paginator.paginate(PipelineExecutionArn=execution_arn, SortOrder="Ascending"):
-            entries.extend(page.get("PipelineExecutionSteps", []))
-        return entries
-
-    @classmethod
-    async def get_execution_status_async(cls, client: Any, execution_arn: str) -> PipelineExecutionStatus:
+    async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:
         """The execution's status with every step, without blocking."""
-        described = await cls.describe_execution_async(client, execution_arn)
-        return PipelineExecutionStatus.from_api(
-            described, await cls.list_execution_steps_async(client, execution_arn)
-        )
+        described = await client.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
+        return PipelineExecutionStatus.from_api(described, await list_steps(client, execution_arn))
 
     @staticmethod
     async def stop_execution_async(client: Any, execution_arn: str) -> None:

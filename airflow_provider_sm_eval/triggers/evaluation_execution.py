@@ -1,9 +1,10 @@
 """EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
 
-It polls with the core's one polling loop (:mod:`..evaluation.polling`: one
-DescribePipelineExecution per ``poll_interval``, jittered; the steps listed on progress and at
-the end) through an aiobotocore client shared with the other triggers of the same connection,
-and yields exactly one event:
+It waits through the triggerer-wide watch of the execution's pipeline
+(:mod:`..hooks.execution_watch`: one ListPipelineExecutions page per ``poll_interval`` for every
+wait on that pipeline, jittered; the execution described and its steps listed when it ends)
+over an aiobotocore client shared with the other triggers of the same connection, and yields
+exactly one event:
 
 - ``{"status": "terminal", "execution_arn": ..., "execution_status": PipelineExecutionStatus JSON}``
   for every terminal status, Failed, Stopped and CompletedWithFailures included (the task decides
@@ -25,11 +26,7 @@ from typing import Any
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
-from airflow_provider_sm_eval.evaluation.polling import (
-    PollState,
-    poll_until_terminal_async,
-    validate_poll_interval,
-)
+from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import EvaluationHookMixin
@@ -106,22 +103,15 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     async def _poll_until_terminal(
         self, hook: SageMakerEvaluationHook, client: Any
     ) -> PipelineExecutionStatus:
-        """The core's polling loop over the shared client; transient errors are waited out."""
-        arn = self.execution_arn
+        """Wait through the pipeline's shared watch; transient errors are waited out."""
+        return await hook.wait_for_terminal_status_async(
+            client, self.execution_arn, self.poll_interval, self._log_progress
+        )
 
-        def log_progress(status: PipelineExecutionStatus, _described: Mapping[str, Any]) -> None:
-            self.log.info(
-                "Evaluation execution %s is %s\n%s",
-                arn,
-                status.overall_status.value,
-                format_step_table(status.step_details),
-            )
-
-        return await poll_until_terminal_async(
-            lambda: hook.describe_execution_async(client, arn),
-            lambda: hook.list_execution_steps_async(client, arn),
-            PollState(arn, self.poll_interval),
-            on_progress=log_progress,
+    def _log_progress(self, status: PipelineExecutionStatus, _described: Mapping[str, Any]) -> None:
+        steps = f"\n{format_step_table(status.step_details)}" if status.step_details else ""
+        self.log.info(
+            "Evaluation execution %s is %s%s", self.execution_arn, status.overall_status.value, steps
         )
 
     async def on_kill(self) -> None:

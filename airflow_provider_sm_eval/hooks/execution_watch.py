@@ -1,0 +1,304 @@
+"""Triggerer-wide waits on executions: one poller per (shared client, pipeline), woken by events.
+
+A triggerer holds many waits, and the executions of one eval type run on one pipeline. Instead
+of one DescribePipelineExecution per wait and poll, a :class:`PipelineWatch` per pipeline asks
+ListPipelineExecutions (newest first, one page of 100) once per cycle, which tells the status of
+every recent execution at once:
+
+- a wait whose execution is not on that page (an old execution) is described on its own;
+- an execution is described, and its steps listed, only when its status became terminal (or
+  when an event woke its wait, see :mod:`.execution_events`); status changes before that are
+  logged from the summary, without a call;
+- several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
+- the cycle runs every ``poll_interval`` of its most demanding wait, jittered by the core's
+  polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
+  waits restored after a restart do not poll in lockstep; transient errors back off apart.
+
+A wait fed by events asks only for a slow safety interval, but its first check still comes
+within its ``poll_interval`` (an execution may have ended before the wait was registered).
+If the connection may not call ListPipelineExecutions (AccessDenied and the like), the waits
+fall back to polling their own execution with the core's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.polling import (
+    PollState,
+    StatusCallback,
+    is_transient_aws_error,
+    poll_until_terminal_async,
+)
+
+log = logging.getLogger(__name__)
+
+#: ListPipelineExecutions returns at most this many summaries per page.
+PAGE_SIZE = 100
+
+
+@dataclass
+class _Wait:
+    """Every user of one ARN in this watch: one result, several progress callbacks."""
+
+    arn: str
+    interval: float
+    first_check_by: float
+    done: asyncio.Future[PipelineExecutionStatus]
+    callbacks: list[StatusCallback] = field(default_factory=list)
+    users: int = 0
+    known: ExecutionStatus | None = None
+
+
+class FallBackToPolling(Exception):
+    """The pipeline cannot be listed with these credentials: each wait polls its own execution."""
+
+
+class PipelineWatch:
+    """The waits on executions of one pipeline, over one shared client, in one event loop."""
+
+    def __init__(self, client: Any, pipeline_arn: str) -> None:
+        self.client = client
+        self.pipeline_arn = pipeline_arn
+        self.waits: dict[str, _Wait] = {}
+        self.list_calls = 0
+        self._woken: set[str] = set()
+        self._sleeper: asyncio.Future[None] | None = None
+        self._next_list = math.inf
+        self._task: asyncio.Task[None] | None = None
+
+    # Waits ---------------------------------------------------------------------------------------
+
+    async def wait(
+        self,
+        arn: str,
+        poll_interval: float,
+        on_progress: StatusCallback | None = None,
+        *,
+        first_check_within: float | None = None,
+    ) -> PipelineExecutionStatus:
+        """The terminal status of ``arn``; raises what ended the wait (or FallBackToPolling)."""
+        wait = self.waits.get(arn)
+        loop = asyncio.get_running_loop()
+        first = loop.time() + PollState(arn, first_check_within or poll_interval).first_delay()
+        if wait is None:
+            wait = self.waits[arn] = _Wait(arn, poll_interval, first, loop.create_future())
+        wait.interval = min(wait.interval, poll_interval)
+        wait.first_check_by = min(wait.first_check_by, first)
+        wait.users += 1
+        if on_progress is not None:
+            wait.callbacks.append(on_progress)
+        self._next_list = min(self._next_list, wait.first_check_by)
+        if self._task is None or self._task.done():
+            self._task = loop.create_task(self._run(), name=f"watch {self.pipeline_arn}")
+        self._interrupt_sleep()
+        try:
+            return await asyncio.shield(wait.done)
+        finally:
+            wait.users -= 1
+            if on_progress is not None:
+                wait.callbacks.remove(on_progress)
+            if wait.users == 0 and self.waits.get(arn) is wait:
+                del self.waits[arn]
+
+    def wake(self, arn: str) -> bool:
+        """An event says ``arn`` changed: describe it now. False when no wait here holds it."""
+        if arn not in self.waits:
+            return False
+        self._woken.add(arn)
+        self._interrupt_sleep()
+        return True
+
+    # The loop -----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = PollState(self.pipeline_arn, self._interval())
+        while self.waits:
+            delay = self._next_list - loop.time()
+            if delay > 0 and not self._woken:
+                await self._sleep(delay)
+                continue
+            try:
+                await self._cycle(listing=delay <= 0)
+            except Exception as error:
+                try:
+                    self._next_list = loop.time() + backoff.error_delay(error)
+                except Exception:
+                    self._fail_all(FallBackToPolling(str(error)) if _denied(error) else error)
+                    return
+                continue
+            if delay <= 0:
+                backoff.poll_interval = self._interval()
+                self._next_list = loop.time() + backoff.next_delay()
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep ``seconds``, or less when a new wait or an event interrupts it."""
+        loop = asyncio.get_running_loop()
+        sleeper = self._sleeper = loop.create_future()
+        timer = loop.call_later(seconds, _resolve, sleeper)
+        try:
+            await sleeper
+        finally:
+            timer.cancel()
+            self._sleeper = None
+
+    def _interrupt_sleep(self) -> None:
+        if self._sleeper is not None:
+            _resolve(self._sleeper)
+
+    def _interval(self) -> float:
+        return min((w.interval for w in self.waits.values()), default=60.0)
+
+    async def _cycle(self, *, listing: bool) -> None:
+        due = set(self._woken)
+        self._woken.clear()
+        if listing:
+            self.list_calls += 1
+            page = await self.client.list_pipeline_executions(
+                PipelineName=self.pipeline_arn,
+                SortBy="CreationTime",
+                SortOrder="Descending",
+                MaxResults=PAGE_SIZE,
+            )
+            listed = {s["PipelineExecutionArn"]: s for s in page.get("PipelineExecutionSummaries", [])}
+            for arn, wait in list(self.waits.items()):
+                if wait.done.done():
+                    continue
+                summary = listed.get(arn)
+                if summary is None:
+                    due.add(arn)  # older than the newest page: describe it on its own
+                    continue
+                status = ExecutionStatus(summary["PipelineExecutionStatus"])
+                if status in TERMINAL_STATUSES:
+                    due.add(arn)
+                elif status is not wait.known:
+                    wait.known = status
+                    _report(wait, PipelineExecutionStatus.from_api(summary), summary)
+        for arn in due:
+            settling = self.waits.get(arn)
+            if settling is not None and not settling.done.done():
+                await self._settle(settling)
+
+    async def _settle(self, wait: _Wait) -> None:
+        """Describe ``wait``'s execution; on a terminal status list its steps and end the wait."""
+        try:
+            described = await self.client.describe_pipeline_execution(PipelineExecutionArn=wait.arn)
+            status = ExecutionStatus(described["PipelineExecutionStatus"])
+            if status not in TERMINAL_STATUSES:
+                if status is not wait.known:
+                    wait.known = status
+                    _report(wait, PipelineExecutionStatus.from_api(described), described)
+                return
+            entries = await list_steps(self.client, wait.arn)
+        except Exception as error:
+            if is_transient_aws_error(error):
+                raise
+            wait.done.set_exception(error)
+            return
+        final = PipelineExecutionStatus.from_api(described, entries)
+        wait.known = final.overall_status
+        _report(wait, final, described)
+        wait.done.set_result(final)
+
+    def close(self) -> None:
+        """Stop the poller (no wait is left)."""
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def _fail_all(self, error: BaseException) -> None:
+        for wait in self.waits.values():
+            if not wait.done.done():
+                wait.done.set_exception(error)
+
+
+async def list_steps(client: Any, arn: str) -> list[dict[str, Any]]:
+    """Every page of ListPipelineExecutionSteps, oldest step first, without blocking."""
+    entries: list[dict[str, Any]] = []
+    paginator = client.get_paginator("list_pipeline_execution_steps")
+    async for page in paginator.paginate(PipelineExecutionArn=arn, SortOrder="Ascending"):
+        entries.extend(page.get("PipelineExecutionSteps", []))
+    return entries
+
+
+_watches: dict[tuple[Hashable, str], PipelineWatch] = {}
+
+
+@asynccontextmanager
+async def pipeline_watch(client_key: Hashable, client: Any, arn: str) -> AsyncIterator[PipelineWatch]:
+    """The watch of ``arn``'s pipeline over the shared client of ``client_key``, in this loop."""
+    pipeline = parse_execution_arn(arn).pipeline_arn
+    key = (client_key, pipeline)
+    watch = _watches.get(key)
+    if watch is None:
+        watch = _watches[key] = PipelineWatch(client, pipeline)
+    try:
+        yield watch
+    finally:
+        if not watch.waits and _watches.get(key) is watch:
+            del _watches[key]
+            watch.close()
+
+
+def watch_count() -> int:
+    """How many pipeline watches are open (for tests and diagnostics)."""
+    return len(_watches)
+
+
+async def wait_for_terminal_status(
+    client_key: Hashable,
+    client: Any,
+    arn: str,
+    poll_interval: float,
+    on_progress: StatusCallback | None = None,
+    *,
+    safety_interval: float | None = None,
+    subscribe: Callable[[PipelineWatch], Awaitable[Any]] | None = None,
+) -> PipelineExecutionStatus:
+    """Wait through the pipeline's shared watch; poll alone when the pipeline cannot be listed.
+
+    With ``safety_interval`` (events feed the wait), the watch polls that slowly for this wait
+    after a first check within ``poll_interval``.
+    """
+    async with pipeline_watch(client_key, client, arn) as watch:
+        try:
+            return await watch.wait(
+                arn,
+                safety_interval or poll_interval,
+                on_progress,
+                first_check_within=poll_interval if safety_interval else None,
+            )
+        except FallBackToPolling as reason:
+            log.warning(
+                "Cannot list the executions of %s (%s): polling %s alone", watch.pipeline_arn, reason, arn
+            )
+    return await poll_until_terminal_async(
+        lambda: client.describe_pipeline_execution(PipelineExecutionArn=arn),
+        lambda: list_steps(client, arn),
+        PollState(arn, poll_interval),
+        on_progress=on_progress,
+    )
+
+
+def _report(wait: _Wait, status: PipelineExecutionStatus, described: Any) -> None:
+    for callback in list(wait.callbacks):
+        callback(status, described)
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _denied(error: BaseException) -> bool:
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}

@@ -1,0 +1,92 @@
+"""The triggerer-wide pipeline watch: API calls shared by the waits of one pipeline, against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.hooks import execution_watch
+from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
+from tests.airflow.test_trigger import FAST, run_to_event, start
+
+pytestmark = pytest.mark.timeout(90)
+
+
+def sagemaker_calls(emulator: EvaluationEmulator, operation: str) -> int:
+    return emulator.calls.count("sagemaker", operation)
+
+
+async def test_waits_of_one_pipeline_share_the_listing_and_describe_once_at_the_end(
+    emulator: EvaluationEmulator,
+) -> None:
+    emulator.step_seconds = 1.0  # several cycles before the end
+    arns = [start() for _ in range(5)]
+    emulator.calls.reset()
+
+    payloads = await asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in arns))
+
+    assert [p["execution_status"]["overall_status"] for p in payloads] == ["Succeeded"] * 5
+    assert all(len(p["execution_status"]["step_details"]) >= 4 for p in payloads)
+    assert sagemaker_calls(emulator, "ListPipelineExecutions") >= 1
+    # One describe and one step listing per execution, at its end; the cycles are shared.
+    assert sagemaker_calls(emulator, "DescribePipelineExecution") == 5
+    assert sagemaker_calls(emulator, "ListPipelineExecutionSteps") == 5
+    assert execution_watch.watch_count() == 0
+
+
+async def test_duplicate_waits_on_one_execution_are_merged(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 0.3
+    arn = start()
+    emulator.calls.reset()
+
+    payloads = await asyncio.gather(
+        *(run_to_event(EvaluationExecutionTrigger(arn, **FAST)) for _ in range(3))
+    )
+
+    assert {p["execution_status"]["overall_status"] for p in payloads} == {"Succeeded"}
+    assert sagemaker_calls(emulator, "DescribePipelineExecution") == 1
+
+
+async def test_an_execution_older_than_the_listed_page_is_described_on_its_own(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(execution_watch, "PAGE_SIZE", 1)
+    emulator.step_seconds = 0.3
+    older = start()
+    start()  # newer: fills the one-summary page
+
+    payload = await run_to_event(EvaluationExecutionTrigger(older, **FAST))
+
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+
+
+async def test_without_permission_to_list_the_waits_poll_alone(
+    emulator: EvaluationEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    emulator.step_seconds = 0.2
+    arn = start()
+    emulator.faults.fail_call("ListPipelineExecutions", "AccessDeniedException", "not allowed", times=None)
+
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+
+    assert payload["status"] == EVENT_TERMINAL
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    assert "polling" in caplog.text and "alone" in caplog.text
+
+
+async def test_a_cancelled_wait_leaves_the_others_running(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 0.4
+    arns = [start(), start()]
+    waits = [asyncio.ensure_future(run_to_event(EvaluationExecutionTrigger(a, **FAST))) for a in arns]
+    await asyncio.sleep(0.3)
+    waits[0].cancel()
+
+    payload: dict[str, Any] = await waits[1]
+
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    with pytest.raises(asyncio.CancelledError):
+        await waits[0]
+    assert execution_watch.watch_count() == 0
