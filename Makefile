@@ -5,21 +5,26 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: venv demo test lint bench constraints
+.PHONY: venv demo test lint bench constraints airflow
 
 venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,emulator]"
+	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,emulator,stack]"
 	touch $@
 
 demo: venv
 	$(PY) example_dags/run_demo.py
 
+# A local Airflow 3 deployment (PostgreSQL, emulator, api-server, scheduler, dag-processor,
+# triggerer) with the example DAGs, until Ctrl-C; see devstack/.
+airflow: venv
+	$(PY) -m devstack
+
 test: venv
-	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks
+	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
@@ -32,4 +37,4 @@ bench: venv
 
 # Re-pin the tested dependency set (run when pyproject.toml's dependencies change).
 constraints: venv
-	$(UV) pip compile --quiet --python $(PY) --extra dev --extra emulator pyproject.toml -o constraints.txt
+	$(UV) pip compile --quiet --python $(PY) --extra dev --extra emulator --extra stack pyproject.toml -o constraints.txt

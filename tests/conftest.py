@@ -21,6 +21,7 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from tests.stack.stack_fixture import airflow_stack  # noqa: F401  (the session's local Airflow stack)
 
 #: AWS settings from the environment that would compete with a connection's.
 AMBIENT_AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")

@@ -1,0 +1,379 @@
+"""The local Airflow stack: PostgreSQL, the emulator and Airflow 3's components as separate processes.
+
+``AirflowStack`` is a context manager. On entry it makes a throwaway folder, starts PostgreSQL
+(``devstack.postgres``) and the SageMaker evaluation emulator on free ports of 127.0.0.1,
+migrates Airflow's metadata database, then starts ``airflow api-server``, ``scheduler``
+(LocalExecutor), ``dag-processor`` and ``triggerer``. On exit it stops every process it started,
+by PID, each whole process group, and deletes the folder.
+
+Airflow 3 components that run as separate processes must share (all set in ``environment()``):
+
+- the metadata database (``[database] sql_alchemy_conn``; the API server derives its asyncpg URL);
+- the JWT secret that signs the tokens of the task execution API (``[api_auth] jwt_secret``) and
+  the API server's ``[api] secret_key``, and the Fernet key (``[core] fernet_key``);
+- where workers and triggerers reach the execution API (``[core] execution_api_server_url``);
+- the DAG folders (``[dag_processor] dag_bundle_config_list``) and the connections (here
+  ``AIRFLOW_CONN_AWS_DEFAULT``, whose extra carries the emulator's ``endpoint_url``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import httpx
+import psutil
+
+from devstack.api import AirflowApi
+from devstack.postgres import PostgresServer, start_postgres
+from devstack.processes import ManagedProcess, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE_DAGS = REPO / "example_dags"
+#: The Airflow components a stack runs; more triggerers can be added (``start_component``).
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+#: The SimpleAuthManager user of the UI and of the REST API.
+USERNAME = "admin"
+#: The S3 bucket the example DAGs (and the stack tests) write results to.
+RESULTS_BUCKET = "sm-eval-example"
+
+
+class AirflowStack:
+    """A running local Airflow 3 deployment against the emulator (see the module docstring).
+
+    ``dag_folders`` become one DAG bundle each; ``step_seconds`` is the emulator's step time;
+    ``extra_env`` adds (or overrides) Airflow settings of every component.
+    """
+
+    def __init__(
+        self,
+        dag_folders: Sequence[Path] = (EXAMPLE_DAGS,),
+        *,
+        step_seconds: float = 1.0,
+        poll_seconds: float = 1.0,
+        parallelism: int = 8,
+        extra_env: dict[str, str] | None = None,
+        folder: Path | None = None,
+        keep_folder: bool = False,
+    ) -> None:
+        self.dag_folders = [Path(folder).resolve() for folder in dag_folders]
+        self.step_seconds = step_seconds
+        self.poll_seconds = poll_seconds
+        self.parallelism = parallelism
+        self.extra_env = dict(extra_env or {})
+        self._folder_given = folder
+        self.keep_folder = keep_folder or folder is not None
+        self.password = secrets.token_urlsafe(12)
+        #: A distinctive AWS secret key of the ``aws_default`` connection: it must never show anywhere.
+        self.aws_secret_access_key = "SmEvalStackSecret" + secrets.token_hex(12)
+        self.aws_access_key_id = "AKIASMEVALSTACKTEST"
+        self.components: dict[str, ManagedProcess] = {}
+        self._exit = ExitStack()
+        self.folder = Path()
+        self.postgres: PostgresServer | None = None
+        self.emulator_url = ""
+        self.api_port = 0
+        self._api: AirflowApi | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def __enter__(self) -> AirflowStack:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        from airflow_provider_sm_eval.emulator.child_process import emulator_process
+
+        self.folder = (
+            Path(tempfile.mkdtemp(prefix="sm-eval-stack-"))
+            if self._folder_given is None
+            else self._folder_given
+        )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        (self.folder / "logs").mkdir(exist_ok=True)
+        self._exit.callback(self._remove_folder)
+        self.postgres = start_postgres(self.folder / "postgres", self.folder / "logs")
+        self._exit.callback(self.postgres.process.stop)
+        emulator = self._exit.enter_context(emulator_process(step_seconds=self.step_seconds, quiet=True))
+        self.emulator_url = emulator.endpoint_url
+        self.emulator_pid = emulator.pid
+        self.emulator_client("s3").create_bucket(Bucket=RESULTS_BUCKET)
+        self.api_port = free_port()
+        self._write_passwords_file()
+        self._airflow_cli(["db", "migrate"], "db-migrate")
+        self._exit.callback(self._stop_components)
+        # The API server first: the others talk to it (the execution API) as soon as they run.
+        self.start_component("api-server")
+        self.wait_healthy(parts=("metadatabase",))
+        for name in COMPONENTS[1:]:
+            self.start_component(name)
+        self.wait_healthy()
+
+    def stop(self) -> None:
+        """Stop every process this stack started (components, emulator, PostgreSQL), by PID."""
+        if self._api is not None:
+            self._api.close()
+            self._api = None
+        self._exit.close()
+
+    def _stop_components(self) -> None:
+        processes = list(self.components.values())
+        for process in processes:  # SIGTERM to all at once, then wait for each
+            if process.running():
+                process.signal_group(signal.SIGTERM)
+        for process in reversed(processes):
+            process.stop()
+
+    def _remove_folder(self) -> None:
+        if not self.keep_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    # -- components -----------------------------------------------------------------------------
+
+    def start_component(self, name: str, kind: str | None = None) -> ManagedProcess:
+        """Start (or start again) component ``name`` running ``airflow <kind>`` (kind defaults to name)."""
+        kind = kind or name
+        previous = self.components.get(name)
+        if previous is not None and previous.running():
+            raise RuntimeError(f"{name} is already running (pid {previous.pid})")
+        arguments = {
+            "api-server": ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port)],
+            "scheduler": ["scheduler", "--skip-serve-logs"],
+            "dag-processor": ["dag-processor"],
+            "triggerer": ["triggerer", "--skip-serve-logs"],
+        }[kind]
+        process = ManagedProcess(
+            name,
+            [self.airflow_executable, *arguments],
+            self.environment(),
+            self.folder / "logs" / f"{name}.log",
+            cwd=self.folder,
+        ).start()
+        self.components[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
+        """SIGKILL component ``name``'s whole process group (a crash: no clean-up code runs)."""
+        self.components[name].kill()
+
+    def restart(self, name: str, kind: str | None = None) -> ManagedProcess:
+        """Start component ``name`` again after it was killed or stopped."""
+        return self.start_component(name, kind)
+
+    def task_process(self, ti_id: str) -> int | None:
+        """PID of the process running task instance ``ti_id`` (titled ``airflow worker -- <ti_id>``)."""
+        for process in self.components["scheduler"].tree():
+            try:
+                if f"airflow worker -- {ti_id}" in " ".join(process.cmdline()):
+                    return int(process.pid)
+            except psutil.Error:
+                continue
+        return None
+
+    def stop_component(self, name: str) -> None:
+        """Stop component ``name`` gracefully (SIGTERM to its process group) and forget it."""
+        self.components.pop(name).stop()
+
+    def wait_healthy(
+        self,
+        timeout: float = 240.0,
+        parts: Sequence[str] = ("metadatabase", "scheduler", "triggerer", "dag_processor"),
+    ) -> None:
+        """Wait until the API server answers and ``parts`` of its health report are healthy."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            for name, process in self.components.items():
+                if not process.running():
+                    raise RuntimeError(
+                        f"{name} exited (code {process.popen and process.popen.returncode}):\n"
+                        f"{process.tail()}"
+                    )
+            try:
+                answer = httpx.get(f"{self.base_url}/api/v2/monitor/health", timeout=5)
+                last = answer.json() if answer.status_code == 200 else answer.text
+                if answer.status_code == 200 and all(
+                    last.get(part, {}).get("status") == "healthy" for part in parts
+                ):
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            time.sleep(1.0)
+        raise TimeoutError(f"the stack was not healthy within {timeout:g} s; last health: {last}")
+
+    def wait_for_dags(self, dag_ids: Sequence[str], timeout: float = 180.0) -> None:
+        """Wait until the dag-processor has parsed ``dag_ids`` (they are listed by the REST API)."""
+        deadline = time.monotonic() + timeout
+        missing: set[str] = set(dag_ids)
+        while time.monotonic() < deadline:
+            listed = {dag["dag_id"] for dag in self.api.get("/dags", limit=1000)["dags"]}
+            missing = set(dag_ids) - listed
+            if not missing:
+                return
+            time.sleep(1.0)
+        errors = self.api.get("/importErrors")
+        raise TimeoutError(
+            f"DAGs not parsed within {timeout:g} s: {sorted(missing)}; import errors: {errors}"
+        )
+
+    # -- settings -------------------------------------------------------------------------------
+
+    @property
+    def airflow_executable(self) -> str:
+        return str(Path(sys.executable).with_name("airflow"))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def api(self) -> AirflowApi:
+        """A REST client of ``/api/v2`` logged in as the stack's user."""
+        if self._api is None:
+            self._api = AirflowApi(self.base_url, USERNAME, self.password)
+        return self._api
+
+    @property
+    def aws_connection(self) -> dict[str, Any]:
+        """The ``aws_default`` connection: the emulator's endpoint and region in the extra."""
+        from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION
+
+        return {
+            "conn_type": "aws",
+            "login": self.aws_access_key_id,
+            "password": self.aws_secret_access_key,
+            "extra": {"endpoint_url": self.emulator_url, "region_name": DEFAULT_REGION},
+        }
+
+    def environment(self) -> dict[str, str]:
+        """The environment of every Airflow process of this stack."""
+        assert self.postgres is not None, "the stack is not started"
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if not name.startswith(("AIRFLOW_", "AIRFLOW__", "AWS_", "SM_EVAL_", "PYTEST_"))
+        }
+        secret = self._shared_secret()
+        bundles = [
+            {
+                "name": _bundle_name(folder, index),
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(folder), "refresh_interval": 5},
+            }
+            for index, folder in enumerate(self.dag_folders)
+        ]
+        env.update(
+            AIRFLOW_HOME=str(self.folder / "airflow-home"),
+            AIRFLOW__CORE__EXECUTOR="LocalExecutor",
+            AIRFLOW__CORE__PARALLELISM=str(self.parallelism),
+            AIRFLOW__CORE__LOAD_EXAMPLES="False",
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
+            AIRFLOW__CORE__FERNET_KEY=secret["fernet_key"],
+            AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.base_url}/execution/",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USERNAME}:admin",
+            AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(self.folder / "passwords.json"),
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=self.postgres.sync_url,
+            AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC=self.postgres.async_url,
+            AIRFLOW__API__BASE_URL=self.base_url,
+            AIRFLOW__API__SECRET_KEY=secret["secret_key"],
+            AIRFLOW__API_AUTH__JWT_SECRET=secret["jwt_secret"],
+            AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST=json.dumps(bundles),
+            AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
+            AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(self.folder / "task-logs"),
+            AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
+            AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
+            AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="60",
+            AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="15",
+            AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="2",
+            AIRFLOW_CONN_AWS_DEFAULT=json.dumps(self.aws_connection),
+            SM_EVAL_POLL_SECONDS=str(self.poll_seconds),
+        )
+        env.update(self.extra_env)
+        return env
+
+    def _shared_secret(self) -> dict[str, str]:
+        """The secrets every component must share, made once per stack and kept in its folder."""
+        path = self.folder / "secrets.json"
+        if not path.exists():
+            from cryptography.fernet import Fernet
+
+            path.write_text(
+                json.dumps(
+                    {
+                        "fernet_key": Fernet.generate_key().decode(),
+                        "secret_key": secrets.token_urlsafe(32),
+                        "jwt_secret": secrets.token_urlsafe(64),
+                    }
+                )
+            )
+            path.chmod(0o600)
+        return dict(json.loads(path.read_text()))
+
+    def _write_passwords_file(self) -> None:
+        path = self.folder / "passwords.json"
+        path.write_text(json.dumps({USERNAME: self.password}))
+        path.chmod(0o600)
+
+    def _airflow_cli(self, arguments: list[str], log_name: str) -> None:
+        log_file = self.folder / "logs" / f"{log_name}.log"
+        with log_file.open("ab") as log:
+            code = subprocess.run(
+                [self.airflow_executable, *arguments],
+                env=self.environment(),
+                cwd=self.folder,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                check=False,
+            ).returncode
+        if code != 0:
+            tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-30:])
+            raise RuntimeError(f"airflow {' '.join(arguments)} failed (exit code {code}):\n{tail}")
+
+    # -- the emulator ---------------------------------------------------------------------------
+
+    def emulator_client(self, service: str) -> Any:
+        """A boto3 client of the emulator (the stack's connection keys)."""
+        import boto3
+
+        from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION
+
+        return boto3.session.Session().client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.emulator_url,
+            region_name=DEFAULT_REGION,
+            aws_access_key_id=self.aws_access_key_id,
+            aws_secret_access_key=self.aws_secret_access_key,
+        )
+
+    def emulator_control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        """One request to the emulator's control API (``/_emulator/<route>``); its JSON answer."""
+        answer = httpx.request(method, f"{self.emulator_url}/_emulator/{route}", json=body, timeout=30)
+        answer.raise_for_status()
+        return answer.json()
+
+
+def _bundle_name(folder: Path, index: int) -> str:
+    """A bundle name per DAG folder (``example_dags`` itself is reserved by Airflow)."""
+    name = "sm_eval_examples" if folder == EXAMPLE_DAGS else f"{folder.parent.name}_{folder.name}"
+    return name if index == 0 else f"{name}_{index}"

@@ -1,0 +1,51 @@
+"""The session's local Airflow stack, for every folder's tests (imported by tests/conftest.py).
+
+``airflow_stack`` starts one ``devstack.AirflowStack`` per pytest session, the first time a test
+asks for it (about 1-2 minutes), with the example DAGs and tests/stack/dags, and stops every
+process of it at the end of the session. What a test gets:
+
+- ``stack.api``: a REST client of ``/api/v2`` logged in with a JWT from ``/auth/token``
+  (``get``/``post``/``patch``, ``trigger``, ``wait_for_runs``, ``xcom``, ``task_log``, ...);
+- ``stack.base_url`` (the UI), ``stack.password`` (user ``admin``);
+- ``stack.emulator_url``, ``stack.emulator_client("sagemaker")``, ``stack.emulator_control(...)``;
+- ``stack.kill(name)`` (SIGKILL, whole process group), ``stack.restart(name)``,
+  ``stack.start_component("triggerer-2", "triggerer")``, ``stack.components[name].pid``;
+- ``stack.folder / "logs"``: each component's log; ``stack.aws_secret_access_key``.
+
+The emulator is shared by every test of the session: do not reset it; give your runs unique
+evaluation names and clear any fault you set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from devstack import AirflowStack
+from devstack.airflow_stack import EXAMPLE_DAGS
+
+STACK_DAGS = Path(__file__).resolve().parent / "dags"
+#: The DAGs every stack test may use; the fixture waits until they are parsed.
+STACK_DAG_IDS = (
+    "stack_deferred",
+    "stack_deferred_retries",
+    "stack_blocking",
+    "stack_deferred_timeout",
+    "stack_sensor",
+    "stack_stop",
+    "example_sm_eval_benchmark",
+)
+
+
+@pytest.fixture(scope="session")
+def airflow_stack() -> Iterator[AirflowStack]:
+    """A running local Airflow 3 stack: PostgreSQL, emulator, and Airflow's four components."""
+    keep = os.environ.get("SM_EVAL_STACK_KEEP")  # a folder: keep the stack's logs and database there
+    with AirflowStack(
+        [EXAMPLE_DAGS, STACK_DAGS], step_seconds=1.0, poll_seconds=1.0, folder=Path(keep) if keep else None
+    ) as stack:
+        stack.wait_for_dags(STACK_DAG_IDS)
+        yield stack

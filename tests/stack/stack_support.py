@@ -1,0 +1,97 @@
+"""Helpers of the end-to-end tests: unique names, runs, and the executions a task instance started."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from airflow_provider_sm_eval.operators.reattach import TaskInstanceIdentity
+from devstack import AirflowStack
+
+
+def unique_name(prefix: str) -> str:
+    """An evaluation name no other run of the session uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def trigger_named(stack: AirflowStack, dag_id: str, name: str) -> str:
+    """Trigger ``dag_id`` with evaluation name ``name``; the run id."""
+    return stack.api.trigger(dag_id, conf={"name": name}, run_id=f"{name}__run")
+
+
+def executions_of(stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate") -> list[str]:
+    """ARNs of every execution (of any pipeline) that the task instance's tries started.
+
+    The operator writes the task instance's retry-stable marker into each execution's
+    description, so this counts executions, not start calls.
+    """
+    marker = TaskInstanceIdentity(dag_id, task_id, run_id, -1).description_marker
+    client = stack.emulator_client("sagemaker")
+    found = []
+    pipelines = client.get_paginator("list_pipelines").paginate().build_full_result()["PipelineSummaries"]
+    for pipeline in pipelines:
+        pages = client.get_paginator("list_pipeline_executions").paginate(
+            PipelineName=pipeline["PipelineName"]
+        )
+        for summary in pages.build_full_result()["PipelineExecutionSummaries"]:
+            arn = summary["PipelineExecutionArn"]
+            described = client.describe_pipeline_execution(PipelineExecutionArn=arn)
+            if marker in (described.get("PipelineExecutionDescription") or ""):
+                found.append(arn)
+    return found
+
+
+def execution_status(stack: AirflowStack, arn: str) -> str:
+    client = stack.emulator_client("sagemaker")
+    return str(client.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineExecutionStatus"])
+
+
+def wait_for_execution_status(stack: AirflowStack, arn: str, statuses: set[str], timeout: float = 120) -> str:
+    deadline = time.monotonic() + timeout
+    while (status := execution_status(stack, arn)) not in statuses:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{arn} is {status}, not in {sorted(statuses)}, after {timeout:g} s")
+        time.sleep(0.5)
+    return status
+
+
+@contextmanager
+def emulator_step_seconds(stack: AirflowStack, seconds: float) -> Iterator[None]:
+    """Emulated steps take ``seconds`` inside the block (long enough to act while tasks wait)."""
+    before = stack.emulator_control("GET", "config")["step_seconds"]
+    stack.emulator_control("PUT", "config", {"step_seconds": seconds})
+    try:
+        yield
+    finally:
+        stack.emulator_control("PUT", "config", {"step_seconds": before})
+
+
+def wait_for_deferred(
+    stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate"
+) -> dict[str, Any]:
+    """Wait until the task instance is deferred; the task instance (with its ``trigger``)."""
+    return stack.api.wait_for_task_state(dag_id, run_id, task_id, {"deferred"})
+
+
+def run_to_end(
+    stack: AirflowStack, dag_id: str, run_id: str, expected: str = "success", timeout: float = 300
+) -> None:
+    """Wait for the run to end in ``expected``; otherwise fail with the logs of its failed tasks."""
+    state = stack.api.wait_for_run(dag_id, run_id, timeout)
+    if state != expected:
+        raise AssertionError(
+            f"run {dag_id}/{run_id} ended {state}, not {expected}\n{failed_task_logs(stack, dag_id, run_id)}"
+        )
+
+
+def failed_task_logs(stack: AirflowStack, dag_id: str, run_id: str) -> str:
+    """The last try's log of every task instance of the run that did not succeed."""
+    parts = []
+    for ti in stack.api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
+        if ti["state"] != "success":
+            log = stack.api.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1))
+            parts.append(f"--- {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n{log[-6000:]}")
+    return "\n".join(parts)
