@@ -31,6 +31,11 @@ def _parser() -> argparse.ArgumentParser:
         "--examples", type=int, default=10, help="per-example records of LLM-as-judge results (default 10)"
     )
     parser.add_argument(
+        "--no-events",
+        action="store_true",
+        help="do not publish pipeline status-change events to EventBridge (saves CPU in load tests)",
+    )
+    parser.add_argument(
         "--region",
         default=DEFAULT_REGION,
         help=f"region of boto3 clients made by the emulator (default {DEFAULT_REGION})",
@@ -47,6 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             step_seconds=args.step_seconds,
             examples=args.examples,
             region=args.region,
+            publish_events=not args.no_events,
         )
     except ValueError as exc:
         _parser().error(str(exc))

@@ -5,7 +5,8 @@ backend is answered here in the awsJson1.1 protocol; control requests go to the 
 everything else (S3, STS, IAM, other SageMaker calls) is passed unchanged to moto's server
 application. Injected delays, throttling and call errors apply to every JSON-protocol call
 (``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never faulted. Every AWS
-request (not the control API, not the emulator's own requests to itself) is counted in the call log.
+request is counted in the call log, except the emulator's own requests to itself (writing result
+files, publishing events), which go to moto unfaulted and uncounted.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class EmulatorApp:
         path = environ.get("PATH_INFO", "")
         if path.startswith(CONTROL_PREFIX):
             return self._handle_control(environ, start_response)
+        if INTERNAL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):  # never counted nor faulted
+            return self._moto_app(environ, start_response)
         self._record_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target:
@@ -103,8 +106,6 @@ class EmulatorApp:
         return scope.region if scope else self._default_region
 
     def _record_call(self, environ: dict[str, Any]) -> None:
-        if INTERNAL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):
-            return
         form_body = b""
         if environ.get("CONTENT_TYPE", "").startswith(FORM_CONTENT_TYPE):  # query protocol: Action
             form_body = _read_body(environ)

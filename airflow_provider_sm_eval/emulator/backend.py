@@ -2,12 +2,16 @@
 
 Each public ``op_*`` method implements one operation: it takes the request parameters (as
 botocore sends them) and the region, and returns the response parameters in the shapes of
-botocore's SageMaker model (timestamps as epoch seconds). All state sits behind one lock;
-executions are brought up to date before every read and by the emulator's clock thread.
+botocore's SageMaker model (timestamps as epoch seconds). All state sits behind one lock.
+
+A call brings up to date only the executions it touches (looked up by ARN), so its cost does not
+grow with the number of executions held; the emulator's clock thread advances the others from a
+heap of their next transition times, so a tick costs O(due executions * log n), not O(n).
 """
 
 from __future__ import annotations
 
+import heapq
 import re
 import threading
 import time
@@ -30,7 +34,7 @@ from airflow_provider_sm_eval.emulator.errors import (
     ResourceNotFound,
     ValidationException,
 )
-from airflow_provider_sm_eval.emulator.execution import Execution, StepOutcome, StepRun, Timing
+from airflow_provider_sm_eval.emulator.execution import Execution, Listener, StepOutcome, StepRun, Timing
 from airflow_provider_sm_eval.emulator.faults import FaultController
 from airflow_provider_sm_eval.emulator.params import (
     EXECUTION_DISPLAY_NAME,
@@ -88,6 +92,7 @@ class Pipeline:
     modified: float = 0.0
     last_run: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    executions: list[Execution] = field(default_factory=list)  # in creation order
 
     @property
     def current(self) -> PipelineVersion:
@@ -114,8 +119,10 @@ class PipelineBackend:
         result_settings: ResultSettings,
         step_seconds: float,
         examples: int,
+        listener: Listener | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        self._listener = listener
         self._put_object = put_object
         self._get_object = get_object
         self.faults = faults
@@ -127,6 +134,8 @@ class PipelineBackend:
         self._start_tokens: dict[tuple[str, str], str] = {}
         self._jobs: dict[tuple[str, str], TrainingJob] = {}
         self._last_stamp = 0.0
+        self._due: list[tuple[float, str]] = []  # heap of (next transition time, execution ARN)
+        self._scheduled: dict[str, float] = {}  # ARN -> its live entry in _due (others are stale)
 
     # --- state -------------------------------------------------------------------------
     def _now(self) -> float:
@@ -145,15 +154,37 @@ class PipelineBackend:
             self._executions.clear()
             self._start_tokens.clear()
             self._jobs.clear()
+            self._due.clear()
+            self._scheduled.clear()
 
     def advance(self, now: float | None = None) -> None:
-        """Bring every running execution up to ``now``."""
+        """Bring every execution with a transition due at ``now`` up to ``now`` (the clock's tick)."""
         with self._lock:
             now = time.time() if now is None else now
-            timing = Timing(self.step_seconds)
-            for execution in self._executions.values():
-                if not execution.is_terminal:
-                    execution.advance(now, timing, self._start_job, self._finish_step)
+            while self._due and self._due[0][0] <= now:
+                due, arn = heapq.heappop(self._due)
+                if self._scheduled.get(arn) != due:
+                    continue  # stale: the execution was advanced or changed since
+                del self._scheduled[arn]
+                execution = self._executions.get(arn)
+                if execution is not None:
+                    self._touch(execution, now)
+
+    def _touch(self, execution: Execution, now: float | None = None) -> Execution:
+        """Bring one execution up to ``now`` and schedule its next transition."""
+        if not execution.is_terminal:
+            now = time.time() if now is None else now
+            execution.advance(now, Timing(self.step_seconds), self._start_job, self._finish_step)
+        self._schedule(execution)
+        return execution
+
+    def _schedule(self, execution: Execution) -> None:
+        due = execution.next_due()
+        if due is None:
+            self._scheduled.pop(execution.arn, None)
+        elif self._scheduled.get(execution.arn) != due:
+            self._scheduled[execution.arn] = due
+            heapq.heappush(self._due, (due, execution.arn))
 
     def handles_training_job(self, name: str, region: str) -> bool:
         with self._lock:
@@ -320,8 +351,9 @@ class PipelineBackend:
         with self._lock:
             pipeline = self._pipeline(params, region)
             del self._pipelines[(region, pipeline.name.lower())]
-            for arn in [a for a, e in self._executions.items() if e.pipeline_arn == pipeline.arn]:
-                del self._executions[arn]
+            for execution in pipeline.executions:
+                del self._executions[execution.arn]
+                self._scheduled.pop(execution.arn, None)
             return {"PipelineArn": pipeline.arn}
 
     def op_add_tags(self, params: dict[str, Any], region: str) -> dict[str, Any]:
@@ -386,8 +418,11 @@ class PipelineBackend:
                 max_parallel_steps=max_parallel_steps(
                     params.get("ParallelismConfiguration") or pipeline.parallelism
                 ),
+                listener=self._listener,
             )
             self._executions[arn] = execution
+            pipeline.executions.append(execution)
+            self._touch(execution, now)
             self._start_tokens[(pipeline.arn, token)] = arn
             pipeline.last_run = now
             version.last_execution_arn = arn
@@ -395,7 +430,7 @@ class PipelineBackend:
 
     def op_describe_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
-            execution = self._execution(params)
+            execution = self._execution(params, region)
             response: dict[str, Any] = {
                 "PipelineArn": execution.pipeline_arn,
                 "PipelineExecutionArn": execution.arn,
@@ -420,9 +455,8 @@ class PipelineBackend:
             pipeline = self._pipeline(params, region)
             executions = [
                 e
-                for e in self._executions.values()
-                if e.pipeline_arn == pipeline.arn
-                and created_in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
+                for e in pipeline.executions
+                if created_in_window(e.created, params.get("CreatedAfter"), params.get("CreatedBefore"))
             ]
             descending = params.get("SortOrder", "Descending") == "Descending"
             if params.get("SortBy") == "PipelineExecutionArn":
@@ -431,7 +465,7 @@ class PipelineBackend:
                 executions.reverse()
             page, token = paginate(executions, params)
             summaries = []
-            for e in page:
+            for e in map(self._touch, page):
                 summary: dict[str, Any] = {
                     "PipelineExecutionArn": e.arn,
                     "StartTime": e.created,
@@ -447,7 +481,7 @@ class PipelineBackend:
 
     def op_list_pipeline_execution_steps(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         with self._lock:
-            execution = self._execution(params)
+            execution = self._execution(params, region)
             order = list(execution.steps)
             started = sorted(
                 (s for s in execution.steps.values() if s.start_time is not None),
@@ -460,7 +494,7 @@ class PipelineBackend:
     def op_stop_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         token = required_param(params, "ClientRequestToken")
         with self._lock:
-            execution = self._execution(params)
+            execution = self._execution(params, region)
             if token in execution.stop_tokens:
                 return {"PipelineExecutionArn": execution.arn}
             if execution.status not in STOPPABLE_STATUSES:
@@ -470,12 +504,13 @@ class PipelineBackend:
                 )
             execution.stop(self._now(), Timing(self.step_seconds))
             execution.stop_tokens.add(token)
+            self._schedule(execution)
             return {"PipelineExecutionArn": execution.arn}
 
     def op_retry_pipeline_execution(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         token = required_param(params, "ClientRequestToken")
         with self._lock:
-            execution = self._execution(params)
+            execution = self._execution(params, region)
             if token in execution.retry_tokens:
                 return {"PipelineExecutionArn": execution.arn}
             if execution.status not in RETRYABLE_STATUSES:
@@ -485,22 +520,25 @@ class PipelineBackend:
                 )
             execution.retry(self._now())
             execution.retry_tokens.add(token)
+            self._touch(execution)
             return {"PipelineExecutionArn": execution.arn}
 
     def op_describe_pipeline_definition_for_execution(
         self, params: dict[str, Any], region: str
     ) -> dict[str, Any]:
         with self._lock:
-            execution = self._execution(params)
+            execution = self._execution(params, region)
             return {"PipelineDefinition": execution.definition.text, "CreationTime": execution.created}
 
     def op_describe_training_job(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         name = required_param(params, "TrainingJobName")
         with self._lock:
-            self.advance()
             job = self._jobs.get((region, name))
             if job is None:
                 raise ResourceNotFound(f"Requested resource not found: training job {name} does not exist")
+            execution = self._executions.get(job.execution_arn)
+            if execution is not None:
+                self._touch(execution)
             return describe_training_job(job)
 
     # --- lookups ------------------------------------------------------------------------
@@ -527,17 +565,18 @@ class PipelineBackend:
                 return version
         raise ResourceNotFound(f"Pipeline version {version_id} of pipeline '{pipeline.name}' does not exist.")
 
-    def _execution(self, params: dict[str, Any]) -> Execution:
+    def _execution(self, params: dict[str, Any], region: str) -> Execution:
+        """The execution of ``PipelineExecutionArn``, brought up to date; one of another region
+        than the request's is not found, as SageMaker's endpoints are regional."""
         arn = required_param(params, "PipelineExecutionArn")
         try:
             parse_execution_arn(arn, name="PipelineExecutionArn")
         except ValueError as exc:
             raise ValidationException(str(exc)) from None
-        self.advance()
         execution = self._executions.get(arn)
-        if execution is None:
+        if execution is None or execution.region != region:
             raise ResourceNotFound(f"Pipeline execution '{arn}' does not exist.")
-        return execution
+        return self._touch(execution)
 
     def _definition(self, params: dict[str, Any]) -> PipelineDefinition:
         """The request's definition, given inline or read from ``PipelineDefinitionS3Location``."""

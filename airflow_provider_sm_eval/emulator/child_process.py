@@ -33,12 +33,14 @@ def emulator_process(
     step_seconds: float = 1.0,
     examples: int = 10,
     quiet: bool = False,
+    publish_events: bool = True,
     start_timeout: float = 60.0,
     stop_timeout: float = 15.0,
 ) -> Iterator[EmulatorProcess]:
     """Start the emulator on a free port; yield it once it serves; terminate (then kill) it on exit.
 
-    ``quiet`` drops the emulator's own messages (stderr) instead of passing them through.
+    ``quiet`` drops the emulator's own messages (stderr) instead of passing them through;
+    ``publish_events=False`` runs it with ``--no-events``.
     """
     process = subprocess.Popen(
         [
@@ -51,6 +53,7 @@ def emulator_process(
             str(step_seconds),
             "--examples",
             str(examples),
+            *([] if publish_events else ["--no-events"]),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL if quiet else None,

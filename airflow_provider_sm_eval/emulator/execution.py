@@ -8,6 +8,9 @@ A step runs Starting -> Executing -> Succeeded | Failed, or -> Stopping -> Stopp
 Steps start once all their dependencies have succeeded. After a failure no new step starts
 (unless the failure was injected with ``continue_on_failure``), and the execution ends when no
 step is running any more.
+
+Every status change of the execution or of a step is reported to the execution's ``listener``
+(the emulator publishes them as EventBridge events), at the time the change happened.
 """
 
 from __future__ import annotations
@@ -66,6 +69,20 @@ FinishStep = Callable[["Execution", StepRun, float], StepOutcome]
 StartJob = Callable[["Execution", StepRun, float], TrainingJob]
 
 
+@dataclass(frozen=True)
+class StatusChange:
+    """The execution's status (``step`` None) or a step's status changed at ``at``."""
+
+    step: StepRun | None
+    previous: str | None
+    current: str
+    at: float
+
+
+#: Told about every status change of an execution, in the order they happen.
+Listener = Callable[["Execution", StatusChange], None]
+
+
 @dataclass
 class Timing:
     """Durations of the step phases, from the emulator's current ``step_seconds``."""
@@ -110,10 +127,12 @@ class Execution:
     steps: dict[str, StepRun] = field(default_factory=dict)
     stop_tokens: set[str] = field(default_factory=set)
     retry_tokens: set[str] = field(default_factory=set)
+    listener: Listener | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.modified = self.run_started = self._last_event = self.created
         self.steps = {name: StepRun(spec) for name, spec in self.definition.steps.items()}
+        self._notify(StatusChange(None, None, self.status.value, self.created))
 
     @property
     def is_terminal(self) -> bool:
@@ -124,15 +143,26 @@ class Execution:
         while not self.is_terminal and self._step_once(now, timing, start_job, finish):
             pass
 
+    def next_due(self) -> float | None:
+        """When the next transition is due (None once terminal).
+
+        After ``advance(now)`` nothing is due at ``now``: a step that can start has started and
+        an execution without running steps has ended, so the next transition is the end of the
+        earliest running phase.
+        """
+        if self.is_terminal:
+            return None
+        return min((s.phase_end for s in self.steps.values() if s.status in _RUNNING), default=None)
+
     def stop(self, now: float, timing: Timing) -> None:
         """Executing -> Stopping; running steps start stopping. Caller checks the status."""
         if self.status not in STOPPABLE_STATUSES:
             raise RuntimeError(f"execution is {self.status.value}")
-        self.status = ExecutionStatus.STOPPING
+        self._set_status(ExecutionStatus.STOPPING, now)
         self.modified = now
         for step in self.steps.values():
             if step.status in (StepStatus.STARTING, StepStatus.EXECUTING):
-                step.status = StepStatus.STOPPING
+                self._set_step_status(step, StepStatus.STOPPING, now)
                 step.phase_end = now + timing.stopping
                 if step.job is not None:
                     step.job.set_status("Stopping", "Stopping", now)
@@ -148,7 +178,7 @@ class Execution:
                 step.failure_reason = None
                 step.continue_on_failure = False
                 step.job = None
-        self.status = ExecutionStatus.EXECUTING
+        self._set_status(ExecutionStatus.EXECUTING, now)
         self.failure_reason = None
         self.modified = self.run_started = self._last_event = now
 
@@ -185,11 +215,11 @@ class Execution:
         if ready and (due is None or self._ready_time(ready[0]) <= due.phase_end):
             step = ready[0]
             at = self._ready_time(step)
-            step.status = StepStatus.STARTING
             step.start_time, step.end_time, step.failure_reason = at, None, None
             step.attempts += 1
             step.phase_end = at + timing.starting
             step.job = start_job(self, step, at) if step.spec.type == "Training" else None
+            self._set_step_status(step, StepStatus.STARTING, at)
             self._last_event = at
             self.modified = max(self.modified, at)
             return True
@@ -204,33 +234,33 @@ class Execution:
     def _finish_phase(self, step: StepRun, timing: Timing, finish: FinishStep) -> None:
         at = self._last_event = step.phase_end
         if step.status is StepStatus.STARTING:
-            step.status = StepStatus.EXECUTING
             step.phase_end = at + timing.executing
             if step.job is not None:
                 step.job.started = at
                 step.job.set_status("InProgress", "Training", at)
+            self._set_step_status(step, StepStatus.EXECUTING, at)
         elif step.status is StepStatus.EXECUTING:
             outcome = finish(self, step, at)
             step.end_time = at
+            if step.job is not None:
+                step.job.ended = at
             if outcome.failure_reason is None:
-                step.status = StepStatus.SUCCEEDED
                 if step.job is not None:
                     step.job.set_status("Completed", "Completed", at)
+                self._set_step_status(step, StepStatus.SUCCEEDED, at)
             else:
-                step.status = StepStatus.FAILED
                 step.failure_reason = outcome.failure_reason[:1024]
                 step.continue_on_failure = outcome.continue_on_failure
                 if step.job is not None:
                     step.job.failure_reason = step.failure_reason
                     step.job.set_status("Failed", "Failed", at)
-            if step.job is not None:
-                step.job.ended = at
+                self._set_step_status(step, StepStatus.FAILED, at)
         else:
-            step.status = StepStatus.STOPPED
             step.end_time = at
             if step.job is not None:
                 step.job.ended = at
                 step.job.set_status("Stopped", "Stopped", at)
+            self._set_step_status(step, StepStatus.STOPPED, at)
         self.modified = max(self.modified, at)
 
     def _ready_steps(self) -> list[StepRun]:
@@ -256,11 +286,24 @@ class Execution:
         self.modified = max([self.modified, *ends])
         failed = [s for s in self.steps.values() if s.status is StepStatus.FAILED]
         if self.status is ExecutionStatus.STOPPING:
-            self.status = ExecutionStatus.STOPPED
+            status = ExecutionStatus.STOPPED
         elif not failed:
-            self.status = ExecutionStatus.SUCCEEDED
+            status = ExecutionStatus.SUCCEEDED
         else:
             tolerated = all(s.continue_on_failure for s in failed)
-            self.status = ExecutionStatus.COMPLETED_WITH_FAILURES if tolerated else ExecutionStatus.FAILED
+            status = ExecutionStatus.COMPLETED_WITH_FAILURES if tolerated else ExecutionStatus.FAILED
             details = "; ".join(f"step {s.name} failed: {s.failure_reason}" for s in failed)
             self.failure_reason = f"Step failure: {details}"[:_MAX_FAILURE_REASON]
+        self._set_status(status, self.modified)
+
+    def _set_status(self, status: ExecutionStatus, at: float) -> None:
+        previous, self.status = self.status, status
+        self._notify(StatusChange(None, previous.value, status.value, at))
+
+    def _set_step_status(self, step: StepRun, status: StepStatus, at: float) -> None:
+        previous, step.status = step.status, status
+        self._notify(StatusChange(step, previous.value if previous else None, status.value, at))
+
+    def _notify(self, change: StatusChange) -> None:
+        if self.listener is not None:
+            self.listener(self, change)

@@ -15,11 +15,14 @@ from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT, EmulatorA
 from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
+from airflow_provider_sm_eval.emulator.events import EventPublisher
 from airflow_provider_sm_eval.emulator.faults import FaultController
 from airflow_provider_sm_eval.emulator.results import ResultSettings
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
 log = logging.getLogger(__name__)
+#: Config of the emulator's own clients: their calls are not counted in the call log.
+_INTERNAL = Config(user_agent_extra=INTERNAL_USER_AGENT)
 
 DEFAULT_REGION = "us-east-1"
 #: Dummy credentials: the emulator accepts any signature.
@@ -37,6 +40,9 @@ class EvaluationEmulator:
 
     moto keeps its state per process, so emulators in one process share S3 and the other
     moto-served services (pipelines and executions are per emulator).
+
+    Execution and step status changes are published to EventBridge as SageMaker does
+    (``events``); ``publish_events=False`` turns that off.
     """
 
     def __init__(
@@ -47,6 +53,7 @@ class EvaluationEmulator:
         step_seconds: float = 1.0,
         examples: int = 10,
         region: str = DEFAULT_REGION,
+        publish_events: bool = True,
     ) -> None:
         self.host = host
         self.region = region
@@ -58,6 +65,8 @@ class EvaluationEmulator:
         self.results = ResultSettings()
         #: Calls of every AWS operation received (see ``call_log``); reset with the emulator.
         self.calls = CallLog()
+        #: Publishes status-change events to EventBridge; ``.enabled`` switches it.
+        self.events = EventPublisher(self._events_client, enabled=publish_events)
         self._backend = PipelineBackend(
             put_object=self._put_object,
             get_object=self._get_object,
@@ -65,6 +74,7 @@ class EvaluationEmulator:
             result_settings=self.results,
             step_seconds=self._initial_step_seconds,
             examples=self._initial_examples,
+            listener=self.events.publish,
         )
         self._moto_app: Any = None
         self._server: BaseWSGIServer | None = None
@@ -100,7 +110,8 @@ class EvaluationEmulator:
         ]
         for thread in self._threads:
             thread.start()
-        self._s3 = self.client("s3", config=Config(user_agent_extra=INTERNAL_USER_AGENT))
+        self._s3 = self.client("s3", config=_INTERNAL)
+        self.events.start()
         return self
 
     def stop(self) -> None:
@@ -110,6 +121,7 @@ class EvaluationEmulator:
         self._stopping.set()
         http_thread, clock_thread = self._threads
         clock_thread.join()
+        self.events.stop()
         self._server.shutdown()
         self._server.server_close()
         http_thread.join()
@@ -168,6 +180,9 @@ class EvaluationEmulator:
     def reset(self) -> None:
         """Forget every pipeline, execution, fault, setting and call; reset moto; restore the config."""
         self._backend.reset()
+        self.events.discard()
+        if not self.events.wait_idle(timeout=30):
+            log.warning("events of the executions before the reset are still being published")
         self.faults.clear()
         self.calls.reset()
         self.results.clear()
@@ -179,6 +194,9 @@ class EvaluationEmulator:
                 raise RuntimeError(f"moto reset failed with HTTP {response.status_code}")
 
     # --- internals ----------------------------------------------------------------------
+    def _events_client(self, region: str) -> Any:
+        return self.client("events", region_name=region, config=_INTERNAL)
+
     def _put_object(self, uri: S3Uri, body: bytes) -> None:
         self._s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=body)
 

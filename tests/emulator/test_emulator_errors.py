@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError, ParamValidationError
-from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, token
+from emulator_harness import BUCKET, NO_RETRIES, ROLE_ARN, Harness, definition, token
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 
@@ -262,3 +262,17 @@ def test_list_pipelines_prefix_is_not_a_substring_match(harness: Harness) -> Non
     harness.create(PipelineName=f"x-{EvalType.BENCHMARK.pipeline_name_prefix}")
     listed = harness.sm.list_pipelines(PipelineNamePrefix=EvalType.BENCHMARK.pipeline_name_prefix)
     assert listed["PipelineSummaries"] == []
+
+
+def test_execution_arn_of_another_region_is_not_found(harness: Harness) -> None:
+    arn = harness.start(harness.create())
+    assert harness.status(arn)  # found in its own region
+    elsewhere = harness.emu.client("sagemaker", region_name="eu-west-1", config=NO_RETRIES)
+    for call in (
+        lambda: elsewhere.describe_pipeline_execution(PipelineExecutionArn=arn),
+        lambda: elsewhere.list_pipeline_execution_steps(PipelineExecutionArn=arn),
+        lambda: elsewhere.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken=token()),
+    ):
+        code, message = error_code(call)
+        assert code == "ResourceNotFound"
+        assert arn in message
