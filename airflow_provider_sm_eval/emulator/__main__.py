@@ -1,7 +1,7 @@
 """Run the emulator: ``python -m airflow_provider_sm_eval.emulator --port N``.
 
 Prints ``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or
-Ctrl-C.
+Ctrl-C. Without the provider's ``emulator`` extra it prints the command that installs it.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_sm_eval.emulator.child_process import ENDPOINT_PREFIX
-from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION, EvaluationEmulator
+from airflow_provider_sm_eval.emulator.extra import require_emulator_extra
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(default_region: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_sm_eval.emulator",
         description="Local SageMaker evaluation emulator (SageMaker pipelines + moto for S3, STS, IAM, ...).",
@@ -37,14 +37,22 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--region",
-        default=DEFAULT_REGION,
-        help=f"region of boto3 clients made by the emulator (default {DEFAULT_REGION})",
+        default=default_region,
+        help=f"region of boto3 clients made by the emulator (default {default_region})",
     )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        require_emulator_extra()
+    except ModuleNotFoundError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION, EvaluationEmulator
+
+    parser = _parser(DEFAULT_REGION)
+    args = parser.parse_args(argv)
     try:
         emulator = EvaluationEmulator(
             host=args.host,
@@ -55,7 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             publish_events=not args.no_events,
         )
     except ValueError as exc:
-        _parser().error(str(exc))
+        parser.error(str(exc))
     done = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:

@@ -4,15 +4,23 @@ Registered through the ``pytest11`` entry point, so any test suite in an environ
 this provider is installed can use the emulator. One server runs per test session; its state
 is reset before each test. Step duration and example count come from the ini options
 ``sm_eval_emulator_step_seconds`` (default 0.05) and ``sm_eval_emulator_examples`` (default 10).
+
+Loading the plugin imports nothing of the emulator, so a test session in an environment without
+the ``emulator`` extra runs as usual; only tests that use the fixtures are skipped, with the
+command that installs the extra.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY, EvaluationEmulator
+from airflow_provider_sm_eval.emulator.extra import require_emulator_extra
+
+if TYPE_CHECKING:
+    from airflow_provider_sm_eval.emulator.server import EvaluationEmulator
 
 _STEP_SECONDS_INI = "sm_eval_emulator_step_seconds"
 _EXAMPLES_INI = "sm_eval_emulator_examples"
@@ -32,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def sm_eval_emulator_session(pytestconfig: pytest.Config) -> Iterator[EvaluationEmulator]:
     """The session's emulator, without a reset: prefer ``sm_eval_emulator``."""
+    try:
+        require_emulator_extra()
+    except ModuleNotFoundError as exc:
+        pytest.skip(str(exc))
+    from airflow_provider_sm_eval.emulator.server import EvaluationEmulator
+
     step_seconds = float(pytestconfig.getini(_STEP_SECONDS_INI))
     examples = int(pytestconfig.getini(_EXAMPLES_INI))
     with EvaluationEmulator(port=0, step_seconds=step_seconds, examples=examples) as emulator:
@@ -50,6 +64,8 @@ def sm_eval_aws_env(
     sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> EvaluationEmulator:
     """Point every AWS client created during the test at the emulator, with dummy credentials."""
+    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+
     for name in (
         "AWS_PROFILE",
         "AWS_SESSION_TOKEN",
