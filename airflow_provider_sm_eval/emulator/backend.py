@@ -18,7 +18,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.artifacts import (
@@ -648,7 +648,7 @@ class PipelineBackend:
                 training_job_name=step.job.name,
                 seed=seed,
                 examples=self.examples,
-                finished_at=datetime.fromtimestamp(at, UTC),
+                finished_at=datetime.fromtimestamp(at, timezone.utc),
             )
         except Exception as exc:  # the job fails as a real one would on an upload error
             return StepOutcome(f"ClientError: Failed to upload evaluation results to {raw_root}: {exc}")

@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.execution import Execution, StatusChange
@@ -70,7 +70,7 @@ def event_entry(execution: Execution, change: StatusChange) -> tuple[str, dict[s
         "DetailType": detail_type,
         "Detail": json.dumps(detail),
         "Resources": [execution.pipeline_arn, execution.arn],
-        "Time": datetime.fromtimestamp(change.at, UTC),
+        "Time": datetime.fromtimestamp(change.at, timezone.utc),
     }
     return execution.region, entry
 
@@ -165,4 +165,4 @@ class EventPublisher:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

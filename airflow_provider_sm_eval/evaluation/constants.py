@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 
 
-class EvalType(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
+class EvalType(str, Enum):  # not StrEnum: str() and format() must stay as they are for importers
     """Kind of evaluation; its value is the SDK's, its prefix names the pipelines."""
 
     BENCHMARK = "benchmark"
@@ -60,7 +60,7 @@ EVALUATION_TAG_KEY = "SagemakerModelEvaluation"
 EVALUATION_TAG_VALUE = "true"
 
 
-class ExecutionStatus(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
+class ExecutionStatus(str, Enum):  # not StrEnum: str() and format() must stay as they are for importers
     """``PipelineExecutionStatus`` values of the SageMaker API."""
 
     EXECUTING = "Executing"
@@ -71,7 +71,7 @@ class ExecutionStatus(str, Enum):  # noqa: UP042 - str() and format() must stay 
     COMPLETED_WITH_FAILURES = "CompletedWithFailures"
 
 
-class StepStatus(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
+class StepStatus(str, Enum):  # not StrEnum: str() and format() must stay as they are for importers
     """``StepStatus`` values of the SageMaker API."""
 
     STARTING = "Starting"
@@ -116,7 +116,7 @@ TERMINAL_STEP_STATUSES: frozenset[StepStatus] = frozenset(
 )
 
 
-class StepName(str, Enum):  # noqa: UP042 - str() and format() must stay as they are for importers
+class StepName(str, Enum):  # not StrEnum: str() and format() must stay as they are for importers
     """Step names inside the SDK's evaluation pipeline templates."""
 
     CREATE_EVALUATION_ACTION = "CreateEvaluationAction"

@@ -14,7 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, validate_role_arn
@@ -433,4 +433,4 @@ def _pipeline_executions(
 
 
 def _creation_order(execution: EvaluationPipelineExecution) -> datetime:
-    return execution.creation_time or datetime.min.replace(tzinfo=UTC)
+    return execution.creation_time or datetime.min.replace(tzinfo=timezone.utc)

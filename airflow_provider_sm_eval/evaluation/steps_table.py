@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from airflow_provider_sm_eval.evaluation.models import StepDetail
 
@@ -50,7 +50,7 @@ def _time(value: datetime | None) -> str:
     """UTC time of an aware datetime (botocore gives local ones); naive ones are taken as UTC."""
     if value is None:
         return ""
-    return (value.astimezone(UTC) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
+    return (value.astimezone(timezone.utc) if value.tzinfo else value).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _cell(value: object) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -314,7 +314,7 @@ def test_reattach_reuses_a_succeeded_execution(emulator: EvaluationEmulator) -> 
 
 
 def test_search_for_an_earlier_execution_is_bounded_by_the_run(emulator: EvaluationEmulator) -> None:
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     first = RecordingTaskInstance(try_number=1)
     operator().execute(task_context(first, run_after=now))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.constants import (
@@ -87,7 +87,7 @@ def succeeded_execution(
     eval_type: EvalType, root: S3Uri | None, jobs: dict[StepName, str]
 ) -> EvaluationPipelineExecution:
     """A Succeeded execution whose result steps ran the given training jobs."""
-    start = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    start = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
     steps = [
         StepDetail(
             name=name.value,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from pydantic import ValidationError
@@ -30,7 +30,7 @@ from airflow_provider_sm_eval.evaluation import (
 )
 from airflow_provider_sm_eval.evaluation.models import name_from_display_name
 
-T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/eval-custom-1"
 
 

@@ -6,7 +6,7 @@ import asyncio
 import math
 import random
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
 )
 
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/p/execution/e"
-T0 = datetime(2026, 1, 1, tzinfo=UTC)
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 def client_error(code: str, http_status: int = 400) -> ClientError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from airflow_provider_sm_eval.evaluation.constants import StepStatus
 from airflow_provider_sm_eval.evaluation.models import StepDetail
@@ -15,7 +15,7 @@ def test_step_table_lists_status_times_job_and_reason() -> None:
             name="EvaluateCustomModel",
             status=StepStatus.FAILED,
             start_time=datetime(2026, 11, 28, 13, 0, 1, tzinfo=timezone(timedelta(hours=1))),
-            end_time=datetime(2026, 11, 28, 12, 5, 0, tzinfo=UTC),
+            end_time=datetime(2026, 11, 28, 12, 5, 0, tzinfo=timezone.utc),
             failure_reason="AlgorithmError:\n out of memory",
             job_arn="arn:aws:sagemaker:us-east-1:123456789012:training-job/eval-custom",
         ),

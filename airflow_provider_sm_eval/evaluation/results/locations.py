@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum
 
 from airflow_provider_sm_eval.evaluation.constants import StepName, StepStatus
 from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
@@ -10,11 +10,14 @@ from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecuti
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
 
 
-class ModelRole(StrEnum):
-    """The two models an evaluation compares."""
+class ModelRole(str, Enum):
+    """The two models an evaluation compares (a StrEnum, which Python 3.10 lacks)."""
 
     CUSTOM = "custom"
     BASE = "base"
+
+    def __str__(self) -> str:
+        return self.value
 
 
 def results_root(execution: EvaluationPipelineExecution) -> S3Uri:
