@@ -28,12 +28,18 @@ def console_domain(partition: str) -> str:
         raise ValueError(f"partition {partition!r} has no known AWS console domain") from None
 
 
-def execution_console_url(execution_arn: str, studio_domain_id: str | None = None) -> str:
+def execution_console_url(
+    execution_arn: str, studio_domain_id: str | None = None, pipeline_name: str | None = None
+) -> str:
     """The execution's page: in SageMaker Studio when a Studio domain is given, else the SageMaker console.
 
     Studio exists under ``sagemaker.aws`` in the ``aws`` partition only; elsewhere the console is used.
+    The ARN carries the pipeline name lower-cased; ``pipeline_name``, the real name when the
+    caller knows it, is used instead when it names the same pipeline.
     """
     arn = parse_execution_arn(execution_arn)
+    if pipeline_name and pipeline_name.lower() == arn.pipeline_name.lower():
+        arn = arn._replace(pipeline_name=pipeline_name)
     if studio_domain_id and arn.partition == "aws":
         query = urlencode({"pipeline_name": arn.pipeline_name, "execution_id": arn.execution_id})
         return (

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
-    AWS_TEMPLATE_FIELDS,
-    EvaluationHookMixin,
-    require_execution_arn,
-)
 from airflow_provider_sm_eval.links.console_urls import s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
-from airflow_provider_sm_eval.version_compat import AirflowException, BaseOperator
+from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
+from airflow_provider_sm_eval.utils.mixins import aws_template_fields
+from airflow_provider_sm_eval.utils.validation import require_execution_arn
+from airflow_provider_sm_eval.version_compat import AirflowException
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
@@ -20,7 +18,7 @@ if TYPE_CHECKING:
     from airflow_provider_sm_eval.version_compat import Context
 
 
-class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
+class EvaluationResultsOperator(EvaluationBaseOperator):
     """Read the results of a succeeded evaluation execution, log them as tables, return the summary.
 
     XCom ``return_value``: the ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
@@ -29,13 +27,11 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
 
     :param execution_arn: ARN of the pipeline execution (templated).
     :param results_log_limit: LLM-as-judge examples shown in the task log.
-    :param aws_conn_id: Airflow ``aws`` connection.
-    :param region_name: AWS region overriding the connection's.
-    :param verify: TLS verification of the endpoints.
-    :param botocore_config: botocore ``Config`` arguments.
+    :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
+        ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("execution_arn")
     operator_extra_links = (EvaluationResultsLink(),)
 
     def __init__(
@@ -43,16 +39,11 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
         *,
         execution_arn: str,
         results_log_limit: int = 5,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.results_log_limit = results_log_limit
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         #: Result files read, for OpenLineage.
         self._result_uris: list[str] = []
 
@@ -69,7 +60,7 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
             )
         if execution.s3_output_path:
             EvaluationResultsLink.persist(
-                context, s3_console_url(execution.s3_output_path, arn.region, arn.partition)
+                context, self, s3_console_url(execution.s3_output_path, arn.region, arn.partition)
             )
         try:
             summary = hook.get_summary(execution)
@@ -82,6 +73,6 @@ class EvaluationResultsOperator(EvaluationHookMixin, BaseOperator):
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage | None:
         """OpenLineage: the result files this task read, and the execution that wrote them."""
-        from airflow_provider_sm_eval.operators.lineage import operator_lineage
+        from airflow_provider_sm_eval.utils.lineage import operator_lineage
 
         return operator_lineage(self._result_uris, [], execution_arn=self.execution_arn)

@@ -17,20 +17,21 @@ from airflow_provider_sm_eval.evaluation.constants import (
     ExecutionStatus,
 )
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
-from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import AWS_TEMPLATE_FIELDS, EvaluationHookMixin
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
-from airflow_provider_sm_eval.operators.execution_outcome import (
+from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
+from airflow_provider_sm_eval.utils.mixins import aws_template_fields
+from airflow_provider_sm_eval.utils.outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
     raise_for_outcome,
     steps_payload,
 )
-from airflow_provider_sm_eval.operators.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.xcom import XCOM_EXECUTION_ARN, XCOM_RESULTS, XCOM_STEPS
 from airflow_provider_sm_eval.version_compat import (
     AirflowException,
     AirflowFailException,
-    BaseOperator,
     TaskDeferralTimeout,
     conf,
 )
@@ -47,13 +48,9 @@ if TYPE_CHECKING:
 
 OnFailedExecution = Literal["restart", "retry", "fail"]
 _ON_FAILED_EXECUTION = ("restart", "retry", "fail")
-#: XCom keys pushed besides ``return_value``.
-XCOM_EXECUTION_ARN = "execution_arn"
-XCOM_STEPS = "steps"
-XCOM_RESULTS = "results"
 
 
-class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
+class StartEvaluationOperator(EvaluationBaseOperator):
     """Start a SageMaker evaluation pipeline execution and (optionally) wait for it, blocking or deferred.
 
     A retried try of the same task instance reattaches to the execution an earlier try started
@@ -94,13 +91,11 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
     :param read_results: read the results summary of a succeeded execution into XCom.
     :param results_log_limit: LLM-as-judge examples shown in the results table of the task log.
     :param studio_domain_id: SageMaker Studio domain; the execution link then opens Studio.
-    :param aws_conn_id: Airflow ``aws`` connection.
-    :param region_name: AWS region overriding the connection's.
-    :param verify: TLS verification of the endpoints.
-    :param botocore_config: botocore ``Config`` arguments (JSON-safe dict).
+    :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
+        ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = aws_template_fields(
         "eval_type",
         "evaluation_name",
         "pipeline_definition",
@@ -109,7 +104,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         "tags",
         "pipeline_parameters",
         "studio_domain_id",
-        *AWS_TEMPLATE_FIELDS,
     )
     template_fields_renderers: ClassVar[dict[str, str]] = {
         "pipeline_definition": "json",
@@ -138,10 +132,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         read_results: bool = True,
         results_log_limit: int = 5,
         studio_domain_id: str | None = None,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -166,7 +156,6 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
         self.read_results = read_results
         self.results_log_limit = results_log_limit
         self.studio_domain_id = studio_domain_id
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         self._execution_arn: str | None = None
         #: Result files of the succeeded execution, for OpenLineage.
         self._result_uris: list[str] = []
@@ -242,7 +231,7 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
 
     def _lineage(self, *, result_uris: list[str], execution_arn: str | None) -> OperatorLineage | None:
         from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
-        from airflow_provider_sm_eval.operators.lineage import (
+        from airflow_provider_sm_eval.utils.lineage import (
             definition_input_uris,
             definition_model_ids,
             operator_lineage,
@@ -332,11 +321,15 @@ class StartEvaluationOperator(EvaluationHookMixin, BaseOperator):
     def _publish_execution(self, context: Context, execution: EvaluationPipelineExecution) -> None:
         """Push the ARN and store the extra links before any waiting."""
         context["ti"].xcom_push(key=XCOM_EXECUTION_ARN, value=execution.arn)
-        EvaluationExecutionLink.persist(context, execution_console_url(execution.arn, self.studio_domain_id))
+        EvaluationExecutionLink.persist(
+            context,
+            self,
+            execution_console_url(execution.arn, self.studio_domain_id, execution.pipeline_name),
+        )
         output = execution.s3_output_path or self.s3_output_path
         if output:
             partition, region = execution.arn.split(":")[1], execution.arn.split(":")[3]
-            EvaluationResultsLink.persist(context, s3_console_url(output, region, partition))
+            EvaluationResultsLink.persist(context, self, s3_console_url(output, region, partition))
         self.log.info("Evaluation execution: %s", execution.arn)
 
     def _complete(

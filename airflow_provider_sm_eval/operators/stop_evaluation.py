@@ -7,19 +7,16 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
-from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
-    AWS_TEMPLATE_FIELDS,
-    EvaluationHookMixin,
-    require_execution_arn,
-)
-from airflow_provider_sm_eval.operators.execution_outcome import steps_payload
-from airflow_provider_sm_eval.version_compat import BaseOperator
+from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
+from airflow_provider_sm_eval.utils.mixins import aws_template_fields
+from airflow_provider_sm_eval.utils.outcome import steps_payload
+from airflow_provider_sm_eval.utils.validation import require_execution_arn
 
 if TYPE_CHECKING:
     from airflow_provider_sm_eval.version_compat import Context
 
 
-class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):
+class StopEvaluationOperator(EvaluationBaseOperator):
     """Ask SageMaker to stop an evaluation execution; an execution already ended is left alone.
 
     XCom ``return_value``: ``{"execution_arn", "status", "steps"}``, the status after the stop
@@ -28,13 +25,11 @@ class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):
     :param execution_arn: ARN of the pipeline execution (templated).
     :param wait_for_stop: wait until the execution reaches a terminal status.
     :param poll_interval: seconds between status polls while waiting.
-    :param aws_conn_id: Airflow ``aws`` connection.
-    :param region_name: AWS region overriding the connection's.
-    :param verify: TLS verification of the endpoints.
-    :param botocore_config: botocore ``Config`` arguments.
+    :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
+        ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("execution_arn")
     ui_color = "#f2e6e6"
 
     def __init__(
@@ -43,17 +38,12 @@ class StopEvaluationOperator(EvaluationHookMixin, BaseOperator):
         execution_arn: str,
         wait_for_stop: bool = True,
         poll_interval: float = 10,
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.wait_for_stop = wait_for_stop
         self.poll_interval = validate_poll_interval(poll_interval)
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> dict[str, Any]:
         require_execution_arn(self.execution_arn)

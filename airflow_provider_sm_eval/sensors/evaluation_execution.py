@@ -7,17 +7,16 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
-from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import (
-    AWS_TEMPLATE_FIELDS,
-    EvaluationHookMixin,
-    require_execution_arn,
-)
-from airflow_provider_sm_eval.operators.execution_outcome import (
+from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
+from airflow_provider_sm_eval.utils.mixins import aws_template_fields
+from airflow_provider_sm_eval.utils.outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
     raise_for_outcome,
     steps_payload,
 )
+from airflow_provider_sm_eval.utils.validation import require_execution_arn
+from airflow_provider_sm_eval.utils.xcom import XCOM_STEPS
 from airflow_provider_sm_eval.version_compat import AirflowException, BaseSensorOperator, conf
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ if TYPE_CHECKING:
     from airflow_provider_sm_eval.version_compat import Context
 
 
-class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
+class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
     """Succeed when the execution ends in one of ``success_statuses``; fail on any other terminal status.
 
     A failure names the failed steps, their reasons, job ARNs and log links. XCom
@@ -34,13 +33,11 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
     :param execution_arn: ARN of the pipeline execution (templated).
     :param success_statuses: terminal statuses that count as success.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param aws_conn_id: Airflow ``aws`` connection.
-    :param region_name: AWS region overriding the connection's.
-    :param verify: TLS verification of the endpoints.
-    :param botocore_config: botocore ``Config`` arguments.
+    :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
+        ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = ("execution_arn", *AWS_TEMPLATE_FIELDS)
+    template_fields: Sequence[str] = aws_template_fields("execution_arn")
     ui_color = "#e6f1f2"
 
     def __init__(
@@ -49,17 +46,12 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
         execution_arn: str,
         success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        aws_conn_id: str | None = "aws_default",
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.success_statuses = parse_success_statuses(success_statuses)
         self.deferrable = deferrable
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
 
     def execute(self, context: Context) -> Any:
         require_execution_arn(self.execution_arn)
@@ -110,5 +102,5 @@ class EvaluationExecutionSensor(EvaluationHookMixin, BaseSensorOperator):
             status.overall_status.value,
             format_step_table(status.step_details),
         )
-        context["ti"].xcom_push(key="steps", value=steps_payload(status))
+        context["ti"].xcom_push(key=XCOM_STEPS, value=steps_payload(status))
         raise_for_outcome(self.execution_arn, status, self.success_statuses)

@@ -29,7 +29,7 @@ from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-from airflow_provider_sm_eval.hooks.evaluation_hook_mixin import EvaluationHookMixin
+from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseTrigger, TriggerEvent
 
 EVENT_TERMINAL = "terminal"

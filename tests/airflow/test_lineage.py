@@ -12,13 +12,13 @@ import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
-from airflow_provider_sm_eval.operators.lineage import (
+from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.utils.lineage import (
     EXECUTION_FACET_SOURCE,
     MODEL_ID_NAMESPACE,
     definition_input_uris,
     definition_model_ids,
 )
-from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,

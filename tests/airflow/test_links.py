@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk.types import TaskInstanceKey
 
 from airflow_provider_sm_eval.links.console_urls import (
     execution_console_url,
@@ -91,12 +93,51 @@ def test_job_log_url_is_none_for_other_resources(arn: str) -> None:
     assert job_log_url(arn) is None
 
 
+def link_owner(*, do_xcom_push: bool = True) -> EmptyOperator:
+    return EmptyOperator(task_id="owner", do_xcom_push=do_xcom_push)
+
+
 def test_links_store_their_url_under_their_own_key() -> None:
     ti = RecordingTaskInstance()
 
-    EvaluationExecutionLink.persist(task_context(ti), "https://example.invalid/execution")
-    EvaluationResultsLink.persist(task_context(ti), None)
+    EvaluationExecutionLink.persist(task_context(ti), link_owner(), "https://example.invalid/execution")
+    EvaluationResultsLink.persist(task_context(ti), link_owner(), None)
 
     assert ti.xcom == {EvaluationExecutionLink.key: "https://example.invalid/execution"}
     assert EvaluationExecutionLink.key != EvaluationResultsLink.key
     assert EvaluationExecutionLink().name != EvaluationResultsLink().name
+
+
+def test_links_store_nothing_when_the_operator_pushes_no_xcom() -> None:
+    ti = RecordingTaskInstance()
+
+    EvaluationExecutionLink.persist(task_context(ti), link_owner(do_xcom_push=False), "https://x.invalid/")
+
+    assert ti.xcom == {}
+
+
+@pytest.mark.parametrize("stored", [None, 42, OSError("XCom backend down")])
+def test_a_missing_or_unreadable_xcom_renders_an_empty_link(
+    monkeypatch: pytest.MonkeyPatch, stored: object
+) -> None:
+    from airflow.sdk.execution_time.xcom import XCom
+
+    def get_value(**_: object) -> object:
+        if isinstance(stored, Exception):
+            raise stored
+        return stored
+
+    monkeypatch.setattr(XCom, "get_value", get_value)
+    ti_key = TaskInstanceKey(dag_id="d", task_id="owner", run_id="r")
+
+    assert EvaluationExecutionLink().get_link(link_owner(), ti_key=ti_key) == ""
+
+
+def test_execution_url_uses_the_real_pipeline_name_when_known() -> None:
+    arn = ARN.format(partition="aws", region="us-east-1")
+
+    url = execution_console_url(arn, pipeline_name="SagemakerEvaluation-LLMAJEvaluation-X1")
+    other = execution_console_url(arn, pipeline_name="SomeOtherPipeline")
+
+    assert url.endswith("#/pipelines/SagemakerEvaluation-LLMAJEvaluation-X1/executions/abc123")
+    assert other.endswith("#/pipelines/sagemakerevaluation-llmajevaluation-x1/executions/abc123")

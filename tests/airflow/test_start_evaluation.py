@@ -20,10 +20,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-from airflow_provider_sm_eval.operators.execution_outcome import EvaluationExecutionFailedException
-from airflow_provider_sm_eval.operators.reattach import TaskInstanceIdentity
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
+from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,
@@ -164,6 +164,7 @@ def test_success_pushes_arn_links_steps_and_results(emulator: EvaluationEmulator
     assert ti.xcom["evaluation_execution_url"].startswith(
         "https://studio-d-abc123.studio.us-east-1.sagemaker.aws/"
     )
+    assert "pipeline_name=SagemakerEvaluation-BenchmarkEvaluation" in ti.xcom["evaluation_execution_url"]
     assert ti.xcom["evaluation_results_url"].startswith(
         "https://console.aws.amazon.com/s3/buckets/eval-results?"
     )

@@ -13,7 +13,7 @@ from dag_run_support import RecordingTaskInstance
 from airflow_provider_sm_eval.operators.evaluation_gate import (
     GATE_REPORT_XCOM_KEY,
     EvaluationGateOperator,
-    parse_summary,
+    summary_from,
 )
 
 ARN = (
@@ -63,7 +63,7 @@ def run_gate(**kwargs: Any) -> tuple[dict[str, Any] | None, RecordingTaskInstanc
         return None, ti, exc
 
 
-# --- validation at construction ---------------------------------------------------------------
+# --- validation: given arguments and literal ones at construction, rendered values in execute -----
 
 
 @pytest.mark.parametrize(
@@ -72,20 +72,7 @@ def run_gate(**kwargs: Any) -> tuple[dict[str, Any] | None, RecordingTaskInstanc
         ({"thresholds": {"acc": 0.5}}, "give summary or execution_arn"),
         ({"summary": SUMMARY, "execution_arn": ARN, "thresholds": {"acc": 0.5}}, "not both"),
         ({"summary": SUMMARY}, "the gate has no rule"),
-        ({"summary": SUMMARY, "thresholds": {"acc": "high"}}, "thresholds['acc'] must be a number"),
-        ({"summary": SUMMARY, "thresholds": {"acc": {"above": 1}}}, "thresholds['acc'] must have 'min'"),
-        ({"summary": SUMMARY, "thresholds": {"acc": {"min": 0.9, "max": 0.1}}}, "min 0.9 is above max 0.1"),
-        ({"summary": SUMMARY, "thresholds": {"acc": float("nan")}}, "finite number"),
-        ({"summary": SUMMARY, "thresholds": {"acc": True}}, "must be a number"),
-        ({"summary": SUMMARY, "thresholds": {}}, "thresholds must be a non-empty dict"),
-        ({"summary": SUMMARY, "thresholds": ["acc"]}, "thresholds must be a non-empty dict"),
-        ({"summary": SUMMARY, "min_delta_vs_base": "lots"}, "min_delta_vs_base must be a number"),
-        ({"summary": SUMMARY, "min_win_rate": 1.5}, "min_win_rate must be [0, 1]"),
         ({"summary": SUMMARY, "max_regression": 0.1}, "max_regression needs a baseline"),
-        (
-            {"summary": SUMMARY, "baseline_summary": SUMMARY, "max_regression": -0.1},
-            "max_regression must be >= 0",
-        ),
         (
             {"summary": SUMMARY, "baseline_summary": SUMMARY, "baseline_execution_arn": ARN},
             "give baseline_summary or baseline_execution_arn, not both",
@@ -96,14 +83,42 @@ def run_gate(**kwargs: Any) -> tuple[dict[str, Any] | None, RecordingTaskInstanc
             "model must be 'custom' or 'base'",
         ),
         ({"summary": SUMMARY, "thresholds": {"acc": 1}, "on_failure": "warn"}, "on_failure must be"),
-        ({"summary": "{not json", "thresholds": {"acc": 1}}, "summary is not valid JSON"),
-        ({"summary": {"metrics": {}}, "thresholds": {"acc": 1}}, "summary is not an evaluation summary"),
-        ({"execution_arn": "arn:aws:s3:::bucket", "thresholds": {"acc": 1}}, "execution_arn 'arn:aws:s3"),
     ],
 )
 def test_bad_inputs_fail_at_construction(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         EvaluationGateOperator(task_id="gate", **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"summary": SUMMARY, "thresholds": {"acc": "high"}}, "thresholds['acc'] must be a number"),
+        ({"summary": SUMMARY, "thresholds": {"acc": {"above": 1}}}, "thresholds['acc'] must have 'min'"),
+        ({"summary": SUMMARY, "thresholds": {"acc": {"min": 0.9, "max": 0.1}}}, "min 0.9 is above max 0.1"),
+        ({"summary": SUMMARY, "thresholds": {"acc": float("nan")}}, "finite number"),
+        ({"summary": SUMMARY, "thresholds": {"acc": True}}, "must be a number"),
+        ({"summary": SUMMARY, "thresholds": {}}, "thresholds must be a non-empty dict"),
+        ({"summary": SUMMARY, "thresholds": ["acc"]}, "thresholds must be a non-empty dict"),
+        ({"summary": SUMMARY, "min_delta_vs_base": "lots"}, "min_delta_vs_base must be a number"),
+        ({"summary": SUMMARY, "min_win_rate": 1.5}, "min_win_rate must be [0, 1]"),
+        (
+            {"summary": SUMMARY, "baseline_summary": SUMMARY, "max_regression": -0.1},
+            "max_regression must be >= 0",
+        ),
+        ({"summary": "{not json", "thresholds": {"acc": 1}}, "summary is not valid JSON"),
+        ({"summary": {"metrics": {}}, "thresholds": {"acc": 1}}, "summary is not an evaluation summary"),
+        ({"execution_arn": "arn:aws:s3:::bucket", "thresholds": {"acc": 1}}, "execution_arn 'arn:aws:s3"),
+        ({"summary": "{{ not rendered", "thresholds": {"acc": 1}}, "summary is not valid JSON"),
+    ],
+)
+def test_bad_templated_values_fail_the_task_before_anything_is_read(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    gate = EvaluationGateOperator(task_id="gate", aws_conn_id="no_such_connection", **kwargs)
+
+    with pytest.raises(AirflowFailException, match=re.escape(message)):
+        gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
 
 
 def test_templated_inputs_are_checked_once_rendered() -> None:
@@ -245,20 +260,29 @@ def test_a_baseline_rendered_to_none_skips_the_regression_rule() -> None:
 
 
 def test_an_operator_return_value_without_results_is_reported_as_such() -> None:
-    with pytest.raises(
-        ValueError, match=re.escape("summary['results'] is empty: the evaluation has no results")
-    ):
-        EvaluationGateOperator(
-            task_id="gate",
-            summary={"execution_arn": ARN, "status": "Failed", "results": None},
-            thresholds={"acc": 0.5},
-        )
+    _, _, error = run_gate(
+        summary={"execution_arn": ARN, "status": "Failed", "results": None}, thresholds={"acc": 0.5}
+    )
+    assert isinstance(error, AirflowFailException)
+    assert "summary['results'] is empty: the evaluation has no results" in str(error)
 
 
-def test_parse_summary_unwraps_an_operator_return_value() -> None:
+def test_summary_from_unwraps_an_operator_return_value() -> None:
     wrapped = {"execution_arn": ARN, "status": "Succeeded", "results": SUMMARY}
-    assert parse_summary(wrapped).metrics["custom"]["acc"] == 0.7
-    assert parse_summary(json.dumps(SUMMARY)).execution_arn == ARN
+    assert summary_from(wrapped).metrics["custom"]["acc"] == 0.7
+    assert summary_from(json.dumps(SUMMARY)).execution_arn == ARN
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_non_finite_metric_fails_the_gate(value: float) -> None:
+    summary = benchmark_summary({"acc": value}, {"acc": 0.5})
+
+    _, ti, error = run_gate(summary=summary, thresholds={"acc": {"min": 0.1}})
+
+    assert isinstance(error, AirflowFailException)
+    assert "not a finite number" in str(error)
+    assert ti.xcom[GATE_REPORT_XCOM_KEY]["passed"] is False
+    json.loads(json.dumps(ti.xcom[GATE_REPORT_XCOM_KEY], allow_nan=False))
 
 
 def test_a_regression_exactly_at_the_tolerance_passes() -> None:

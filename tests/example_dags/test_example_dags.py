@@ -58,7 +58,7 @@ def test_benchmark(load_example_dag: LoadDag, example_dag_env: EvaluationEmulato
 def test_llm_as_judge(
     load_example_dag: LoadDag, example_dag_env: EvaluationEmulator, deferrable: bool
 ) -> None:
-    example_dag_env.step_seconds = 0.5  # still running when the sensor starts waiting
+    example_dag_env.step_seconds = 2  # still running when the sensor starts waiting, on a loaded machine too
     dag = load_example_dag("example_sm_eval_llm_as_judge")
     set_wait_mode(dag, "wait", deferrable=deferrable)
 
