@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from airflow_provider_sm_eval.operators.reattach import TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 from devstack import AirflowStack
 
 
