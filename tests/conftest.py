@@ -38,25 +38,38 @@ def airflow_db() -> None:
     )
 
 
+def point_connection_at(
+    monkeypatch: pytest.MonkeyPatch, conn_id: str, emulator: EvaluationEmulator
+) -> EvaluationEmulator:
+    """Define an ``aws`` connection (by its id) pointing at ``emulator``; clear ambient AWS variables.
+
+    Only the connection then decides where calls go.
+    """
+    for name in AMBIENT_AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    connection = {
+        "conn_type": "aws",
+        "login": ACCESS_KEY_ID,
+        "password": SECRET_ACCESS_KEY,
+        "extra": {"endpoint_url": emulator.endpoint_url, "region_name": emulator.region},
+    }
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
+    return emulator
+
+
+@pytest.fixture(scope="session")
+def emulator_connection() -> Callable[[pytest.MonkeyPatch, str, EvaluationEmulator], EvaluationEmulator]:
+    """``point_connection_at``, for fixtures of any scope (they bring their own MonkeyPatch)."""
+    return point_connection_at
+
+
 @pytest.fixture
 def connect_to_emulator(
     sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[[str], EvaluationEmulator]:
-    """Define an ``aws`` connection (by its id) pointing at the test's emulator.
-
-    Ambient AWS variables are cleared, so only the connection decides where calls go.
-    """
-    for name in AMBIENT_AWS_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+    """Define an ``aws`` connection (by its id) pointing at the test's emulator."""
 
     def connect(conn_id: str) -> EvaluationEmulator:
-        connection = {
-            "conn_type": "aws",
-            "login": ACCESS_KEY_ID,
-            "password": SECRET_ACCESS_KEY,
-            "extra": {"endpoint_url": sm_eval_emulator.endpoint_url, "region_name": sm_eval_emulator.region},
-        }
-        monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(connection))
-        return sm_eval_emulator
+        return point_connection_at(monkeypatch, conn_id, sm_eval_emulator)
 
     return connect

@@ -1,0 +1,408 @@
+"""The data of the two pages (also served as JSON): a task's evaluation, and a DAG's evaluation history.
+
+``task_evaluation_view`` reads the task instance's XComs, and asks SageMaker (through the task's
+own connection) while the execution may still change; ``dag_history_view`` reads the XComs of
+the DAG's latest runs. Both return pydantic models: the JSON endpoints serve them as they are,
+the HTML pages draw them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, EvalType, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
+from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExample
+from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
+from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url, s3_console_url
+from airflow_provider_sm_eval.plugins import live, metadata
+from airflow_provider_sm_eval.plugins.task_xcoms import (
+    EVALUATION_XCOM_KEYS,
+    TaskEvaluation,
+    read_task_evaluation,
+)
+
+#: Task instance states after which the task's XComs no longer change.
+FINISHED_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+TERMINAL_STATUS_VALUES = frozenset(status.value for status in TERMINAL_STATUSES)
+#: Most DAG runs the history reads.
+MAX_HISTORY_RUNS = 200
+
+
+class StepView(BaseModel):
+    name: str
+    display_name: str | None = None
+    status: str
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    duration_seconds: float | None = None
+    failure_reason: str | None = None
+    job_arn: str | None = None
+    log_url: str | None = None
+
+
+class LinkView(BaseModel):
+    name: str
+    url: str
+
+
+class JudgeScoreView(BaseModel):
+    metric: str
+    result: float | None
+    explanation: str | None
+
+
+class JudgeAnswerView(BaseModel):
+    response: str | None
+    scores: list[JudgeScoreView]
+
+
+class ExampleView(BaseModel):
+    """The ``index``-th prompt with each model's answer and the judge's scores and explanations."""
+
+    index: int
+    prompt: str | None
+    custom: JudgeAnswerView | None
+    base: JudgeAnswerView | None
+
+
+class TaskEvaluationView(BaseModel):
+    """Everything the task tab shows; ``has_evaluation`` False with ``empty_reason`` when there is none."""
+
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    task_state: str | None
+    operator: str | None
+    has_evaluation: bool
+    empty_reason: str | None = None
+    execution_arn: str | None = None
+    eval_type: str | None = None
+    status: str | None = None
+    failure_reason: str | None = None
+    source: Literal["live", "xcom"] | None = None
+    live_error: str | None = None
+    steps: list[StepView] = []
+    results: EvaluationSummary | None = None
+    gate_report: dict[str, Any] | None = None
+    examples: list[ExampleView] = []
+    examples_error: str | None = None
+    links: list[LinkView] = []
+
+
+class HistoryRow(BaseModel):
+    """One evaluation in the DAG's history: its run, task, metrics and gate outcome."""
+
+    run_id: str
+    run_after: datetime
+    logical_date: datetime | None
+    task_id: str
+    map_index: int
+    execution_arn: str
+    eval_type: str
+    status: str | None
+    custom: dict[str, float]
+    base: dict[str, float]
+    deltas: dict[str, float]
+    custom_win_rate: float | None = None
+    gate_task_id: str | None = None
+    gate_passed: bool | None = None
+    gate_violations: list[str] = []
+
+
+class DagHistoryView(BaseModel):
+    dag_id: str
+    task_ids: list[str]
+    metrics: list[str]
+    task_filter: str | None
+    metric_filter: str | None
+    runs_read: int
+    rows: list[HistoryRow]
+
+
+# Task tab ---------------------------------------------------------------------------------------------
+
+
+def task_evaluation_view(
+    session: Session,
+    record: metadata.TaskInstanceRecord,
+    *,
+    example_limit: int = 5,
+    now: datetime | None = None,
+) -> TaskEvaluationView:
+    """The evaluation of a task instance: XComs, completed by a live read while it may change."""
+    now = now or datetime.now(timezone.utc)
+    rendered = metadata.rendered_fields(
+        session, record.dag_id, record.run_id, record.task_id, record.map_index
+    )
+    recorded = read_task_evaluation(record.xcoms, rendered)
+    base = {
+        "dag_id": record.dag_id,
+        "run_id": record.run_id,
+        "task_id": record.task_id,
+        "map_index": record.map_index,
+        "task_state": record.state,
+        "operator": record.operator,
+    }
+    if recorded.execution_arn is None:
+        return TaskEvaluationView(**base, has_evaluation=False, empty_reason=_empty_reason(record))
+    view = TaskEvaluationView(
+        **base,
+        has_evaluation=True,
+        execution_arn=recorded.execution_arn,
+        eval_type=recorded.eval_type,
+        status=recorded.status,
+        failure_reason=recorded.failure_reason,
+        source="xcom",
+        steps=[_step_view(step, now) for step in recorded.steps or []],
+        results=_summary(recorded.summary),
+        gate_report=recorded.gate_report,
+    )
+    if view.results is None or view.gate_report is None:
+        _complete_from_run(session, record, view)
+    if view.status is None and view.results is not None:
+        view.status = ExecutionStatus.SUCCEEDED.value  # results are read from succeeded executions only
+    connection = live.ConnectionArgs.from_rendered(rendered)
+    if _needs_live_read(record, recorded, view):
+        _read_live(connection, view, now)
+    if view.eval_type == EvalType.LLM_AS_JUDGE.value and view.status == ExecutionStatus.SUCCEEDED.value:
+        _read_examples(connection, view, example_limit)
+    view.links = _links(view, recorded.console_url)
+    return view
+
+
+def _empty_reason(record: metadata.TaskInstanceRecord) -> str:
+    state = record.state or "not started"
+    if record.state in FINISHED_TASK_STATES:
+        return f"This task instance never started or watched a SageMaker evaluation (state: {state})."
+    return f"This task instance has not started or found a SageMaker evaluation yet (state: {state})."
+
+
+def _needs_live_read(
+    record: metadata.TaskInstanceRecord, recorded: TaskEvaluation, view: TaskEvaluationView
+) -> bool:
+    """While the task runs, or when its XComs do not hold the final steps and status of the execution."""
+    if record.state not in FINISHED_TASK_STATES:
+        return True
+    if recorded.steps is None:
+        return True
+    return view.status not in TERMINAL_STATUS_VALUES
+
+
+def _read_live(connection: live.ConnectionArgs, view: TaskEvaluationView, now: datetime) -> None:
+    assert view.execution_arn is not None
+    try:
+        execution = live.describe(connection, view.execution_arn)
+    except Exception as error:
+        view.live_error = live.error_text(error)
+        return
+    view.source = "live"
+    view.eval_type = execution.eval_type.value
+    view.status = execution.status.overall_status.value
+    view.failure_reason = execution.status.failure_reason
+    view.steps = [_step_view(step.model_dump(mode="json"), now) for step in execution.status.step_details]
+
+
+def _read_examples(connection: live.ConnectionArgs, view: TaskEvaluationView, limit: int) -> None:
+    assert view.execution_arn is not None
+    if limit <= 0:
+        return
+    try:
+        pairs = live.judge_examples(connection, view.execution_arn, limit)
+    except Exception as error:
+        view.examples_error = live.error_text(error)
+        return
+    view.examples = [
+        ExampleView(
+            index=pair.index,
+            prompt=live.clip(_prompt(pair)),
+            custom=_answer(pair.custom),
+            base=_answer(pair.base),
+        )
+        for pair in pairs
+    ]
+
+
+def _prompt(pair: live.ExamplePair) -> str | None:
+    example = pair.custom or pair.base
+    return None if example is None else example.prompt
+
+
+def _answer(example: JudgeExample | None) -> JudgeAnswerView | None:
+    if example is None:
+        return None
+    return JudgeAnswerView(
+        response=live.clip(example.response),
+        scores=[
+            JudgeScoreView(metric=score.metric, result=score.result, explanation=live.clip(score.explanation))
+            for score in example.scores
+        ],
+    )
+
+
+def _complete_from_run(
+    session: Session, record: metadata.TaskInstanceRecord, view: TaskEvaluationView
+) -> None:
+    """The summary and gate report of the same execution pushed by other tasks of the run.
+
+    A sensor's execution is summarised by a results operator, a start operator's by the gate
+    downstream: the tab of each shows them.
+    """
+    runs = metadata.dag_xcoms(session, record.dag_id, EVALUATION_XCOM_KEYS, run_id=record.run_id)
+    for (task_id, _), xcoms in (runs[0].by_task if runs else {}).items():
+        other = read_task_evaluation(xcoms)
+        if other.execution_arn != view.execution_arn:
+            continue
+        if view.results is None and other.summary is not None:
+            view.results = _summary(other.summary)
+        if view.gate_report is None and other.gate_report is not None:
+            view.gate_report = {**other.gate_report, "task_id": task_id}
+        if view.eval_type is None:
+            view.eval_type = other.eval_type
+
+
+def _summary(value: Mapping[str, Any] | None) -> EvaluationSummary | None:
+    if value is None:
+        return None
+    try:
+        return EvaluationSummary.model_validate(value)
+    except ValueError:
+        return None
+
+
+def _step_view(step: Mapping[str, Any], now: datetime) -> StepView:
+    start, end = _time(step.get("start_time")), _time(step.get("end_time"))
+    job_arn = step.get("job_arn")
+    return StepView(
+        name=str(step.get("name")),
+        display_name=step.get("display_name"),
+        status=str(step.get("status")),
+        start_time=start,
+        end_time=end,
+        duration_seconds=None if start is None else ((end or now) - start).total_seconds(),
+        failure_reason=step.get("failure_reason"),
+        job_arn=job_arn,
+        log_url=job_log_url(job_arn) if job_arn else None,
+    )
+
+
+def _time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _links(view: TaskEvaluationView, console_url: str | None) -> list[LinkView]:
+    assert view.execution_arn is not None
+    links: list[LinkView] = []
+    url = console_url
+    if url is None:
+        with contextlib.suppress(ValueError):
+            url = execution_console_url(view.execution_arn)
+    if url:
+        links.append(LinkView(name="Execution in the SageMaker console", url=url))
+    region = view.execution_arn.split(":")[3]
+    partition = view.execution_arn.split(":")[1]
+    for uri in (view.results.artifact_uris if view.results else [])[:4]:
+        with contextlib.suppress(ValueError):
+            links.append(LinkView(name=f"Results: {uri}", url=s3_console_url(uri, region, partition)))
+    return links
+
+
+# DAG tab ----------------------------------------------------------------------------------------------
+
+
+def dag_history_view(
+    session: Session,
+    dag_id: str,
+    *,
+    task_filter: str | None = None,
+    metric_filter: str | None = None,
+    max_runs: int = MAX_HISTORY_RUNS,
+) -> DagHistoryView:
+    """The evaluations of the DAG's latest runs, oldest first, with the gate outcome of each."""
+    runs = metadata.dag_xcoms(session, dag_id, EVALUATION_XCOM_KEYS, max_runs=max_runs)
+    rows: list[HistoryRow] = []
+    for run in runs:
+        evaluations = {key: read_task_evaluation(xcoms) for key, xcoms in run.by_task.items()}
+        gates = {
+            report["execution_arn"]: (task_id, report)
+            for (task_id, _), evaluation in evaluations.items()
+            if (report := evaluation.gate_report) is not None and report.get("execution_arn")
+        }
+        statuses = {e.execution_arn: e.status for e in evaluations.values() if e.execution_arn and e.status}
+        for (task_id, map_index), evaluation in sorted(evaluations.items()):
+            summary = _summary(evaluation.summary)
+            if summary is None or _is_copy(task_id, evaluation, evaluations):
+                continue
+            gate_task, report = gates.get(summary.execution_arn, (None, None))
+            rows.append(
+                HistoryRow(
+                    run_id=run.run_id,
+                    run_after=run.run_after,
+                    logical_date=run.logical_date,
+                    task_id=task_id,
+                    map_index=map_index,
+                    execution_arn=summary.execution_arn,
+                    eval_type=summary.eval_type.value,
+                    status=statuses.get(summary.execution_arn)
+                    or (ExecutionStatus.SUCCEEDED.value if summary.metrics else None),
+                    custom=_scores(summary.metrics.get("custom", {})),
+                    base=_scores(summary.metrics.get("base", {})),
+                    deltas=dict(summary.deltas),
+                    custom_win_rate=summary.win_rates.custom_win_rate if summary.win_rates else None,
+                    gate_task_id=gate_task,
+                    gate_passed=None if report is None else bool(report.get("passed")),
+                    gate_violations=[] if report is None else [str(v) for v in report.get("violations", [])],
+                )
+            )
+    task_ids = sorted({row.task_id for row in rows})
+    if task_filter:
+        rows = [row for row in rows if row.task_id == task_filter]
+    metrics = sorted({name for row in rows for name in (*row.custom, *row.base)})
+    if metric_filter:
+        rows = [row for row in rows if metric_filter in row.custom or metric_filter in row.base]
+    return DagHistoryView(
+        dag_id=dag_id,
+        task_ids=task_ids,
+        metrics=metrics,
+        task_filter=task_filter or None,
+        metric_filter=metric_filter or None,
+        runs_read=len(runs),
+        rows=rows,
+    )
+
+
+def _is_copy(task_id: str, evaluation: TaskEvaluation, evaluations: Mapping[Any, TaskEvaluation]) -> bool:
+    """A gate that passed returns its report, not a summary; a task repeating another's summary is skipped.
+
+    Only the first task (by id) holding a summary of an execution makes a row.
+    """
+    return any(
+        other_task < task_id and other.summary is not None and other.execution_arn == evaluation.execution_arn
+        for (other_task, _), other in evaluations.items()
+    )
+
+
+def _scores(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The metrics drawn over time: scores, not their standard errors."""
+    return {name: value for name, value in metrics.items() if not is_standard_error(name)}
+
+
+def history_metrics(view: DagHistoryView) -> Sequence[str]:
+    """The metrics charted: the chosen one, else every one."""
+    return [view.metric_filter] if view.metric_filter else view.metrics
