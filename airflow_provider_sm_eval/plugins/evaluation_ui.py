@@ -14,7 +14,7 @@ import threading
 from typing import Any
 from urllib.parse import urlparse
 
-from airflow.sdk import conf
+from airflow_provider_sm_eval.version_compat import conf
 
 try:  # Airflow 3.2+: the task SDK's plugin base, cheap in workers
     from airflow.sdk.plugins_manager import AirflowPlugin

@@ -1,8 +1,9 @@
 """Live reads of an execution for the pages, through the hook and the task's own ``aws`` connection.
 
 The api-server calls SageMaker and S3 with the connection the task itself used (its rendered
-``aws_conn_id`` and ``region_name``); only the results of the calls reach the browser, never
-a credential. Calls time out quickly and are retried little, so a page never hangs on AWS.
+``aws_conn_id``, ``region_name`` and ``verify``); only the results of the calls reach the
+browser, never a credential. Calls time out quickly and are retried little, so a page never
+hangs on AWS.
 """
 
 from __future__ import annotations
@@ -32,26 +33,32 @@ MAX_TEXT_CHARS = 600
 
 @dataclass(frozen=True)
 class ConnectionArgs:
-    """The task's connection: its rendered ``aws_conn_id`` and ``region_name``."""
+    """The task's connection: its rendered ``aws_conn_id``, ``region_name`` and ``verify``."""
 
     aws_conn_id: str | None
     region_name: str | None
+    verify: bool | str | None = None
 
     @classmethod
     def from_rendered(cls, rendered: Mapping[str, Any]) -> ConnectionArgs:
         """From the task's rendered template fields; ``aws_default`` when the task never rendered them."""
         conn_id = rendered.get("aws_conn_id", "aws_default")
         region = rendered.get("region_name")
+        verify = rendered.get("verify")
         return cls(
             aws_conn_id=conn_id if isinstance(conn_id, str) or conn_id is None else "aws_default",
             region_name=region if isinstance(region, str) and region else None,
+            verify=verify if isinstance(verify, bool | str) and verify != "" else None,
         )
 
     def hook(self) -> SageMakerEvaluationHook:
         from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
         return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id, region_name=self.region_name, config=dict(PAGE_BOTOCORE_CONFIG)
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=dict(PAGE_BOTOCORE_CONFIG),
         )
 
 

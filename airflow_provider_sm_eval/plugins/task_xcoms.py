@@ -14,7 +14,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.operators.evaluation_gate import GATE_REPORT_XCOM_KEY
-from airflow_provider_sm_eval.operators.start_evaluation import XCOM_EXECUTION_ARN, XCOM_RESULTS, XCOM_STEPS
+from airflow_provider_sm_eval.utils.xcom import XCOM_EXECUTION_ARN, XCOM_RESULTS, XCOM_STEPS
 
 RETURN_VALUE = "return_value"
 #: Every XCom key the pages read.
