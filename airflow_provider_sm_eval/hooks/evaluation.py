@@ -8,6 +8,7 @@ shares one aiobotocore client per connection, region and event loop.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager
@@ -29,6 +30,7 @@ from airflow_provider_sm_eval.evaluation.models import (
 )
 from airflow_provider_sm_eval.evaluation.polling import StatusCallback
 from airflow_provider_sm_eval.hooks.async_client_cache import ClientKey, client_key, shared_client
+from airflow_provider_sm_eval.hooks.execution_events import event_consumer
 from airflow_provider_sm_eval.hooks.execution_watch import list_steps, wait_for_terminal_status
 from airflow_provider_sm_eval.version_compat import AwsBaseHook
 
@@ -210,14 +212,31 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Async (triggers) ------------------------------------------------------------------------------
 
-    def _async_client_key(self) -> ClientKey:
-        return client_key("sagemaker", self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+    def _async_client_key(self, service: str) -> ClientKey:
+        return client_key(service, self.aws_conn_id, self._region_name, self._verify, self._config_dict)
 
     @asynccontextmanager
-    async def shared_async_client(self) -> AsyncIterator[Any]:
-        """Borrow the aiobotocore SageMaker client shared by every user of this connection in this loop."""
-        async with shared_client(self._async_client_key(), self.get_async_conn) as client:
+    async def shared_async_client(self, service: str = "sagemaker") -> AsyncIterator[Any]:
+        """Borrow the aiobotocore ``service`` client shared by the users of this connection in this loop."""
+        async with shared_client(
+            self._async_client_key(service), lambda: self._open_async_client(service)
+        ) as client:
             yield client
+
+    async def _open_async_client(self, service: str) -> Any:
+        if service == self.client_type:
+            return await self.get_async_conn()
+        return await asyncio.to_thread(self._async_client_context, service)
+
+    def _async_client_context(self, service: str) -> Any:
+        """aiobotocore's client context for ``service``, from this connection (resolves credentials)."""
+        session: Any = self.get_session(region_name=self.region_name, deferrable=True)
+        return session.create_client(
+            service_name=service,
+            endpoint_url=self.conn_config.get_service_endpoint_url(service),
+            config=self._get_config(),
+            verify=self.verify,
+        )
 
     async def wait_for_terminal_status_async(
         self,
@@ -226,17 +245,23 @@ class SageMakerEvaluationHook(AwsBaseHook):
         poll_interval: float,
         on_progress: StatusCallback | None = None,
         *,
-        safety_interval: float | None = None,
+        event_queue_url: str | None = None,
     ) -> PipelineExecutionStatus:
-        """Wait, without blocking, through the triggerer-wide watch of the execution's pipeline."""
-        return await wait_for_terminal_status(
-            self._async_client_key(),
-            client,
-            execution_arn,
-            poll_interval,
-            on_progress,
-            safety_interval=safety_interval,
-        )
+        """Wait, without blocking, through the triggerer-wide watch of the execution's pipeline.
+
+        With ``event_queue_url``, the process's consumer of that SQS queue wakes the wait when
+        the execution's status-change event arrives; polling slows down to a safety poll.
+        """
+        key = self._async_client_key("sagemaker")
+        if event_queue_url is None:
+            return await wait_for_terminal_status(key, client, execution_arn, poll_interval, on_progress)
+        async with (
+            self.shared_async_client("sqs") as sqs,
+            event_consumer(self._async_client_key("sqs"), sqs, event_queue_url) as events,
+        ):
+            return await wait_for_terminal_status(
+                key, client, execution_arn, poll_interval, on_progress, events=events
+            )
 
     @staticmethod
     async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:

@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
     is_transient_aws_error,
     poll_until_terminal_async,
 )
+from airflow_provider_sm_eval.hooks.execution_events import SAFETY_POLL_INTERVAL, EventConsumer
 
 log = logging.getLogger(__name__)
 
@@ -261,25 +262,26 @@ async def wait_for_terminal_status(
     poll_interval: float,
     on_progress: StatusCallback | None = None,
     *,
-    safety_interval: float | None = None,
-    subscribe: Callable[[PipelineWatch], Awaitable[Any]] | None = None,
+    events: EventConsumer | None = None,
 ) -> PipelineExecutionStatus:
     """Wait through the pipeline's shared watch; poll alone when the pipeline cannot be listed.
 
-    With ``safety_interval`` (events feed the wait), the watch polls that slowly for this wait
-    after a first check within ``poll_interval``.
+    With ``events``, an event on ``arn`` wakes the watch, and the watch polls for this wait only
+    every ``SAFETY_POLL_INTERVAL`` after a first check within ``poll_interval``.
     """
     async with pipeline_watch(client_key, client, arn) as watch:
+        routed = events.route(arn, lambda: watch.wake(arn)) if events is not None else nullcontext()
         try:
-            return await watch.wait(
-                arn,
-                safety_interval or poll_interval,
-                on_progress,
-                first_check_within=poll_interval if safety_interval else None,
-            )
+            with routed:
+                return await watch.wait(
+                    arn,
+                    max(poll_interval, SAFETY_POLL_INTERVAL) if events is not None else poll_interval,
+                    on_progress,
+                    first_check_within=poll_interval,
+                )
         except FallBackToPolling as reason:
             log.warning(
-                "Cannot list the executions of %s (%s): polling %s alone", watch.pipeline_arn, reason, arn
+                "Cannot list executions of %s (%s): polling %s alone", watch.pipeline_arn, reason, arn
             )
     return await poll_until_terminal_async(
         lambda: client.describe_pipeline_execution(PipelineExecutionArn=arn),

@@ -25,6 +25,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
+from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
@@ -46,6 +47,9 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     :param botocore_config: botocore ``Config`` arguments as a JSON-safe dict.
     :param poll_interval: seconds between polls (each sleep is shortened by a little jitter).
     :param stop_on_kill: stop the execution when a user kills the deferred task (Airflow 3.3+).
+    :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
+        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends when its event arrives,
+        and polls only as a slow safety net. None: polling every ``poll_interval``.
     """
 
     def __init__(
@@ -58,6 +62,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         botocore_config: dict[str, Any] | None = None,
         poll_interval: float = 30.0,
         stop_on_kill: bool = False,
+        event_queue_url: str | None = None,
     ) -> None:
         super().__init__()
         parse_execution_arn(execution_arn)
@@ -65,6 +70,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         self.execution_arn = execution_arn
         self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
         self.stop_on_kill = stop_on_kill
+        self.event_queue_url = validate_queue_url(event_queue_url)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -74,6 +80,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
                 **self.connection_args,
                 "poll_interval": self.poll_interval,
                 "stop_on_kill": self.stop_on_kill,
+                "event_queue_url": self.event_queue_url,
             },
         )
 
@@ -105,7 +112,11 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     ) -> PipelineExecutionStatus:
         """Wait through the pipeline's shared watch; transient errors are waited out."""
         return await hook.wait_for_terminal_status_async(
-            client, self.execution_arn, self.poll_interval, self._log_progress
+            client,
+            self.execution_arn,
+            self.poll_interval,
+            self._log_progress,
+            event_queue_url=self.event_queue_url,
         )
 
     def _log_progress(self, status: PipelineExecutionStatus, _described: Mapping[str, Any]) -> None:

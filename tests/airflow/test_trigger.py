@@ -53,6 +53,7 @@ def test_serialize_round_trip_is_json_and_secret_free() -> None:
         botocore_config={"retries": {"mode": "standard"}},
         poll_interval=5,
         stop_on_kill=True,
+        event_queue_url="https://sqs.eu-west-1.amazonaws.com/123456789012/sm-eval-events",
     )
     classpath, kwargs = trigger.serialize()
     text = json.dumps(kwargs)

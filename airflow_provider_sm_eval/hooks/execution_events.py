@@ -1,0 +1,171 @@
+"""Event-driven completion: one SQS consumer per (event loop, connection, queue) wakes the waits.
+
+SageMaker publishes "SageMaker Model Building Pipeline Execution Status Change" events to
+EventBridge; a rule (:mod:`..evaluation.event_setup`) delivers them to an SQS queue. In each
+triggerer process one :class:`EventConsumer` per queue long-polls it (10 messages per receive,
+batched deletes) and wakes the pipeline watch holding a wait on the event's execution, which
+then describes that execution at once. Events are only a hint: every wait keeps a slow safety
+poll, so a late, lost or misrouted event costs latency, never correctness.
+
+Several triggerers (Airflow's HA) compete for one queue, and SQS gives each message to one
+receiver. A consumer deletes what it routed (a terminal status of an execution it waits on; a
+wait on the same execution in another triggerer then ends by its safety poll) or what nobody
+needs (other events of its executions, messages that are no pipeline status
+change); an event for an execution it does not wait on is released, made visible again after
+``RELEASE_SECONDS`` so that the other triggerers' long polls can receive it, until it is older
+than ``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). Do not
+give the queue a redrive policy with a small ``maxReceiveCount``: released events are received
+several times on purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Hashable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.event_setup import EXECUTION_STATUS_CHANGE, SOURCE
+from airflow_provider_sm_eval.evaluation.polling import PollState
+
+log = logging.getLogger(__name__)
+
+#: Long-poll wait of one ReceiveMessage (SQS's maximum).
+LONG_POLL_SECONDS = 20
+#: How long a released event stays invisible, so that other consumers receive it first.
+RELEASE_SECONDS = 2
+#: An event that no wait claimed for this long is deleted (seconds since SQS received it).
+UNCLAIMED_TTL = 300.0
+#: Safety poll of a wait fed by events (the events do the prompt part).
+SAFETY_POLL_INTERVAL = 600.0
+
+Wake = Callable[[], object]
+
+
+def parse_event(body: str) -> tuple[str, ExecutionStatus | None] | None:
+    """``(execution ARN, its new status or None)`` of a pipeline event; None for anything else."""
+    try:
+        event = json.loads(body)
+        detail = event["detail"]
+        arn = detail["pipelineExecutionArn"]
+    except (ValueError, TypeError, KeyError):
+        return None
+    if event.get("source") != SOURCE or not isinstance(arn, str):
+        return None
+    if event.get("detail-type") != EXECUTION_STATUS_CHANGE:
+        return arn, None
+    try:
+        return arn, ExecutionStatus(detail.get("currentPipelineExecutionStatus"))
+    except ValueError:
+        return arn, None
+
+
+class EventConsumer:
+    """Receives one queue's events for as long as some wait of this process subscribes."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self.client = client
+        self.queue_url = queue_url
+        self.routes: dict[str, list[Wake]] = {}
+        self.routed = 0
+        self.released = 0
+        self._task: asyncio.Task[None] | None = None
+
+    @contextmanager
+    def route(self, arn: str, wake: Wake) -> Iterator[None]:
+        """Call ``wake()`` when an event says ``arn`` ended, while inside the block."""
+        arn = arn.lower()
+        self.routes.setdefault(arn, []).append(wake)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"events {self.queue_url}")
+        try:
+            yield
+        finally:
+            wakes = self.routes[arn]
+            wakes.remove(wake)
+            if not wakes:
+                del self.routes[arn]
+            if not self.routes:
+                self.close()
+
+    def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    async def _run(self) -> None:
+        backoff = PollState(self.queue_url, RELEASE_SECONDS)
+        while self.routes:
+            try:
+                await self.receive_once()
+            except Exception as error:
+                try:
+                    delay = backoff.error_delay(error)
+                except Exception:
+                    log.exception(
+                        "Stopped reading events of %s; the waits go on polling slowly", self.queue_url
+                    )
+                    return
+                await asyncio.sleep(delay)
+            else:
+                backoff.next_delay()  # resets the error backoff
+
+    async def receive_once(self, wait_seconds: int = LONG_POLL_SECONDS) -> None:
+        """One long-polled receive, then the routing, deletes and releases of what it got."""
+        answer = await self.client.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=10,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["SentTimestamp"],
+        )
+        delete: list[dict[str, str]] = []
+        release: list[dict[str, Any]] = []
+        now_ms = time.time() * 1000
+        for message in answer.get("Messages", []):
+            handle = {"Id": str(len(delete) + len(release)), "ReceiptHandle": message["ReceiptHandle"]}
+            parsed = parse_event(message.get("Body", ""))
+            sent_ms = float(message.get("Attributes", {}).get("SentTimestamp", now_ms))
+            if parsed is None:
+                delete.append(handle)  # not a pipeline event: nobody needs it
+            elif parsed[0].lower() in self.routes:
+                arn, status = parsed
+                if status in TERMINAL_STATUSES:
+                    self.routed += 1
+                    for wake in list(self.routes[arn.lower()]):
+                        wake()
+                delete.append(handle)
+            elif now_ms - sent_ms > UNCLAIMED_TTL * 1000:
+                delete.append(handle)
+            else:
+                self.released += 1
+                release.append({**handle, "VisibilityTimeout": RELEASE_SECONDS})
+        if delete:
+            await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
+        if release:
+            await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
+
+
+_consumers: dict[tuple[Hashable, str], EventConsumer] = {}
+
+
+@asynccontextmanager
+async def event_consumer(client_key: Hashable, client: Any, queue_url: str) -> AsyncIterator[EventConsumer]:
+    """The consumer of ``queue_url`` over the shared SQS client of ``client_key``, in this loop."""
+    key = (client_key, queue_url)
+    consumer = _consumers.get(key)
+    if consumer is None:
+        consumer = _consumers[key] = EventConsumer(client, queue_url)
+    try:
+        yield consumer
+    finally:
+        if not consumer.routes and _consumers.get(key) is consumer:
+            del _consumers[key]
+            consumer.close()
+
+
+def consumer_count() -> int:
+    """How many queue consumers are open (for tests and diagnostics)."""
+    return len(_consumers)

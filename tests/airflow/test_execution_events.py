@@ -1,0 +1,194 @@
+"""Event-driven waits: the SQS consumer, two triggerers competing for one queue, the set-up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiobotocore.session import get_session
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.event_setup import (
+    EXECUTION_STATUS_CHANGE,
+    PIPELINE_ARN_NAME_PREFIX,
+    ensure_event_queue,
+    event_pattern,
+    validate_queue_url,
+)
+from airflow_provider_sm_eval.hooks import execution_events
+from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, parse_event
+
+pytestmark = pytest.mark.timeout(90)
+
+ACCOUNT = "123456789012"
+PIPELINE = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/sagemakerevaluation-benchmarkevaluation-x"
+
+
+def status_event(arn: str, status: str, detail_type: str = EXECUTION_STATUS_CHANGE) -> str:
+    """An EventBridge event as the rule's SQS target receives it."""
+    return json.dumps(
+        {
+            "version": "0",
+            "id": "e",
+            "detail-type": detail_type,
+            "source": "aws.sagemaker",
+            "account": ACCOUNT,
+            "region": "us-east-1",
+            "resources": [PIPELINE, arn],
+            "detail": {
+                "pipelineArn": PIPELINE,
+                "pipelineExecutionArn": arn,
+                "currentPipelineExecutionStatus": status,
+                "previousPipelineExecutionStatus": "Executing",
+            },
+        }
+    )
+
+
+def execution(n: int) -> str:
+    return f"{PIPELINE}/execution/exec{n}"
+
+
+@pytest.fixture
+async def sqs(emulator: EvaluationEmulator) -> AsyncIterator[Any]:
+    async with get_session().create_client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def queue_url(sqs: Any) -> str:
+    return str((await sqs.create_queue(QueueName="sm-eval-events-test"))["QueueUrl"])
+
+
+async def visible_messages(sqs: Any, queue_url: str) -> int:
+    attributes = await sqs.get_queue_attributes(
+        QueueUrl=queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )
+    return sum(int(v) for v in attributes["Attributes"].values())
+
+
+async def test_two_triggerers_each_get_the_events_of_their_own_waits(
+    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whoever receives an event for a wait it does not hold releases it; the holder gets it."""
+    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
+    woken: dict[str, list[str]] = {"a": [], "b": []}
+    triggerers = {"a": EventConsumer(sqs, queue_url), "b": EventConsumer(sqs, queue_url)}
+    held = {"a": [execution(1), execution(2)], "b": [execution(3), execution(4)]}
+    routes = [
+        triggerers[name].route(arn, lambda name=name, arn=arn: woken[name].append(arn))
+        for name, arns in held.items()
+        for arn in arns
+    ]
+    for route in routes:
+        route.__enter__()
+    for n in range(1, 5):
+        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(n), "Succeeded"))
+
+    async def consume(name: str) -> None:
+        while sorted(woken[name]) != held[name]:
+            await triggerers[name].receive_once(wait_seconds=1)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(consume("a"), consume("b")), 60)
+    finally:
+        for route in routes:
+            route.__exit__(None, None, None)
+
+    assert sorted(woken["a"]) == held["a"]
+    assert sorted(woken["b"]) == held["b"]
+    assert triggerers["a"].routed + triggerers["b"].routed == 4
+    assert await visible_messages(sqs, queue_url) == 0, "routed events are deleted"
+
+
+async def test_other_events_of_a_held_execution_are_deleted_without_waking(sqs: Any, queue_url: str) -> None:
+    consumer = EventConsumer(sqs, queue_url)
+    woken: list[str] = []
+    with consumer.route(execution(1), lambda: woken.append("1")):
+        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(1), "Stopping"))
+        await sqs.send_message(QueueUrl=queue_url, MessageBody="not json at all")
+        await consumer.receive_once(wait_seconds=1)
+
+    assert woken == []
+    assert await visible_messages(sqs, queue_url) == 0
+
+
+async def test_an_event_nobody_claims_is_released_then_deleted_when_old(
+    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = EventConsumer(sqs, queue_url)
+    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(9), "Failed"))
+    with consumer.route(execution(1), lambda: None):
+        await consumer.receive_once(wait_seconds=1)
+        assert consumer.released == 1
+        assert await visible_messages(sqs, queue_url) == 1, "released, not deleted"
+
+        monkeypatch.setattr(execution_events, "UNCLAIMED_TTL", 0.0)
+        await asyncio.sleep(execution_events.RELEASE_SECONDS + 0.5)
+        await consumer.receive_once(wait_seconds=1)
+
+    assert await visible_messages(sqs, queue_url) == 0
+
+
+def test_events_are_parsed_for_their_execution_and_status() -> None:
+    assert parse_event(status_event(execution(1), "Succeeded")) == (execution(1), "Succeeded")
+    step_event = status_event(
+        execution(1), "Succeeded", "SageMaker Model Building Pipeline Execution Step Status Change"
+    )
+    assert parse_event(step_event) == (execution(1), None)
+    assert parse_event("{}") is None
+    assert parse_event(json.dumps({"source": "aws.s3", "detail": {"pipelineExecutionArn": "x"}})) is None
+
+
+def test_setup_creates_the_rule_its_target_and_the_queue_policy(emulator: EvaluationEmulator) -> None:
+    made = ensure_event_queue("sm-eval-setup-test", session=EmulatorSession(emulator), region="us-east-1")
+    again = ensure_event_queue("sm-eval-setup-test", session=EmulatorSession(emulator), region="us-east-1")
+
+    assert made == again, "idempotent"
+    assert validate_queue_url(made.queue_url) == made.queue_url
+    events = emulator.client("events")
+    rule = events.describe_rule(Name="sm-eval-setup-test-rule")
+    assert json.loads(rule["EventPattern"]) == event_pattern("aws", "us-east-1", ACCOUNT)
+    targets = events.list_targets_by_rule(Rule="sm-eval-setup-test-rule")["Targets"]
+    assert [t["Arn"] for t in targets] == [made.queue_arn]
+    policy = json.loads(
+        emulator.client("sqs").get_queue_attributes(QueueUrl=made.queue_url, AttributeNames=["Policy"])[
+            "Attributes"
+        ]["Policy"]
+    )
+    statement = policy["Statement"][0]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"}
+    assert statement["Condition"]["ArnEquals"]["aws:SourceArn"] == made.rule_arn
+
+
+def test_the_rule_pattern_covers_every_eval_type() -> None:
+    assert all(kind.pipeline_name_prefix.lower().startswith(PIPELINE_ARN_NAME_PREFIX) for kind in EvalType)
+
+
+@pytest.mark.parametrize(
+    "url", ["sqs", "https://sqs.us-east-1.amazonaws.com/queue", "ftp://x/123456789012/q"]
+)
+def test_bad_queue_urls_are_named(url: str) -> None:
+    with pytest.raises(ValueError, match="event_queue_url"):
+        validate_queue_url(url)
+
+
+class EmulatorSession:
+    """A boto3-session look-alike whose clients talk to the emulator."""
+
+    def __init__(self, emulator: EvaluationEmulator) -> None:
+        self.emulator = emulator
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        return self.emulator.client(service)
