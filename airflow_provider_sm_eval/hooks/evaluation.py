@@ -255,13 +255,11 @@ class SageMakerEvaluationHook(AwsBaseHook):
         key = self._async_client_key("sagemaker")
         if event_queue_url is None:
             return await wait_for_terminal_status(key, client, execution_arn, poll_interval, on_progress)
-        async with (
-            self.shared_async_client("sqs") as sqs,
-            event_consumer(self._async_client_key("sqs"), sqs, event_queue_url) as events,
-        ):
-            return await wait_for_terminal_status(
-                key, client, execution_arn, poll_interval, on_progress, events=events
-            )
+        async with self.shared_async_client("sqs") as sqs:
+            with event_consumer(self._async_client_key("sqs"), sqs, event_queue_url) as events:
+                return await wait_for_terminal_status(
+                    key, client, execution_arn, poll_interval, on_progress, events=events
+                )
 
     @staticmethod
     async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:

@@ -24,13 +24,14 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Hashable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.event_setup import EXECUTION_STATUS_CHANGE, SOURCE
 from airflow_provider_sm_eval.evaluation.polling import PollState
+from airflow_provider_sm_eval.hooks.shared_registry import SharedRegistry
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,9 @@ class EventConsumer:
             if not self.routes:
                 self.close()
 
+    def in_use(self) -> bool:
+        return bool(self.routes)
+
     def close(self) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
@@ -148,22 +152,14 @@ class EventConsumer:
             await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
 
 
-_consumers: dict[tuple[Hashable, str], EventConsumer] = {}
+_consumers: SharedRegistry[EventConsumer] = SharedRegistry()
 
 
-@asynccontextmanager
-async def event_consumer(client_key: Hashable, client: Any, queue_url: str) -> AsyncIterator[EventConsumer]:
+def event_consumer(
+    client_key: Hashable, client: Any, queue_url: str
+) -> AbstractContextManager[EventConsumer]:
     """The consumer of ``queue_url`` over the shared SQS client of ``client_key``, in this loop."""
-    key = (client_key, queue_url)
-    consumer = _consumers.get(key)
-    if consumer is None:
-        consumer = _consumers[key] = EventConsumer(client, queue_url)
-    try:
-        yield consumer
-    finally:
-        if not consumer.routes and _consumers.get(key) is consumer:
-            del _consumers[key]
-            consumer.close()
+    return _consumers.borrow((client_key, queue_url), lambda: EventConsumer(client, queue_url))
 
 
 def consumer_count() -> int:

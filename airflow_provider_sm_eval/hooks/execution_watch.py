@@ -25,8 +25,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import AsyncIterator, Hashable
-from contextlib import asynccontextmanager, nullcontext
+from collections.abc import Hashable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
     poll_until_terminal_async,
 )
 from airflow_provider_sm_eval.hooks.execution_events import SAFETY_POLL_INTERVAL, EventConsumer
+from airflow_provider_sm_eval.hooks.shared_registry import SharedRegistry
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,9 @@ class PipelineWatch:
         _report(wait, final, described)
         wait.done.set_result(final)
 
+    def in_use(self) -> bool:
+        return bool(self.waits)
+
     def close(self) -> None:
         """Stop the poller (no wait is left)."""
         if self._task is not None and not self._task.done():
@@ -231,23 +235,13 @@ async def list_steps(client: Any, arn: str) -> list[dict[str, Any]]:
     return entries
 
 
-_watches: dict[tuple[Hashable, str], PipelineWatch] = {}
+_watches: SharedRegistry[PipelineWatch] = SharedRegistry()
 
 
-@asynccontextmanager
-async def pipeline_watch(client_key: Hashable, client: Any, arn: str) -> AsyncIterator[PipelineWatch]:
+def pipeline_watch(client_key: Hashable, client: Any, arn: str) -> AbstractContextManager[PipelineWatch]:
     """The watch of ``arn``'s pipeline over the shared client of ``client_key``, in this loop."""
     pipeline = parse_execution_arn(arn).pipeline_arn
-    key = (client_key, pipeline)
-    watch = _watches.get(key)
-    if watch is None:
-        watch = _watches[key] = PipelineWatch(client, pipeline)
-    try:
-        yield watch
-    finally:
-        if not watch.waits and _watches.get(key) is watch:
-            del _watches[key]
-            watch.close()
+    return _watches.borrow((client_key, pipeline), lambda: PipelineWatch(client, pipeline))
 
 
 def watch_count() -> int:
@@ -269,7 +263,7 @@ async def wait_for_terminal_status(
     With ``events``, an event on ``arn`` wakes the watch, and the watch polls for this wait only
     every ``SAFETY_POLL_INTERVAL`` after a first check within ``poll_interval``.
     """
-    async with pipeline_watch(client_key, client, arn) as watch:
+    with pipeline_watch(client_key, client, arn) as watch:
         routed = events.route(arn, lambda: watch.wake(arn)) if events is not None else nullcontext()
         try:
             with routed:

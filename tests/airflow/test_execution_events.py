@@ -21,6 +21,9 @@ from airflow_provider_sm_eval.evaluation.event_setup import (
 )
 from airflow_provider_sm_eval.hooks import execution_events
 from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, parse_event
+from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
+from tests.airflow.airflow_test_support import CONN_ID
+from tests.airflow.test_trigger import run_to_event, start
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -192,3 +195,27 @@ class EmulatorSession:
 
     def client(self, service: str, region_name: str | None = None) -> Any:
         return self.emulator.client(service)
+
+
+async def test_an_event_ends_the_wait_with_one_describe_and_no_polling(emulator: EvaluationEmulator) -> None:
+    """The emulator publishes status changes to EventBridge; the rule sends them to the queue.
+
+    With a poll interval of an hour, only the event can end the wait within the test's timeout.
+    """
+    made = ensure_event_queue("sm-eval-events-e2e", session=EmulatorSession(emulator), region="us-east-1")
+    emulator.step_seconds = 0.5
+    arn = start()
+    emulator.calls.reset()
+    trigger = EvaluationExecutionTrigger(
+        arn, aws_conn_id=CONN_ID, poll_interval=3600, event_queue_url=made.queue_url
+    )
+
+    payload = await run_to_event(trigger)
+
+    assert payload["status"] == EVENT_TERMINAL
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    assert len(payload["execution_status"]["step_details"]) >= 4
+    assert emulator.calls.count("sagemaker", "DescribePipelineExecution") == 1, "only once, at the end"
+    assert emulator.calls.count("sagemaker", "ListPipelineExecutions") == 0, "no poll before the event"
+    assert emulator.calls.count("sqs", "ReceiveMessage") >= 1
+    assert execution_events.consumer_count() == 0

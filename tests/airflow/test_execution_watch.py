@@ -78,10 +78,11 @@ async def test_without_permission_to_list_the_waits_poll_alone(
 
 
 async def test_a_cancelled_wait_leaves_the_others_running(emulator: EvaluationEmulator) -> None:
-    emulator.step_seconds = 0.4
+    emulator.step_seconds = 1.0
     arns = [start(), start()]
     waits = [asyncio.ensure_future(run_to_event(EvaluationExecutionTrigger(a, **FAST))) for a in arns]
-    await asyncio.sleep(0.3)
+    while not any(arns[0] in w.waits for w in execution_watch._watches._items.values()):  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
     waits[0].cancel()
 
     payload: dict[str, Any] = await waits[1]

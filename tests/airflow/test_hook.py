@@ -38,7 +38,8 @@ def test_clients_come_from_the_connection(
     assert hook.conn_type == "aws"
 
 
-def test_start_wait_and_summary(hook: SageMakerEvaluationHook) -> None:
+def test_start_wait_and_summary(hook: SageMakerEvaluationHook, emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 0.5  # still running when the wait begins, so progress is reported
     execution = hook.get_execution(start(hook))
     progress: list[str] = []
 
