@@ -236,21 +236,20 @@ def _evaluation_xcom(dag: DemoDag, env: dict[str, str]) -> dict[str, Any] | None
 
 def _print_execution(summary: dict[str, Any], task_id: str, endpoint: str) -> None:
     """The step table, the task's XCom return value, then the results table."""
-    from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation import AwsClients, EvaluationPipelineExecution
     from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 
-    clients = {
-        "sagemaker_client": _emulator_client("sagemaker", endpoint),
-        "s3_client": _emulator_client("s3", endpoint),
-    }
-    execution = EvaluationPipelineExecution.get(summary["execution_arn"], **clients)
+    clients = AwsClients(
+        sagemaker_client=_emulator_client("sagemaker", endpoint), s3_client=_emulator_client("s3", endpoint)
+    )
+    execution = EvaluationPipelineExecution.get(summary["execution_arn"], clients=clients)
     _section(f"Steps of {execution.arn} ({execution.status.overall_status.value})")
     print(format_step_table(execution.steps), flush=True)
     _section(f"XCom return_value of task {task_id!r}")
     print(json.dumps(summary, indent=2, sort_keys=True), flush=True)
     if execution.status.is_succeeded:
         _section("Results")
-        print(execution.render_results(limit=3, **clients), flush=True)
+        print(execution.render_results(limit=3, clients=clients), flush=True)
 
 
 def _emulator_client(service: Literal["sagemaker", "s3"], endpoint: str) -> Any:

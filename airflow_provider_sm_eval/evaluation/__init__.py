@@ -10,7 +10,14 @@ Keeps the contract of the SageMaker SDK's ``sagemaker.train.evaluate.execution``
     summary = execution.summary()  # bounded, JSON-serializable
 
 Importing this package (or ``.constants``, ``.models``, ``.exceptions``) does not import boto3.
+The names below other than constants and exceptions are loaded when first used, so that an
+Airflow DAG file importing an operator (and with it ``.constants``) loads no more than it needs.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepStatus
 from airflow_provider_sm_eval.evaluation.exceptions import (
@@ -21,20 +28,47 @@ from airflow_provider_sm_eval.evaluation.exceptions import (
     EvaluationFailedError,
     EvaluationStoppedError,
     EvaluationTimeoutError,
+    InvalidInputError,
     ResultFileError,
     ResultsNotAvailableError,
     execution_error_for,
 )
-from airflow_provider_sm_eval.evaluation.models import (
-    BenchmarkEvaluationExecution,
-    EvaluationPipelineExecution,
-    LLMAJEvaluationExecution,
-    PipelineExecutionStatus,
-    StepDetail,
-)
-from airflow_provider_sm_eval.evaluation.results import EvaluationSummary, WinRateSummary
+
+if TYPE_CHECKING:
+    from airflow_provider_sm_eval.evaluation.clients import AwsClients
+    from airflow_provider_sm_eval.evaluation.execution import (
+        BenchmarkEvaluationExecution,
+        EvaluationPipelineExecution,
+        LLMAJEvaluationExecution,
+    )
+    from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus, StepDetail
+    from airflow_provider_sm_eval.evaluation.request import StartRequest
+    from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary, WinRateSummary
+
+_LAZY: dict[str, str] = {
+    "AwsClients": "clients",
+    "BenchmarkEvaluationExecution": "execution",
+    "EvaluationPipelineExecution": "execution",
+    "LLMAJEvaluationExecution": "execution",
+    "PipelineExecutionStatus": "models",
+    "StepDetail": "models",
+    "StartRequest": "request",
+    "EvaluationSummary": "results.summary",
+    "WinRateSummary": "results.summary",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
+    "AwsClients",
     "BenchmarkEvaluationExecution",
     "EvalType",
     "EvaluationAWSError",
@@ -47,10 +81,12 @@ __all__ = [
     "EvaluationSummary",
     "EvaluationTimeoutError",
     "ExecutionStatus",
+    "InvalidInputError",
     "LLMAJEvaluationExecution",
     "PipelineExecutionStatus",
     "ResultFileError",
     "ResultsNotAvailableError",
+    "StartRequest",
     "StepDetail",
     "StepStatus",
     "WinRateSummary",

@@ -1,4 +1,4 @@
-"""The boto3 clients a lifecycle call uses, and the translation of AWS errors.
+"""The boto3 clients a lifecycle call uses, as one value, and the translation of AWS errors.
 
 Callers may hand in their own clients (the Airflow hook does); otherwise clients are built from
 a boto3 session and region. Clients are never serialized, logged or put into messages.
@@ -22,24 +22,25 @@ if TYPE_CHECKING:
 
 @dataclass
 class AwsClients:
-    """A SageMaker client and an S3 client; each is built on first use unless given."""
+    """A SageMaker client and an S3 client; each is built on first use from ``session``/``region``
+    (boto3's defaults when both are None) unless given."""
 
     session: boto3.Session | None = None
     region: str | None = None
-    _sagemaker: SageMakerClient | None = field(default=None, repr=False)
-    _s3: S3Client | None = field(default=None, repr=False)
+    sagemaker_client: SageMakerClient | None = field(default=None, repr=False)
+    s3_client: S3Client | None = field(default=None, repr=False)
 
     @property
     def sagemaker(self) -> SageMakerClient:
-        if self._sagemaker is None:
-            self._sagemaker = self._session().client("sagemaker", region_name=self.region)
-        return self._sagemaker
+        if self.sagemaker_client is None:
+            self.sagemaker_client = self._session().client("sagemaker", region_name=self.region)
+        return self.sagemaker_client
 
     @property
     def s3(self) -> S3Client:
-        if self._s3 is None:
-            self._s3 = self._session().client("s3", region_name=self.region)
-        return self._s3
+        if self.s3_client is None:
+            self.s3_client = self._session().client("s3", region_name=self.region)
+        return self.s3_client
 
     def _session(self) -> boto3.Session:
         if self.session is None:
@@ -47,27 +48,6 @@ class AwsClients:
 
             self.session = boto3.Session(region_name=self.region)
         return self.session
-
-
-def resolve_clients(
-    *,
-    session: boto3.Session | None = None,
-    region: str | None = None,
-    sagemaker_client: SageMakerClient | None = None,
-    s3_client: S3Client | None = None,
-    fallback: AwsClients | None = None,
-) -> AwsClients:
-    """Clients for one call: explicit clients win, then ``session``/``region``, then ``fallback``."""
-    if fallback is not None and session is None and region is None:
-        if sagemaker_client is None and s3_client is None:
-            return fallback
-        return AwsClients(
-            fallback.session,
-            fallback.region,
-            sagemaker_client or fallback._sagemaker,
-            s3_client or fallback._s3,
-        )
-    return AwsClients(session, region, sagemaker_client, s3_client)
 
 
 @contextmanager
@@ -81,9 +61,12 @@ def aws_errors(operation: str, resource: str) -> Iterator[None]:
         raise wrap_client_error(error, operation, resource) from error
 
 
+def error_code(error: ClientError) -> str:
+    """The AWS error code of botocore's ``error``."""
+    return str(error.response.get("Error", {}).get("Code", "Unknown"))
+
+
 def wrap_client_error(error: ClientError, operation: str, resource: str) -> EvaluationAWSError:
     """The EvaluationAWSError for botocore's ``error`` raised by ``operation`` on ``resource``."""
     details = error.response.get("Error", {})
-    return EvaluationAWSError(
-        operation, resource, str(details.get("Code", "Unknown")), str(details.get("Message", error))
-    )
+    return EvaluationAWSError(operation, resource, error_code(error), str(details.get("Message", error)))

@@ -18,6 +18,18 @@ class EvaluationError(Exception):
     """Base class of every error of this package."""
 
 
+class InvalidInputError(EvaluationError, ValueError):
+    """An input was refused before any AWS call; ``field`` names it, the message says what is wrong."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.field, self.message))
+
+
 class EvaluationAWSError(EvaluationError):
     """An AWS API call failed; wraps botocore's ClientError."""
 

@@ -9,7 +9,7 @@ concurrent starts with different definitions each run their own.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,10 +19,6 @@ from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
-
-_MAX_TAG_KEY = 128
-_MAX_TAG_VALUE = 256
-_MAX_TAGS = 50
 
 
 @dataclass(frozen=True)
@@ -40,45 +36,6 @@ class PinnedPipelineVersion:
     name: str
     arn: str
     version_id: int
-
-
-def normalize_tags(
-    tags: Mapping[str, str] | list[dict[str, str]] | None, *, name: str = "tags"
-) -> list[dict[str, str]]:
-    """The user's tags as a SageMaker ``Tags`` list; ValueError naming ``name`` when one is invalid.
-
-    The evaluation tag itself may be repeated with its value but not given another value.
-    """
-    if tags is None:
-        return []
-    if isinstance(tags, Mapping):
-        pairs = list(tags.items())
-    elif isinstance(tags, list):
-        pairs = []
-        for index, tag in enumerate(tags):
-            if not isinstance(tag, dict) or set(tag) != {"Key", "Value"}:
-                raise ValueError(f"{name}[{index}] must be a dict with exactly 'Key' and 'Value'")
-            pairs.append((tag["Key"], tag["Value"]))
-    else:
-        raise ValueError(f"{name} must be a dict or a list of {{'Key', 'Value'}} dicts")
-    result: list[dict[str, str]] = []
-    for key, value in pairs:
-        if not isinstance(key, str) or not 1 <= len(key) <= _MAX_TAG_KEY:
-            raise ValueError(f"{name} key {key!r} must be a string of 1-{_MAX_TAG_KEY} characters")
-        if not isinstance(value, str) or len(value) > _MAX_TAG_VALUE:
-            raise ValueError(
-                f"{name} value of {key!r} must be a string of at most {_MAX_TAG_VALUE} characters"
-            )
-        if key == EVALUATION_TAG_KEY:
-            if value != EVALUATION_TAG_VALUE:
-                raise ValueError(f"{name} may not set {EVALUATION_TAG_KEY} to {value!r}")
-            continue
-        result.append({"Key": key, "Value": value})
-    if len(result) + 1 > _MAX_TAGS:
-        raise ValueError(
-            f"{name} has {len(result)} tags; at most {_MAX_TAGS - 1} fit beside the evaluation tag"
-        )
-    return result
 
 
 def evaluation_pipelines(sagemaker: SageMakerClient, eval_type: EvalType) -> Iterator[EvaluationPipeline]:

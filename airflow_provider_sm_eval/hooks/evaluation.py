@@ -24,8 +24,8 @@ from airflow_provider_sm_eval.evaluation.constants import (
     ExecutionStatus,
 )
 from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
+from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
 from airflow_provider_sm_eval.evaluation.models import (
-    EvaluationPipelineExecution,
     PipelineExecutionStatus,
 )
 from airflow_provider_sm_eval.evaluation.polling import StatusCallback
@@ -37,7 +37,7 @@ from airflow_provider_sm_eval.version_compat import AwsBaseHook
 if TYPE_CHECKING:
     from botocore.config import Config
 
-    from airflow_provider_sm_eval.evaluation.definition import PipelineDefinitionInput
+    from airflow_provider_sm_eval.evaluation.request import StartRequest
     from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 
 log = logging.getLogger(__name__)
@@ -84,49 +84,26 @@ class SageMakerEvaluationHook(AwsBaseHook):
             verify=self.verify,
         )
 
-    def _clients(self) -> dict[str, Any]:
-        return {"sagemaker_client": self.conn, "s3_client": self.s3_client}
+    @cached_property
+    def aws_clients(self) -> AwsClients:
+        """The SageMaker and S3 clients of this connection, as the lifecycle core takes them."""
+        return AwsClients(sagemaker_client=self.conn, s3_client=self.s3_client)
 
     # Lifecycle -----------------------------------------------------------------------------------
 
-    def start_evaluation(
-        self,
-        eval_type: EvalType | str,
-        name: str,
-        pipeline_definition: PipelineDefinitionInput,
-        role_arn: str,
-        *,
-        s3_output_path: str | None = None,
-        tags: Mapping[str, str] | list[dict[str, str]] | None = None,
-        pipeline_parameters: Mapping[str, str | int | float] | None = None,
-        client_request_token: str | None = None,
-        display_name: str | None = None,
-        description: str | None = None,
-    ) -> EvaluationPipelineExecution:
-        """Start an execution; every input is validated before any AWS call (ValueError naming it)."""
-        return EvaluationPipelineExecution.start(
-            eval_type,
-            name,
-            pipeline_definition,
-            role_arn,
-            s3_output_path,
-            tags,
-            pipeline_parameters=pipeline_parameters,
-            client_request_token=client_request_token,
-            display_name=display_name,
-            description=description,
-            **self._clients(),
-        )
+    def start_evaluation(self, request: StartRequest) -> EvaluationPipelineExecution:
+        """Start the execution ``request`` describes (validated when it was built)."""
+        return EvaluationPipelineExecution.start_request(request, clients=self.aws_clients)
 
     def get_execution(self, execution_arn: str) -> EvaluationPipelineExecution:
         """The execution with every step and its S3 output root."""
-        return EvaluationPipelineExecution.get(execution_arn, **self._clients())
+        return EvaluationPipelineExecution.get(execution_arn, clients=self.aws_clients)
 
     def list_executions(
         self, eval_type: EvalType | str | None = None
     ) -> Iterator[EvaluationPipelineExecution]:
         """Executions of the evaluation pipelines (of one type or all), newest first, without steps."""
-        return EvaluationPipelineExecution.get_all(eval_type, **self._clients())
+        return EvaluationPipelineExecution.get_all(eval_type, clients=self.aws_clients)
 
     def find_execution(
         self,
@@ -152,7 +129,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
         """Stop the execution when it is still running; return it, refreshed, either way."""
         execution = self.get_execution(execution_arn)
         if execution.status.overall_status in STOPPABLE_STATUSES:
-            execution.stop(**self._clients())
+            execution.stop(clients=self.aws_clients)
         else:
             self.log.info(
                 "Evaluation execution %s is %s: nothing to stop",
@@ -166,7 +143,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
     ) -> EvaluationPipelineExecution:
         """Resume a Failed or Stopped execution from its failed steps (RetryPipelineExecution)."""
         execution = self.get_execution(execution_arn)
-        return execution.retry(client_request_token, **self._clients())
+        return execution.retry(client_request_token, clients=self.aws_clients)
 
     def wait_for_execution(
         self,
@@ -189,7 +166,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
             timeout=timeout,
             on_progress=on_progress,
             stop_on_timeout=stop_on_timeout,
-            clients=AwsClients(_sagemaker=self.conn, _s3=self.s3_client),
+            clients=self.aws_clients,
         )
         if reached not in success_statuses:
             raise execution_error_for(execution.status, execution.arn)
@@ -199,7 +176,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     def get_summary(self, execution: EvaluationPipelineExecution) -> EvaluationSummary:
         """The bounded, JSON-serializable summary of a succeeded execution's results."""
-        return execution.summary(**self._clients())
+        return execution.summary(clients=self.aws_clients)
 
     def render_results(
         self,
@@ -208,7 +185,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
         summary: EvaluationSummary | None = None,
     ) -> str:
         """The results as plain-text tables, for task logs (``summary`` spares re-reading examples)."""
-        return execution.render_results(limit, summary=summary, **self._clients())
+        return execution.render_results(limit, summary=summary, clients=self.aws_clients)
 
     # Async (triggers) ------------------------------------------------------------------------------
 

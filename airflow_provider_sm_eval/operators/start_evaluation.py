@@ -39,15 +39,16 @@ from airflow_provider_sm_eval.version_compat import (
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_provider_sm_eval.evaluation.models import (
-        EvaluationPipelineExecution,
-        PipelineExecutionStatus,
-    )
+    from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+    from airflow_provider_sm_eval.evaluation.request import StartRequest
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
     from airflow_provider_sm_eval.version_compat import Context
 
 OnFailedExecution = Literal["restart", "retry", "fail"]
 _ON_FAILED_EXECUTION = ("restart", "retry", "fail")
+#: This operator's argument for each StartRequest field it names differently.
+_ARGUMENT_OF_FIELD = {"name": "evaluation_name"}
 
 
 class StartEvaluationOperator(EvaluationBaseOperator):
@@ -164,9 +165,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
-        eval_type = self._validate_inputs()
+        request = self._start_request(context)
         hook = self.hook
-        execution = self._reattach_or_start(context, hook, eval_type)
+        execution = self._reattach_or_start(context, hook, request)
         self._execution_arn = execution.arn
         self._publish_execution(context, execution)
         if execution.status.is_terminal:
@@ -247,30 +248,35 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     # Steps ------------------------------------------------------------------------------------------
 
-    def _validate_inputs(self) -> EvalType:
+    def _start_request(self, context: Context) -> StartRequest:
         """Check every rendered input before any AWS call; bad input fails without retries."""
-        from airflow_provider_sm_eval.evaluation.arns import validate_role_arn
-        from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
-        from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+        from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
+        from airflow_provider_sm_eval.evaluation.request import StartRequest
 
+        identity = TaskInstanceIdentity.from_context(context)
         try:
-            eval_type = EvalType.parse(self.eval_type)
-            if not isinstance(self.evaluation_name, str) or not self.evaluation_name:
-                raise ValueError(f"evaluation_name must be a non-empty string, got {self.evaluation_name!r}")
-            load_pipeline_definition(self.pipeline_definition)
-            validate_role_arn(self.role_arn)
-            if self.s3_output_path is not None:
-                parse_s3_uri(self.s3_output_path, name="s3_output_path")
-        except ValueError as error:
-            raise AirflowFailException(str(error)) from None
-        return eval_type
+            return StartRequest(
+                eval_type=self.eval_type,
+                name=self.evaluation_name,
+                pipeline_definition=self.pipeline_definition,
+                role_arn=self.role_arn,
+                s3_output_path=self.s3_output_path,
+                tags=self.tags,
+                pipeline_parameters=self.pipeline_parameters,
+                client_request_token=identity.client_request_token("start", context["ti"].try_number),
+                description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
+            )
+        except InvalidInputError as error:
+            argument = _ARGUMENT_OF_FIELD.get(error.field, error.field)
+            message = str(error) if argument == error.field else f"{argument}: {error}"
+            raise AirflowFailException(message) from None
 
     def _reattach_or_start(
-        self, context: Context, hook: SageMakerEvaluationHook, eval_type: EvalType
+        self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
     ) -> EvaluationPipelineExecution:
         identity = TaskInstanceIdentity.from_context(context)
         store = context.get("task_state_store")
-        earlier = self._earlier_execution(context, hook, identity, eval_type, store)
+        earlier = self._earlier_execution(context, hook, identity, request.eval_type, store)
         if earlier is not None:
             status = earlier.status.overall_status
             if not earlier.status.is_terminal or status in self.success_statuses:
@@ -286,17 +292,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
                 token = identity.client_request_token("retry", context["ti"].try_number)
                 return hook.retry_execution(earlier.arn, client_request_token=token)
             self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status.value)
-        execution = hook.start_evaluation(
-            eval_type,
-            self.evaluation_name,
-            self.pipeline_definition,
-            self.role_arn,
-            s3_output_path=self.s3_output_path,
-            tags=self.tags,
-            pipeline_parameters=self.pipeline_parameters,
-            client_request_token=identity.client_request_token("start", context["ti"].try_number),
-            description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
-        )
+        execution = hook.start_evaluation(request)
         if store is not None:
             store.set(STATE_STORE_ARN_KEY, execution.arn)
         return execution

@@ -9,7 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
 CONN_ID = "sm_eval_emulator"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
@@ -25,6 +28,30 @@ UNKNOWN_EXECUTION_ARN = (
 def definition_path(kind: str) -> str:
     """Path of an example pipeline definition: benchmark, custom_scorer or llm_as_judge."""
     return str(DEFINITIONS / f"{kind}.json")
+
+
+def start_execution(
+    name: str,
+    output: str,
+    *,
+    kind: str = "benchmark",
+    eval_type: str = "benchmark",
+    description: str | None = None,
+    hook: SageMakerEvaluationHook | None = None,
+) -> str:
+    """Start an evaluation through ``hook`` (default: one on the emulator connection); return its ARN."""
+    from airflow_provider_sm_eval.evaluation.request import StartRequest
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+    request = StartRequest(
+        eval_type=eval_type,
+        name=name,
+        pipeline_definition=definition_path(kind),
+        role_arn=ROLE_ARN,
+        s3_output_path=f"s3://{BUCKET}/{output}",
+        description=description,
+    )
+    return (hook or SageMakerEvaluationHook(aws_conn_id=CONN_ID)).start_evaluation(request).arn
 
 
 class RecordingTaskInstance:

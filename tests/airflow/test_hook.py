@@ -8,7 +8,7 @@ from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationFailedError
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-from tests.airflow.airflow_test_support import BUCKET, CONN_ID, ROLE_ARN, definition_path
+from tests.airflow.airflow_test_support import CONN_ID, start_execution
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -19,14 +19,7 @@ def hook(emulator: EvaluationEmulator) -> SageMakerEvaluationHook:
 
 
 def start(hook: SageMakerEvaluationHook, description: str | None = None) -> str:
-    return hook.start_evaluation(
-        "benchmark",
-        "hook-test",
-        definition_path("benchmark"),
-        ROLE_ARN,
-        s3_output_path=f"s3://{BUCKET}/hook",
-        description=description,
-    ).arn
+    return start_execution("hook-test", "hook", description=description, hook=hook)
 
 
 def test_clients_come_from_the_connection(

@@ -16,11 +16,9 @@ from airflow_provider_sm_eval.operators.stop_evaluation import StopEvaluationOpe
 from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExecutionSensor
 from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from tests.airflow.airflow_test_support import (
-    BUCKET,
     CONN_ID,
-    ROLE_ARN,
     RecordingTaskInstance,
-    definition_path,
+    start_execution,
     task_context,
 )
 
@@ -28,10 +26,7 @@ pytestmark = pytest.mark.timeout(120)
 
 
 def start(kind: str = "benchmark", eval_type: str = "benchmark") -> str:
-    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
-    return hook.start_evaluation(
-        eval_type, "sensor-test", definition_path(kind), ROLE_ARN, s3_output_path=f"s3://{BUCKET}/s"
-    ).arn
+    return start_execution("sensor-test", "s", kind=kind, eval_type=eval_type)
 
 
 def wait_terminal(arn: str) -> None:

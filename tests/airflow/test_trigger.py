@@ -18,11 +18,9 @@ from airflow_provider_sm_eval.triggers.evaluation_execution import (
     EvaluationExecutionTrigger,
 )
 from tests.airflow.airflow_test_support import (
-    BUCKET,
     CONN_ID,
-    ROLE_ARN,
     UNKNOWN_EXECUTION_ARN,
-    definition_path,
+    start_execution,
 )
 
 pytestmark = pytest.mark.timeout(60)
@@ -31,11 +29,7 @@ FAST = {"aws_conn_id": CONN_ID, "poll_interval": 0.02}
 
 
 def start(kind: str = "benchmark", eval_type: str = "benchmark") -> str:
-    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
-    execution = hook.start_evaluation(
-        eval_type, "trigger-test", definition_path(kind), ROLE_ARN, s3_output_path=f"s3://{BUCKET}/t"
-    )
-    return execution.arn
+    return start_execution("trigger-test", "t", kind=kind, eval_type=eval_type)
 
 
 async def run_to_event(trigger: EvaluationExecutionTrigger) -> dict[str, Any]:

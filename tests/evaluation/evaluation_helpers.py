@@ -15,11 +15,8 @@ from airflow_provider_sm_eval.evaluation.constants import (
     StepName,
     StepStatus,
 )
-from airflow_provider_sm_eval.evaluation.models import (
-    EvaluationPipelineExecution,
-    PipelineExecutionStatus,
-    StepDetail,
-)
+from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus, StepDetail
 from airflow_provider_sm_eval.evaluation.s3_layout import (
     LLMAJ_AGGREGATE_FILE,
     S3Uri,

@@ -25,6 +25,7 @@ from evaluation_helpers import (
     succeeded_execution,
 )
 
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
@@ -103,7 +104,7 @@ def test_summary_of_100k_records_streams(s3_in_other_process: Any, tmp_path: Pat
 
     tracemalloc.start()
     try:
-        summary = execution.summary(s3_client=s3)
+        summary = execution.summary(clients=AwsClients(s3_client=s3))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()

@@ -26,6 +26,7 @@ from airflow_provider_sm_eval.evaluation import (
     ResultsNotAvailableError,
     StepStatus,
 )
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE
 
 DEFINITIONS = Path(__file__).parents[2] / "example_dags" / "pipeline_definitions"
@@ -61,8 +62,8 @@ def emu(sm_eval_emulator: EvaluationEmulator) -> EvaluationEmulator:
 
 
 @pytest.fixture
-def clients(emu: EvaluationEmulator) -> dict[str, Any]:
-    return {"sagemaker_client": emu.client("sagemaker"), "s3_client": emu.client("s3")}
+def clients(emu: EvaluationEmulator) -> AwsClients:
+    return AwsClients(sagemaker_client=emu.client("sagemaker"), s3_client=emu.client("s3"))
 
 
 @pytest.fixture
@@ -73,7 +74,7 @@ def output(emu: EvaluationEmulator) -> str:
 
 
 def start(
-    clients: dict[str, Any],
+    clients: AwsClients,
     output: str | None,
     eval_type: EvalType = EvalType.BENCHMARK,
     pipeline_definition: Any = None,
@@ -86,14 +87,12 @@ def start(
         ROLE,
         output,
         **kwargs,
-        **clients,
+        clients=clients,
     )
 
 
 @pytest.mark.parametrize("eval_type", list(EvalType))
-def test_start_wait_and_summarize_each_type(
-    clients: dict[str, Any], output: str, eval_type: EvalType
-) -> None:
+def test_start_wait_and_summarize_each_type(clients: AwsClients, output: str, eval_type: EvalType) -> None:
     execution = start(clients, output, eval_type, tags={"team": "ml"})
     assert isinstance(
         execution,
@@ -123,7 +122,7 @@ def test_start_wait_and_summarize_each_type(
 
 
 def test_start_without_output_path_finds_it_from_the_training_jobs(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     document = definition()
     for parameter in document["Parameters"]:
@@ -134,14 +133,14 @@ def test_start_without_output_path_finds_it_from_the_training_jobs(
     execution.wait(poll=POLL, timeout=TIMEOUT)
     assert execution.s3_output_path == output
 
-    again = EvaluationPipelineExecution.get(execution.arn, **clients)
+    again = EvaluationPipelineExecution.get(execution.arn, clients=clients)
     assert again.s3_output_path == output
     assert again.summary().metrics["custom"]
 
 
-def test_get_reads_status_steps_and_output_root(clients: dict[str, Any], output: str) -> None:
+def test_get_reads_status_steps_and_output_root(clients: AwsClients, output: str) -> None:
     started = start(clients, output, EvalType.LLM_AS_JUDGE).wait(poll=POLL, timeout=TIMEOUT)
-    execution = EvaluationPipelineExecution.get(started.arn, **clients)
+    execution = EvaluationPipelineExecution.get(started.arn, clients=clients)
     assert type(execution) is LLMAJEvaluationExecution
     assert execution.status.is_succeeded
     assert execution.s3_output_path == output
@@ -151,26 +150,26 @@ def test_get_reads_status_steps_and_output_root(clients: dict[str, Any], output:
     assert round_tripped == execution
 
 
-def test_get_validates_the_arn_before_calling_aws(clients: dict[str, Any]) -> None:
+def test_get_validates_the_arn_before_calling_aws(clients: AwsClients) -> None:
     with pytest.raises(ValueError, match="arn 'not-an-arn'"):
-        EvaluationPipelineExecution.get("not-an-arn", **clients)
+        EvaluationPipelineExecution.get("not-an-arn", clients=clients)
     other = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/my-training/execution/abc123"
     with pytest.raises(ValueError, match="not a SageMaker evaluation pipeline"):
-        EvaluationPipelineExecution.get(other, **clients)
+        EvaluationPipelineExecution.get(other, clients=clients)
 
 
-def test_get_of_a_missing_execution_is_an_aws_error(clients: dict[str, Any]) -> None:
+def test_get_of_a_missing_execution_is_an_aws_error(clients: AwsClients) -> None:
     arn = (
         "arn:aws:sagemaker:us-east-1:123456789012:pipeline/"
         "sagemakerevaluation-benchmarkevaluation-missing/execution/abc123"
     )
     with pytest.raises(EvaluationAWSError) as caught:
-        EvaluationPipelineExecution.get(arn, **clients)
+        EvaluationPipelineExecution.get(arn, clients=clients)
     assert caught.value.operation == "DescribePipelineExecution"
     assert caught.value.resource == arn
 
 
-def test_steps_are_read_past_one_page(clients: dict[str, Any], output: str) -> None:
+def test_steps_are_read_past_one_page(clients: AwsClients, output: str) -> None:
     execution = start(clients, output, pipeline_definition=with_extra_steps(definition(), 12))
     execution.wait(poll=POLL, timeout=TIMEOUT)
     assert len(execution.steps) == 16
@@ -178,17 +177,17 @@ def test_steps_are_read_past_one_page(clients: dict[str, Any], output: str) -> N
 
 
 def test_get_all_pages_newest_first_and_refresh_fills_steps(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     started = [start(clients, output).arn for _ in range(12)]
     llmaj = start(clients, output, EvalType.LLM_AS_JUDGE).arn
 
-    benchmark = list(EvaluationPipelineExecution.get_all(EvalType.BENCHMARK, **clients))
+    benchmark = list(EvaluationPipelineExecution.get_all(EvalType.BENCHMARK, clients=clients))
     assert [e.arn for e in benchmark] == list(reversed(started))
     assert all(type(e) is BenchmarkEvaluationExecution for e in benchmark)
     assert all(e.steps == [] for e in benchmark)
 
-    everything = list(EvaluationPipelineExecution.get_all(**clients))
+    everything = list(EvaluationPipelineExecution.get_all(clients=clients))
     assert {e.arn for e in everything} == {*started, llmaj}
     assert everything[0].arn == llmaj
     times = [e.creation_time for e in everything]
@@ -199,10 +198,8 @@ def test_get_all_pages_newest_first_and_refresh_fills_steps(
     assert newest.status.overall_status in set(ExecutionStatus)
 
 
-def test_get_all_keeps_only_tagged_pipelines_with_the_exact_prefix(
-    clients: dict[str, Any], output: str
-) -> None:
-    sagemaker = clients["sagemaker_client"]
+def test_get_all_keeps_only_tagged_pipelines_with_the_exact_prefix(clients: AwsClients, output: str) -> None:
+    sagemaker = clients.sagemaker
     prefix = EvalType.BENCHMARK.pipeline_name_prefix
     text = json.dumps(definition())
     for name, tags in [
@@ -222,14 +219,12 @@ def test_get_all_keeps_only_tagged_pipelines_with_the_exact_prefix(
             PipelineParameters=[{"Name": "S3OutputPath", "Value": output}],
         )
     ours = start(clients, output)
-    assert [e.arn for e in EvaluationPipelineExecution.get_all("benchmark", **clients)] == [ours.arn]
+    assert [e.arn for e in EvaluationPipelineExecution.get_all("benchmark", clients=clients)] == [ours.arn]
     assert ours.pipeline_name.startswith(prefix + "-")
 
 
-def test_pipeline_is_reused_and_found_past_one_page_of_pipelines(
-    clients: dict[str, Any], output: str
-) -> None:
-    sagemaker = clients["sagemaker_client"]
+def test_pipeline_is_reused_and_found_past_one_page_of_pipelines(clients: AwsClients, output: str) -> None:
+    sagemaker = clients.sagemaker
     prefix = EvalType.BENCHMARK.pipeline_name_prefix
     text = json.dumps(definition())
     for index in range(11):
@@ -246,10 +241,10 @@ def test_pipeline_is_reused_and_found_past_one_page_of_pipelines(
     assert second.pipeline_version_id > first.pipeline_version_id
 
 
-def test_sdk_rule_finds_started_executions(clients: dict[str, Any], output: str) -> None:
+def test_sdk_rule_finds_started_executions(clients: AwsClients, output: str) -> None:
     """The SDK lists pipelines by prefix, keeps the tagged ones and lists their executions."""
     started = {start(clients, output, eval_type).arn: eval_type for eval_type in EvalType}
-    sagemaker = clients["sagemaker_client"]
+    sagemaker = clients.sagemaker
     for arn, eval_type in started.items():
         prefix = eval_type.pipeline_name_prefix
         found = []
@@ -262,14 +257,14 @@ def test_sdk_rule_finds_started_executions(clients: dict[str, Any], output: str)
         assert arn in found
 
 
-def test_concurrent_starts_run_their_own_definitions(clients: dict[str, Any], output: str) -> None:
+def test_concurrent_starts_run_their_own_definitions(clients: AwsClients, output: str) -> None:
     shared = start(clients, output).pipeline_name
     documents = [with_extra_steps(definition(), count) for count in (1, 2, 3, 4)]
     with ThreadPoolExecutor(max_workers=4) as pool:
         executions = list(pool.map(lambda d: start(clients, output, pipeline_definition=d), documents))
     assert {e.pipeline_name for e in executions} == {shared}
     assert len({e.pipeline_version_id for e in executions}) == 4
-    sagemaker = clients["sagemaker_client"]
+    sagemaker = clients.sagemaker
     for document, execution in zip(documents, executions, strict=True):
         ran = sagemaker.describe_pipeline_definition_for_execution(PipelineExecutionArn=execution.arn)
         assert json.loads(ran["PipelineDefinition"]) == document
@@ -278,30 +273,30 @@ def test_concurrent_starts_run_their_own_definitions(clients: dict[str, Any], ou
         assert len(execution.steps) == len(document["Steps"])
 
 
-def test_start_with_the_same_token_returns_the_same_execution(clients: dict[str, Any], output: str) -> None:
+def test_start_with_the_same_token_returns_the_same_execution(clients: AwsClients, output: str) -> None:
     token = f"airflow-{uuid.uuid4().hex}"
     first = start(clients, output, client_request_token=token)
     second = start(clients, output, client_request_token=token)
     assert second.arn == first.arn
-    assert len(list(EvaluationPipelineExecution.get_all(EvalType.BENCHMARK, **clients))) == 1
+    assert len(list(EvaluationPipelineExecution.get_all(EvalType.BENCHMARK, clients=clients))) == 1
     other = start(clients, output, client_request_token=f"airflow-{uuid.uuid4().hex}")
     assert other.arn != first.arn
 
 
-def test_start_passes_pipeline_parameters(clients: dict[str, Any], output: str) -> None:
+def test_start_passes_pipeline_parameters(clients: AwsClients, output: str) -> None:
     execution = start(
         clients, output, pipeline_parameters={"Benchmark": "gpqa"}, display_name="explicit-name"
     )
     assert execution.display_name == "explicit-name"
     execution.wait(poll=POLL, timeout=TIMEOUT)
     job = next(s.job_name for s in execution.steps if s.name == "EvaluateCustomModel")
-    described = clients["sagemaker_client"].describe_training_job(TrainingJobName=job)
+    described = clients.sagemaker.describe_training_job(TrainingJobName=job)
     assert described["HyperParameters"]["task"] == "gpqa"
     assert described["OutputDataConfig"]["S3OutputPath"] == output
 
 
 def test_failed_execution_raises_with_failed_step(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.faults.fail_step("EvaluateCustomModel", "ClientError: dataset not found")
     execution = start(clients, output)
@@ -318,7 +313,7 @@ def test_failed_execution_raises_with_failed_step(
 
 
 def test_completed_with_failures_raises_its_own_error(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.faults.fail_step("AssociateLineage", "lineage unavailable", continue_on_failure=True)
     execution = start(clients, output)
@@ -329,7 +324,7 @@ def test_completed_with_failures_raises_its_own_error(
 
 
 def test_stop_then_wait_raises_stopped_and_retry_resumes(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.step_seconds = 2  # long enough to stop mid-run; stopping takes a share of it
     execution = start(clients, output)
@@ -344,7 +339,7 @@ def test_stop_then_wait_raises_stopped_and_retry_resumes(
     assert execution.wait(poll=POLL, timeout=TIMEOUT).status.is_succeeded
 
 
-def test_stop_of_a_finished_execution_raises_the_aws_error(clients: dict[str, Any], output: str) -> None:
+def test_stop_of_a_finished_execution_raises_the_aws_error(clients: AwsClients, output: str) -> None:
     execution = start(clients, output).wait(poll=POLL, timeout=TIMEOUT)
     with pytest.raises(EvaluationAWSError) as caught:
         execution.stop()
@@ -354,7 +349,7 @@ def test_stop_of_a_finished_execution_raises_the_aws_error(clients: dict[str, An
 
 
 def test_retry_after_failure_runs_failed_steps_again(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.faults.fail_step("EvaluateBaseModel", "transient capacity error", times=1)
     execution = start(clients, output)
@@ -369,7 +364,7 @@ def test_retry_after_failure_runs_failed_steps_again(
 
 
 def test_wait_timeout_leaves_execution_running_unless_asked(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.step_seconds = 30
     execution = start(clients, output)
@@ -384,7 +379,7 @@ def test_wait_timeout_leaves_execution_running_unless_asked(
 
 
 def test_wait_reports_progress_through_callback_and_logging(
-    clients: dict[str, Any], output: str, caplog: pytest.LogCaptureFixture
+    clients: AwsClients, output: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     seen: list[tuple[str, ...]] = []
     execution = start(clients, output)
@@ -402,7 +397,7 @@ def test_wait_reports_progress_through_callback_and_logging(
     assert any("EvaluateCustomModel" in record.getMessage() for record in caplog.records)
 
 
-def test_wait_validates_its_arguments(clients: dict[str, Any], output: str) -> None:
+def test_wait_validates_its_arguments(clients: AwsClients, output: str) -> None:
     execution = start(clients, output)
     with pytest.raises(ValueError, match="target_status 'Executing'"):
         execution.wait("Executing")
@@ -411,7 +406,7 @@ def test_wait_validates_its_arguments(clients: dict[str, Any], output: str) -> N
 
 
 def test_results_of_a_running_execution_are_not_available(
-    emu: EvaluationEmulator, clients: dict[str, Any], output: str
+    emu: EvaluationEmulator, clients: AwsClients, output: str
 ) -> None:
     emu.step_seconds = 30
     execution = start(clients, output)
@@ -419,14 +414,12 @@ def test_results_of_a_running_execution_are_not_available(
         execution.render_results()
 
 
-def test_execution_rebuilt_from_xcom_json_works_with_given_clients(
-    clients: dict[str, Any], output: str
-) -> None:
+def test_execution_rebuilt_from_xcom_json_works_with_given_clients(clients: AwsClients, output: str) -> None:
     started = start(clients, output, EvalType.LLM_AS_JUDGE)
     payload = json.dumps(started.model_dump(mode="json"))
     rebuilt = EvaluationPipelineExecution.from_dict(json.loads(payload))
     assert type(rebuilt) is LLMAJEvaluationExecution
-    rebuilt.wait(poll=POLL, timeout=TIMEOUT, sagemaker_client=clients["sagemaker_client"])
-    summary = rebuilt.summary(s3_client=clients["s3_client"])
+    rebuilt.wait(poll=POLL, timeout=TIMEOUT, clients=clients)
+    summary = rebuilt.summary(clients=clients)
     assert summary.execution_arn == started.arn
     assert json.loads(summary.model_dump_json())["win_rates"]["pairs"] > 0

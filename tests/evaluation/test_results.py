@@ -18,6 +18,7 @@ from evaluation_helpers import (
     succeeded_execution,
 )
 
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import (
     EvaluationAWSError,
@@ -339,6 +340,6 @@ def test_show_results_prints_the_rendering(
     s3: Any, results_root: S3Uri, capsys: pytest.CaptureFixture[str]
 ) -> None:
     execution = llmaj_execution(s3, results_root)
-    execution.show_results(limit=1, s3_client=s3)
+    execution.show_results(limit=1, clients=AwsClients(s3_client=s3))
     printed = capsys.readouterr().out
     assert printed == render_results(execution, s3, limit=1) + "\n"

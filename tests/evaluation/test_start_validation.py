@@ -12,7 +12,10 @@ from botocore.config import Config
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import EvalType, EvaluationAWSError, EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY
+from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
+from airflow_provider_sm_eval.evaluation.request import StartRequest
 
 DEFINITION = json.loads(
     (Path(__file__).parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json").read_text()
@@ -70,7 +73,9 @@ def test_invalid_input_raises_before_any_aws_call(
 ) -> None:
     arguments = {**VALID, **changes}
     with pytest.raises(ValueError) as caught:
-        EvaluationPipelineExecution.start(**arguments, sagemaker_client=unreachable_sagemaker)
+        EvaluationPipelineExecution.start(
+            **arguments, clients=AwsClients(sagemaker_client=unreachable_sagemaker)
+        )
     assert message in str(caught.value)
 
 
@@ -78,17 +83,17 @@ def test_same_output_path_in_both_places_is_accepted(sm_eval_emulator: Evaluatio
     execution = EvaluationPipelineExecution.start(
         **VALID,
         pipeline_parameters={"S3OutputPath": OUTPUT + "/"},
-        sagemaker_client=sm_eval_emulator.client("sagemaker"),
+        clients=AwsClients(sagemaker_client=sm_eval_emulator.client("sagemaker")),
     )
     assert execution.s3_output_path == OUTPUT
 
 
 def test_aws_error_during_start_names_operation_and_pipeline(sm_eval_emulator: EvaluationEmulator) -> None:
     sagemaker = sm_eval_emulator.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
-    EvaluationPipelineExecution.start(**VALID, sagemaker_client=sagemaker)
+    EvaluationPipelineExecution.start(**VALID, clients=AwsClients(sagemaker_client=sagemaker))
     sm_eval_emulator.faults.throttle(share=1.0, operations=["UpdatePipeline"])
     with pytest.raises(EvaluationAWSError) as caught:
-        EvaluationPipelineExecution.start(**VALID, sagemaker_client=sagemaker)
+        EvaluationPipelineExecution.start(**VALID, clients=AwsClients(sagemaker_client=sagemaker))
     assert caught.value.operation == "UpdatePipeline"
     assert caught.value.resource.startswith(EvalType.BENCHMARK.pipeline_name_prefix)
     assert caught.value.code == "ThrottlingException"
@@ -106,4 +111,41 @@ def test_clients_come_from_the_environment_when_none_are_given(sm_eval_aws_env: 
 
 def test_get_all_rejects_unknown_eval_type(unreachable_sagemaker: Any) -> None:
     with pytest.raises(ValueError, match="eval_type 'judge'"):
-        next(iter(EvaluationPipelineExecution.get_all("judge", sagemaker_client=unreachable_sagemaker)))
+        next(
+            iter(
+                EvaluationPipelineExecution.get_all(
+                    "judge", clients=AwsClients(sagemaker_client=unreachable_sagemaker)
+                )
+            )
+        )
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"eval_type": "bench"}, "eval_type"),
+        ({"name": "has spaces"}, "name"),
+        ({"pipeline_definition": "{nope"}, "pipeline_definition"),
+        ({"role_arn": "my-role"}, "role_arn"),
+        ({"s3_output_path": "bucket/prefix"}, "s3_output_path"),
+        ({"tags": {"k": 1}}, "tags"),
+        ({"pipeline_parameters": {"S3OutputPath": "s3://other/x"}}, "pipeline_parameters"),
+        ({"client_request_token": "too-short"}, "client_request_token"),
+        ({"display_name": "bad name"}, "display_name"),
+        ({"description": 3}, "description"),
+        ({"unknown_argument": 1}, "unknown_argument"),
+    ],
+)
+def test_start_request_errors_carry_the_field_they_refuse(changes: dict[str, Any], field: str) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        StartRequest(**{**VALID, **changes})
+    assert caught.value.field == field
+    assert isinstance(caught.value, ValueError)
+
+
+def test_start_request_fills_the_sdk_defaults() -> None:
+    request = StartRequest(**VALID, pipeline_parameters={"Benchmark": 5})
+    assert request.display_name.startswith("my-eval-")
+    assert request.description == "Evaluation execution: my-eval"
+    assert 32 <= len(request.client_request_token) <= 128
+    assert request.execution_parameters() == {"Benchmark": "5", "S3OutputPath": OUTPUT}

@@ -10,6 +10,7 @@ from dag_run_support import RecordingTaskInstance
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import StepName
 from airflow_provider_sm_eval.operators.evaluation_gate import GATE_REPORT_XCOM_KEY, EvaluationGateOperator
 
@@ -18,11 +19,11 @@ ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
 
 
 def finished_execution(emulator: EvaluationEmulator) -> EvaluationPipelineExecution:
-    clients = {"sagemaker_client": emulator.client("sagemaker"), "s3_client": emulator.client("s3")}
+    clients = AwsClients(sagemaker_client=emulator.client("sagemaker"), s3_client=emulator.client("s3"))
     execution = EvaluationPipelineExecution.start(
-        "benchmark", "gate-by-arn", str(DEFINITION), ROLE_ARN, "s3://sm-eval-example/gate", **clients
+        "benchmark", "gate-by-arn", str(DEFINITION), ROLE_ARN, "s3://sm-eval-example/gate", clients=clients
     )
-    execution.wait(target_status="Succeeded", poll=0.05, timeout=60, **clients)
+    execution.wait(target_status="Succeeded", poll=0.05, timeout=60, clients=clients)
     return execution
 
 
@@ -52,14 +53,13 @@ def test_gate_reads_the_summary_and_the_baseline_by_arn(example_dag_env: Evaluat
 
 def test_gate_on_an_execution_without_results_says_so(example_dag_env: EvaluationEmulator) -> None:
     example_dag_env.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "out of memory")
-    clients = {
-        "sagemaker_client": example_dag_env.client("sagemaker"),
-        "s3_client": example_dag_env.client("s3"),
-    }
-    execution = EvaluationPipelineExecution.start(
-        "benchmark", "gate-failed", str(DEFINITION), ROLE_ARN, "s3://sm-eval-example/gate", **clients
+    clients = AwsClients(
+        sagemaker_client=example_dag_env.client("sagemaker"), s3_client=example_dag_env.client("s3")
     )
-    execution.wait(target_status="Failed", poll=0.05, timeout=60, **clients)
+    execution = EvaluationPipelineExecution.start(
+        "benchmark", "gate-failed", str(DEFINITION), ROLE_ARN, "s3://sm-eval-example/gate", clients=clients
+    )
+    execution.wait(target_status="Failed", poll=0.05, timeout=60, clients=clients)
     gate = EvaluationGateOperator(task_id="gate", execution_arn=execution.arn, min_delta_vs_base=0.0)
 
     with pytest.raises(AirflowException, match=execution.arn):

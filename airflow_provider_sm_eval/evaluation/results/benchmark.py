@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import BENCHMARK_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
-from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import is_benchmark_result_key, job_output_prefix
@@ -40,7 +40,7 @@ def is_standard_error(metric_name: str) -> bool:
     return STDERR_MARKER in metric_name
 
 
-def read_benchmark_results(execution: EvaluationPipelineExecution, s3: S3Client) -> BenchmarkResults:
+def read_benchmark_results(execution: EvaluationExecutionData, s3: S3Client) -> BenchmarkResults:
     """Read the ``results_*.json`` file of each evaluation job of a succeeded execution."""
     root = results_root(execution)
     models: dict[ModelRole, ModelMetrics] = {}

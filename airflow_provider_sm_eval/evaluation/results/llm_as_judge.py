@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import LLMAJ_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
-from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, iter_json_lines, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import (
@@ -101,7 +101,7 @@ class ExampleComparison:
     counts: dict[ModelRole, int]
 
 
-def read_llmaj_results(execution: EvaluationPipelineExecution, s3: S3Client) -> LLMAJResults:
+def read_llmaj_results(execution: EvaluationExecutionData, s3: S3Client) -> LLMAJResults:
     """Locate and read the aggregate file of each metrics job, and find its per-example file."""
     root = results_root(execution)
     models: dict[ModelRole, JudgeModelResults] = {}

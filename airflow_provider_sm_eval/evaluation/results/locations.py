@@ -6,7 +6,7 @@ from enum import Enum
 
 from airflow_provider_sm_eval.evaluation.constants import StepName, StepStatus
 from airflow_provider_sm_eval.evaluation.exceptions import ResultsNotAvailableError
-from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
 
 
@@ -20,7 +20,7 @@ class ModelRole(str, Enum):
         return self.value
 
 
-def results_root(execution: EvaluationPipelineExecution) -> S3Uri:
+def results_root(execution: EvaluationExecutionData) -> S3Uri:
     """The execution's S3 output root; ResultsNotAvailableError unless it succeeded with one."""
     if not execution.status.is_succeeded:
         raise ResultsNotAvailableError(
@@ -35,9 +35,7 @@ def results_root(execution: EvaluationPipelineExecution) -> S3Uri:
     return parse_s3_uri(execution.s3_output_path, name="s3_output_path")
 
 
-def result_jobs(
-    execution: EvaluationPipelineExecution, steps: tuple[StepName, StepName]
-) -> dict[ModelRole, str]:
+def result_jobs(execution: EvaluationExecutionData, steps: tuple[StepName, StepName]) -> dict[ModelRole, str]:
     """Training job name of the (custom, base) result steps that ran, by model role.
 
     Base-only and custom-only evaluations have one of the two steps.

@@ -6,7 +6,7 @@ from itertools import islice, zip_longest
 from typing import TYPE_CHECKING
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
-from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.benchmark import (
     BenchmarkResults,
     is_standard_error,
@@ -33,7 +33,7 @@ MAX_TEXT_CHARS = 2000
 
 
 def render_results(
-    execution: EvaluationPipelineExecution,
+    execution: EvaluationExecutionData,
     s3: S3Client,
     *,
     limit: int = 5,

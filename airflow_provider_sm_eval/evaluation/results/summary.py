@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
-from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error, read_benchmark_results
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     WinRates,
@@ -66,7 +66,7 @@ class EvaluationSummary(BaseModel):
     truncated: bool = False
 
 
-def summarize(execution: EvaluationPipelineExecution, s3: S3Client) -> EvaluationSummary:
+def summarize(execution: EvaluationExecutionData, s3: S3Client) -> EvaluationSummary:
     """Read a succeeded execution's results and digest them (per-example files are streamed)."""
     if execution.eval_type is EvalType.LLM_AS_JUDGE:
         llmaj = read_llmaj_results(execution, s3)
@@ -92,7 +92,7 @@ def summarize(execution: EvaluationPipelineExecution, s3: S3Client) -> Evaluatio
 
 
 def build_summary(
-    execution: EvaluationPipelineExecution,
+    execution: EvaluationExecutionData,
     *,
     metrics: Mapping[str, Mapping[str, float]],
     artifact_uris: list[str],

@@ -1,0 +1,130 @@
+"""StartRequest: every input of a start, validated once at the edge and passed down as is.
+
+The SDK-compatible façade and the Airflow operator build one; the lifecycle takes it. A refused
+input raises :class:`~.exceptions.InvalidInputError` (a ValueError) whose ``field`` names it,
+before any AWS call.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from airflow_provider_sm_eval.evaluation.arns import validate_role_arn
+from airflow_provider_sm_eval.evaluation.constants import S3_OUTPUT_PATH_PARAMETER, EvalType
+from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition, load_pipeline_definition
+from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
+from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+from airflow_provider_sm_eval.evaluation.validators import (
+    fresh_token,
+    validate_client_request_token,
+    validate_description,
+    validate_display_name,
+    validate_evaluation_name,
+    validate_pipeline_parameters,
+    validate_tags,
+)
+
+
+def _definition(value: Any) -> PipelineDefinition:
+    return value if isinstance(value, PipelineDefinition) else load_pipeline_definition(value)
+
+
+def _output_path(value: Any) -> str | None:
+    return None if value is None else str(parse_s3_uri(value, name="s3_output_path"))
+
+
+class StartRequest(BaseModel):
+    """What a start sends to SageMaker, validated.
+
+    ``display_name`` defaults to ``{name}-{unix_time}``, ``description`` to
+    ``Evaluation execution: {name}`` and ``client_request_token`` to a fresh one (the SDK's
+    conventions). ``pipeline_definition`` is given as a dict, a JSON string or a file path.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    eval_type: Annotated[EvalType, BeforeValidator(EvalType.parse)]
+    name: Annotated[str, BeforeValidator(validate_evaluation_name)]
+    pipeline_definition: Annotated[PipelineDefinition, BeforeValidator(_definition)]
+    role_arn: Annotated[str, BeforeValidator(validate_role_arn)]
+    s3_output_path: Annotated[str | None, BeforeValidator(_output_path)] = None
+    tags: Annotated[list[dict[str, str]], BeforeValidator(validate_tags)] = []
+    pipeline_parameters: dict[str, str] = {}
+    client_request_token: Annotated[str, BeforeValidator(validate_client_request_token)] = Field(
+        default_factory=fresh_token
+    )
+    display_name: Annotated[str, BeforeValidator(validate_display_name)]
+    description: Annotated[str, BeforeValidator(validate_description)]
+
+    def __init__(self, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise _input_error(error) from None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sdk_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+            return data
+        filled = dict(data)
+        if filled.get("display_name") is None:
+            filled["display_name"] = f"{data['name']}-{int(time.time())}"
+        if filled.get("description") is None:
+            filled["description"] = f"Evaluation execution: {data['name']}"
+        if filled.get("client_request_token") is None:
+            filled.pop("client_request_token", None)
+        return filled
+
+    @field_validator("pipeline_parameters", mode="before")
+    @classmethod
+    def _parameters(cls, value: Any, info: ValidationInfo) -> dict[str, str]:
+        """Checked against the definition and ``s3_output_path`` (fields validated before)."""
+        definition = info.data.get("pipeline_definition")
+        if definition is None:  # refused already: that error is the one reported
+            return {}
+        values = validate_pipeline_parameters(value, definition)
+        given = values.get(S3_OUTPUT_PATH_PARAMETER)
+        output = info.data.get("s3_output_path")
+        if output is not None and given is not None and given.rstrip("/") != output:
+            raise InvalidInputError(
+                "pipeline_parameters",
+                f"s3_output_path {output!r} and pipeline_parameters[{S3_OUTPUT_PATH_PARAMETER!r}] "
+                f"{given!r} disagree",
+            )
+        return values
+
+    def execution_parameters(self) -> dict[str, str]:
+        """The parameters StartPipelineExecution sends: ``s3_output_path`` fills ``S3OutputPath``
+        when the definition declares it."""
+        values = dict(self.pipeline_parameters)
+        if self.s3_output_path is not None and self.pipeline_definition.declares_parameter(
+            S3_OUTPUT_PATH_PARAMETER
+        ):
+            values[S3_OUTPUT_PATH_PARAMETER] = self.s3_output_path
+        return values
+
+
+def _input_error(error: ValidationError) -> InvalidInputError:
+    """The first refused input of ``error`` as an InvalidInputError naming it."""
+    first = error.errors()[0]
+    cause = (first.get("ctx") or {}).get("error")
+    if isinstance(cause, InvalidInputError):
+        return cause
+    field = str(first["loc"][0]) if first["loc"] else "request"
+    if isinstance(cause, ValueError):
+        return InvalidInputError(field, str(cause))
+    return InvalidInputError(field, f"{field}: {first['msg']}")
