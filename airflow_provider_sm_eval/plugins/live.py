@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExample
 
 if TYPE_CHECKING:
-    from airflow_provider_sm_eval.evaluation.models import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
 #: botocore settings of the pages' calls: a page answers in seconds, even when AWS does not.
