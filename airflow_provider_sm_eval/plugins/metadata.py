@@ -15,7 +15,7 @@ from airflow.models.dagrun import DagRun
 from airflow.models.renderedtifields import RenderedTaskInstanceFields
 from airflow.models.taskinstance import TaskInstance
 from airflow.models.xcom import XComModel
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 
@@ -98,13 +98,18 @@ def rendered_fields(
 def dag_xcoms(
     session: Session, dag_id: str, keys: Collection[str], *, max_runs: int = 1, run_id: str | None = None
 ) -> list[RunXComs]:
-    """The XComs of ``keys`` of the DAG's latest ``max_runs`` runs (or of one run), oldest run first."""
+    """The XComs of ``keys`` of the DAG's latest ``max_runs`` runs (or of one run), oldest run first.
+
+    Runs are ordered by logical date (their run-after date when they have none).
+    """
     query = select(DagRun.run_id, DagRun.run_after, DagRun.logical_date, DagRun.state).where(
         DagRun.dag_id == dag_id
     )
     if run_id is not None:
         query = query.where(DagRun.run_id == run_id)
-    runs = session.execute(query.order_by(DagRun.run_after.desc(), DagRun.id.desc()).limit(max_runs)).all()
+    # In the order of the dates the runs are for: a run triggered late for an earlier night sorts there.
+    moment = func.coalesce(DagRun.logical_date, DagRun.run_after)
+    runs = session.execute(query.order_by(moment.desc(), DagRun.id.desc()).limit(max_runs)).all()
     by_run = {
         run.run_id: RunXComs(
             run_id=run.run_id,

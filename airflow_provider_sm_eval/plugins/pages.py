@@ -7,7 +7,7 @@ Every value is escaped; links to AWS open in a new tab, links into Airflow in th
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
@@ -48,6 +48,10 @@ th, td { text-align: left; padding: 5px 10px; border-bottom: 1px solid #eef0f2; 
 th { color: #52606d; font-weight: 600; background: #f7f9fa; }
 th.group { text-align: center; border-bottom: 1px solid #e4e7eb; }
 td.base { color: #7b8794; } td.nowrap { white-space: nowrap; }
+table.history td, table.history th { padding: 5px 7px; }
+table.history td.gate { min-width: 200px; max-width: 300px; }
+table.history td.gate .reason { font-size: 12px; }
+.scroll { overflow-x: auto; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .pos { color: #2e7d32; font-weight: 600; } .neg { color: #c62828; font-weight: 600; }
 .reason { color: #8a1c1c; font-size: 12.5px; }
@@ -124,7 +128,7 @@ def _table(
 # Task tab ---------------------------------------------------------------------------------------------
 
 
-def task_page(view: TaskEvaluationView, now: datetime | None = None) -> str:
+def task_page(view: TaskEvaluationView) -> str:
     """The "Evaluation" tab of a task instance."""
     title = f"Evaluation of {view.task_id}"
     if not view.has_evaluation:
@@ -136,7 +140,7 @@ def task_page(view: TaskEvaluationView, now: datetime | None = None) -> str:
         )
         running = view.task_state not in {"success", "failed", "skipped", "upstream_failed", "removed"}
         return _page(title, body, refresh=running)
-    now = now or datetime.now(timezone.utc)
+    now = view.as_of
     parts = [
         f"<h1>Evaluation {_badge(view.status)}</h1>",
         f'<p class="meta">Execution <code id="execution-arn">{_h(view.execution_arn)}</code></p>',
@@ -347,6 +351,7 @@ def dag_page(view: DagHistoryView, airflow_base: str = "") -> str:
         )
         return _page(title, "".join(parts))
     metrics = history_metrics(view)
+    labels = _run_labels(view.rows)
     gated = [row for row in view.rows if row.gate_passed is not None]
     passed = sum(1 for row in gated if row.gate_passed)
     parts.append(
@@ -358,7 +363,7 @@ def dag_page(view: DagHistoryView, airflow_base: str = "") -> str:
         rows = [row for row in view.rows if row.task_id == task_id]
         points = [
             svg.HistoryPoint(
-                label=_run_label(row), custom=row.custom, base=row.base, gate_passed=row.gate_passed
+                label=labels[row.run_id], custom=row.custom, base=row.base, gate_passed=row.gate_passed
             )
             for row in rows
         ]
@@ -368,13 +373,17 @@ def dag_page(view: DagHistoryView, airflow_base: str = "") -> str:
             f"{svg.history_svg(points, task_metrics)}</div>"
         )
     parts.append("<h2>Runs</h2>")
-    parts.append(_history_table(view.dag_id, view.rows, metrics, airflow_base))
+    parts.append(_history_table(view.dag_id, view.rows, metrics, labels, airflow_base))
     return _page(title, "".join(parts))
 
 
-def _run_label(row: HistoryRow) -> str:
-    moment = row.logical_date or row.run_after
-    return f"{moment:%m-%d %H:%M}"
+def _run_labels(rows: Sequence[HistoryRow]) -> dict[str, str]:
+    """Run id -> its date (logical date, else run after) to the minute, or the second if minutes repeat."""
+    moments = {row.run_id: row.logical_date or row.run_after for row in rows}
+    minutes = {run_id: f"{moment:%m-%d %H:%M}" for run_id, moment in moments.items()}
+    if len(set(minutes.values())) == len(minutes):
+        return minutes
+    return {run_id: f"{moment:%m-%d %H:%M:%S}" for run_id, moment in moments.items()}
 
 
 def _filters(view: DagHistoryView) -> str:
@@ -395,12 +404,19 @@ def _filters(view: DagHistoryView) -> str:
     )
 
 
-def _history_table(dag_id: str, rows: Sequence[HistoryRow], metrics: Sequence[str], airflow_base: str) -> str:
+def _history_table(
+    dag_id: str,
+    rows: Sequence[HistoryRow],
+    metrics: Sequence[str],
+    labels: Mapping[str, str],
+    airflow_base: str,
+) -> str:
     """Newest run first; per metric a custom, a base and a delta column under the metric's name."""
     head = (
         '<tr><th rowspan="2">run</th><th rowspan="2">task</th><th rowspan="2">status</th>'
+        '<th rowspan="2">gate</th>'
         + "".join(f'<th colspan="3" class="group"><code>{_h(m)}</code></th>' for m in metrics)
-        + '<th rowspan="2">gate</th></tr><tr>'
+        + "</tr><tr>"
         + '<th class="num">custom</th><th class="num">base</th><th class="num">delta</th>' * len(metrics)
         + "</tr>"
     )
@@ -415,12 +431,13 @@ def _history_table(dag_id: str, rows: Sequence[HistoryRow], metrics: Sequence[st
             for m in metrics
         )
         body.append(
-            f'<tr data-run="{_h(row.run_id)}"><td class="nowrap">'
-            f'<a href="{_h(run_url)}" target="_top" title="{_h(row.run_id)}">{_h(_run_label(row))}</a></td>'
+            f'<tr data-run="{_h(row.run_id)}"><td class="nowrap"><a href="{_h(run_url)}" target="_top" '
+            f'title="{_h(row.run_id)}">{_h(labels[row.run_id])}</a></td>'
             f'<td><a href="{_h(task_url)}" target="_top"><code>{_h(row.task_id)}</code></a></td>'
-            f"<td>{_badge(row.status)}</td>{values}<td>{_gate_cell(row)}</td></tr>"
+            f'<td>{_badge(row.status)}</td><td class="gate">{_gate_cell(row)}</td>{values}</tr>'
         )
-    return f'<table class="history"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+    table = f'<table class="history"><thead>{head}</thead><tbody>{"".join(body)}</tbody></table>'
+    return f'<div class="scroll">{table}</div>'
 
 
 def _gate_cell(row: HistoryRow) -> str:

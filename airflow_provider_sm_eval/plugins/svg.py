@@ -92,7 +92,7 @@ class TimelineStep:
 
 def timeline_svg(steps: Sequence[TimelineStep], now: datetime, width: int = 760) -> str:
     """A Gantt-like bar per step from its start to its end (or now), coloured by status."""
-    label_width, right_pad, row, reason_row, top = 190, 170, 30, 16, 28
+    label_width, right_pad, row, reason_row, top = 230, 170, 30, 16, 28
     started = [s.start for s in steps if s.start is not None]
     origin = min(started) if started else now
     finish = max([*(s.end or now for s in steps if s.start is not None), origin])
@@ -107,7 +107,7 @@ def timeline_svg(steps: Sequence[TimelineStep], now: datetime, width: int = 760)
     y = top - row
     for step in steps:
         y += row
-        body.append(_text(label_width - 8, y + 15, _clip(step.name, 28), text_anchor="end", fill="#222"))
+        body.append(_text(label_width - 8, y + 15, _clip(step.name, 34), text_anchor="end", fill="#222"))
         colour = STATUS_COLOURS.get(step.status, "#90a4ae")
         if step.start is None:
             body.append(

@@ -81,6 +81,8 @@ class TaskEvaluationView(BaseModel):
     map_index: int
     task_state: str | None
     operator: str | None
+    #: When the view was read (durations of running steps run to this moment).
+    as_of: datetime
     has_evaluation: bool
     empty_reason: str | None = None
     execution_arn: str | None = None
@@ -150,6 +152,7 @@ def task_evaluation_view(
         "map_index": record.map_index,
         "task_state": record.state,
         "operator": record.operator,
+        "as_of": now,
     }
     if recorded.execution_arn is None:
         return TaskEvaluationView(**base, has_evaluation=False, empty_reason=_empty_reason(record))
