@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: venv demo test lint bench constraints airflow
+.PHONY: venv demo test lint bench constraints airflow compat
 
 venv: $(VENV)/.installed
 
@@ -24,9 +24,16 @@ airflow: venv
 	$(PY) -m devstack
 
 test: venv
-	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack
+	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
+	$(MAKE) compat
 	$(PY) -m pytest -q
+
+# The built wheel in fresh environments of the lowest to the newest supported Airflow, over every
+# supported Python: the example DAG deferred and blocking, a user's pytest suite without the
+# emulator extra; prints the README's supported-versions table. Environments are cached.
+compat: venv
+	$(PY) compat/run.py --uv $(UV)
 
 # Peers measured beside ours: the SageMaker SDK lives in its own virtualenv (its pins differ).
 SDK_VENV ?= .venv-bench-sdk

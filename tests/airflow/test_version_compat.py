@@ -11,7 +11,7 @@ import airflow_provider_sm_eval
 from airflow_provider_sm_eval import version_compat
 
 PACKAGE = Path(airflow_provider_sm_eval.__file__).parent
-AIRFLOW_LAYER = ("hooks", "operators", "sensors", "triggers", "links")
+AIRFLOW_LAYER = ("hooks", "operators", "sensors", "triggers", "links", "utils")
 #: Optional OpenLineage support, imported lazily and only when that provider is installed.
 OPTIONAL = ("airflow.providers.openlineage", "airflow.providers.common.compat.openlineage")
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 from airflow_provider_sm_eval.emulator.extra import EXTRA_MODULES, INSTALL_COMMAND
 
+#: The user suite the compatibility run also runs (``compat/run.py``).
+USER_SUITE = Path(__file__).resolve().parents[2] / "compat" / "user_suite"
 HIDE_EXTRA = f"import sys\nfor name in {EXTRA_MODULES!r}: sys.modules[name] = None\n"
 
 
@@ -28,21 +29,9 @@ def _run_without_extra(code: str, cwd: Path) -> subprocess.CompletedProcess[str]
 
 
 def test_unrelated_suite_passes_and_emulator_fixtures_skip_naming_the_extra(tmp_path: Path) -> None:
-    (tmp_path / "test_user_suite.py").write_text(
-        textwrap.dedent(
-            """
-            def test_unrelated():
-                assert sum([1, 2]) == 3
-
-            def test_uses_the_emulator(sm_eval_aws_env):
-                raise AssertionError("must be skipped without the extra")
-            """
-        )
-    )
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-
     result = _run_without_extra(
-        "import pytest\nsys.exit(pytest.main(['-q', '-rs', '-p', 'no:cacheprovider', 'test_user_suite.py']))",
+        "import pytest\n"
+        f"sys.exit(pytest.main(['-q', '-rs', '-p', 'no:cacheprovider', {str(USER_SUITE)!r}]))",
         tmp_path,
     )
 

@@ -1,0 +1,323 @@
+"""`make compat`: the built wheel in fresh environments of the Airflow and Python versions it declares.
+
+1. builds the sdist and the wheel from it (``uv build``), and checks the license text, the
+   changelog and a classifier per Python are in them;
+2. starts the emulator (from the development environment) and creates the example bucket;
+3. for each environment of ``ENVIRONMENTS``, two at a time: a uv virtualenv of that Python with
+   ``apache-airflow==<version>``, the wheel (with or without the ``emulator`` extra) and whichever
+   amazon and common-compat providers resolve for them; a sqlite Airflow home whose ``aws_default``
+   connection points at the emulator; then ``compat/dag_runs.py`` in it (the benchmark example
+   DAG, deferred and blocking, and the provider's registration); in the environment without the
+   extra, a user's unrelated pytest suite (``compat/user_suite``) and the emulator's entry point;
+4. prints the supported-versions table (the README's) and exits non-zero if any check failed.
+
+Environments and their migrated databases are kept in the cache folder (``--cache-dir``), so a
+second run only reinstalls the wheel. Each environment's output is in ``<cache>/logs/``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "example_dags"))
+
+from run_demo import DEMO_BUCKET, airflow_environment, create_bucket  # noqa: E402
+
+from airflow_provider_sm_eval.emulator.child_process import emulator_process  # noqa: E402
+from airflow_provider_sm_eval.emulator.extra import INSTALL_COMMAND  # noqa: E402
+from airflow_provider_sm_eval.evaluation.steps_table import format_table  # noqa: E402
+
+DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-provider-sm-eval"
+PACKAGES = ("apache-airflow", "apache-airflow-providers-amazon", "apache-airflow-providers-common-compat")
+
+
+@dataclass(frozen=True)
+class CompatEnv:
+    """One environment: an Airflow release on a Python, with or without the emulator extra."""
+
+    airflow: str
+    python: str
+    extra: bool = False
+    user_suite: bool = False
+    #: Dependencies held back to the release's own era (``ERA_PINS_3_0``).
+    pins: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return f"airflow-{self.airflow}-py{self.python}" + ("-emulator" if self.extra else "")
+
+
+#: An Airflow release is meant to be installed with its constraints file, which is not on PyPI.
+#: Without one, today's cadwyn (>= 6) and fastapi (>= 0.117) break Airflow 3.0's in-process
+#: execution API (every task fails before it starts, whatever the provider); these pins stand in
+#: for its constraints. Airflow 3.2.2 is not in the run: with today's dependencies its in-process
+#: execution API fails every task in ``dag.test()`` (no ``svcs_registry`` on the app state), and
+#: pins of its era were not found (cadwyn < 8, fastapi < 0.137, starlette < 1.1 do not do it).
+ERA_PINS_3_0 = ("cadwyn<6", "fastapi<0.117")
+
+#: The lowest and the newest supported Airflow, over every supported Python, and 3.1 between.
+ENVIRONMENTS = (
+    CompatEnv("3.0.6", "3.10", user_suite=True, pins=ERA_PINS_3_0),
+    CompatEnv("3.3.2", "3.13", extra=True),
+    CompatEnv("3.1.8", "3.11"),
+    CompatEnv("3.3.2", "3.12"),
+)
+
+
+@dataclass
+class Outcome:
+    """What one environment showed."""
+
+    env: CompatEnv
+    python: str = "-"
+    versions: dict[str, str] = field(default_factory=dict)
+    checks: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and bool(self.checks) and all(v.startswith("ok") for v in self.checks.values())
+
+
+class StepFailed(Exception):
+    """A setup command of an environment failed; the message says which."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    envs = [env for env in ENVIRONMENTS if not args.env or env.name in args.env]
+    cache: Path = args.cache_dir.resolve()
+    (cache / "logs").mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    wheel = build_wheel(args.uv, cache / "dist")
+    print(f"compat: built {wheel.name} and its sdist in {time.monotonic() - started:.0f} s", flush=True)
+    packaging_problems = check_distributions(wheel, [env.python for env in ENVIRONMENTS])
+    for problem in packaging_problems:
+        print(f"compat: FAILED packaging: {problem}", flush=True)
+    with emulator_process(step_seconds=args.step_seconds, quiet=True) as emulator:
+        create_bucket(emulator.endpoint_url, DEMO_BUCKET)
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            outcomes = list(
+                pool.map(lambda env: check_env(env, wheel, emulator.endpoint_url, args.uv, cache), envs)
+            )
+    print()
+    print(render_table(outcomes))
+    failed = [outcome for outcome in outcomes if not outcome.ok]
+    for outcome in failed:
+        log = cache / "logs" / f"{outcome.env.name}.log"
+        print(f"\nFAILED {outcome.env.name}: {outcome.error or 'see checks'}; log: {log}")
+        print(_tail(log, 30))
+    print(f"\ncompat: {len(outcomes)} environments in {time.monotonic() - started:.0f} s", flush=True)
+    passed = len(outcomes) - len(failed) + (not packaging_problems)
+    print(f"compat: {passed} passed, {len(failed) + bool(packaging_problems)} failed", flush=True)
+    return 1 if failed or packaging_problems else 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--uv", type=Path, default=Path(sys.executable).with_name("uv"), help="uv binary")
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=DEFAULT_CACHE / "compat",
+        help=f"where environments, wheels and logs are kept (default {DEFAULT_CACHE / 'compat'})",
+    )
+    parser.add_argument("--env", action="append", choices=[env.name for env in ENVIRONMENTS])
+    parser.add_argument("--parallel", type=int, default=2, help="environments checked at once (default 2)")
+    parser.add_argument("--step-seconds", type=float, default=0.5, help="emulated pipeline step duration")
+    return parser
+
+
+def build_wheel(uv: Path, out_dir: Path) -> Path:
+    """The sdist, then the wheel built from it (so the sdist is complete); returns the wheel."""
+    for old in [*out_dir.glob("*.whl"), *out_dir.glob("*.tar.gz")]:
+        old.unlink()
+    _run([str(uv), "build", "--quiet", "--out-dir", str(out_dir), str(REPO)], check=True)
+    (wheel,) = out_dir.glob("airflow_provider_sm_eval-*.whl")
+    return wheel
+
+
+def check_distributions(wheel: Path, pythons: Sequence[str]) -> list[str]:
+    """What the published files lack: the license text, the changelog, a classifier per Python."""
+    (sdist,) = wheel.parent.glob("airflow_provider_sm_eval-*.tar.gz")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        (metadata,) = [name for name in names if name.endswith(".dist-info/METADATA")]
+        classifiers = archive.read(metadata).decode()
+    with tarfile.open(sdist) as archive:
+        sdist_files = {name.split("/", 1)[-1] for name in archive.getnames()}
+    problems = [
+        f"the wheel has no {name}"
+        for name in ("licenses/LICENSE",)
+        if not any(n.endswith(".dist-info/" + name) for n in names)
+    ]
+    problems += [
+        f"the sdist has no {name}" for name in ("LICENSE", "CHANGELOG.md") if name not in sdist_files
+    ]
+    problems += [
+        f"no classifier for Python {python}"
+        for python in pythons
+        if f"Classifier: Programming Language :: Python :: {python}\n" not in classifiers
+    ]
+    return problems
+
+
+def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path) -> Outcome:
+    """Install, then run every check of one environment; never raises."""
+    outcome = Outcome(env)
+    started = time.monotonic()
+    log = (cache / "logs" / f"{env.name}.log").open("w")
+    try:
+        venv = cache / "envs" / env.name
+        python = venv / "bin" / "python"
+        if not python.exists():
+            interpreter = find_python(env.python, uv)
+            _step(
+                log, "create the virtualenv", [str(uv), "venv", "--quiet", "--python", interpreter, str(venv)]
+            )
+        requirement = f"{wheel}[emulator]" if env.extra else str(wheel)
+        install = [str(uv), "pip", "install", "--python", str(python), "--reinstall-package"]
+        install += ["airflow-provider-sm-eval", requirement, f"apache-airflow=={env.airflow}"]
+        _step(log, "install", install + list(env.pins) + (["pytest"] if env.user_suite else []))
+        outcome.python = _step(
+            log, "python version", [str(python), "-c", "import platform; print(platform.python_version())"]
+        ).strip()
+        outcome.versions = installed_versions(uv, python)
+        home = venv / "airflow-home"
+        environ = airflow_environment(endpoint, home)
+        migrated = home / "airflow.db.migrated"
+        if not migrated.exists():
+            home.mkdir(parents=True, exist_ok=True)
+            _step(log, "airflow db migrate", [str(venv / "bin" / "airflow"), "db", "migrate"], env=environ)
+            migrated.touch()
+        result = _run([str(python), str(REPO / "compat" / "dag_runs.py")], env=environ, log=log)
+        for line in result.stdout.splitlines():
+            if line.startswith("COMPAT "):
+                check = json.loads(line.removeprefix("COMPAT "))
+                outcome.checks[check["check"]] = (
+                    f"ok ({check['seconds']:.0f} s)"
+                    if check["ok"] and "seconds" in check
+                    else "ok"
+                    if check["ok"]
+                    else "FAILED: " + "; ".join(check["problems"])
+                )
+        if result.returncode != 0 and not outcome.checks:
+            outcome.error = f"compat/dag_runs.py exited {result.returncode}"
+        if env.user_suite:
+            outcome.checks["suite"] = check_user_suite(python, log)
+            outcome.checks["hint"] = check_emulator_hint(python, log)
+    except StepFailed as exc:
+        outcome.error = str(exc)
+    finally:
+        outcome.seconds = time.monotonic() - started
+        log.close()
+    print(f"compat: {env.name}: {'ok' if outcome.ok else 'FAILED'} in {outcome.seconds:.0f} s", flush=True)
+    return outcome
+
+
+def check_user_suite(python: Path, log: TextIO) -> str:
+    """An unrelated pytest suite passes; the emulator fixture is skipped naming the extra."""
+    suite = REPO / "compat" / "user_suite"
+    result = _run([str(python), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(suite)], log=log)
+    if result.returncode == 0 and "1 passed, 1 skipped" in result.stdout and INSTALL_COMMAND in result.stdout:
+        return "ok (1 passed, 1 skipped)"
+    return f"FAILED: pytest exited {result.returncode}"
+
+
+def check_emulator_hint(python: Path, log: TextIO) -> str:
+    """``python -m airflow_provider_sm_eval.emulator`` without the extra prints the install command."""
+    result = _run([str(python), "-m", "airflow_provider_sm_eval.emulator"], log=log)
+    if result.returncode == 1 and INSTALL_COMMAND in result.stderr and "Traceback" not in result.stderr:
+        return "ok"
+    return f"FAILED: exit code {result.returncode}"
+
+
+def find_python(version: str, uv: Path) -> str:
+    """An interpreter of ``version``: a pyenv build, else whatever ``uv python find`` finds."""
+    root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    builds = sorted(root.glob(f"versions/{version}.*/bin/python{version}"))
+    if builds:
+        return str(builds[-1])
+    found = _run([str(uv), "python", "find", "--no-python-downloads", version])
+    if found.returncode == 0:
+        return found.stdout.strip()
+    raise StepFailed(f"no Python {version} on this machine (pyenv or uv python find)")
+
+
+def installed_versions(uv: Path, python: Path) -> dict[str, str]:
+    listing = _run([str(uv), "pip", "list", "--python", str(python), "--format", "json"], check=True)
+    versions = {item["name"]: item["version"] for item in json.loads(listing.stdout)}
+    return {name: versions.get(name, "-") for name in PACKAGES}
+
+
+def render_table(outcomes: Sequence[Outcome]) -> str:
+    header = (
+        "Airflow",
+        "Python",
+        "amazon provider",
+        "common-compat",
+        "emulator extra",
+        "provider found",
+        "deferrable DAG",
+        "blocking DAG",
+        "without the extra: user pytest suite; emulator hint",
+        "env time",
+    )
+    rows = [
+        (
+            outcome.versions.get("apache-airflow", outcome.env.airflow),
+            outcome.python,
+            outcome.versions.get("apache-airflow-providers-amazon", "-"),
+            outcome.versions.get("apache-airflow-providers-common-compat", "-"),
+            "installed" if outcome.env.extra else "not installed",
+            outcome.error or outcome.checks.get("registered", "-"),
+            outcome.checks.get("deferrable", "-"),
+            outcome.checks.get("blocking", "-"),
+            "; ".join(
+                f"{name} {outcome.checks[name]}" for name in ("suite", "hint") if name in outcome.checks
+            )
+            or "-",
+            f"{outcome.seconds:.0f} s",
+        )
+        for outcome in sorted(outcomes, key=lambda o: (o.env.airflow, o.env.python))
+    ]
+    return format_table(header, rows)
+
+
+def _step(log: TextIO, what: str, command: list[str], env: dict[str, str] | None = None) -> str:
+    result = _run(command, env=env, log=log)
+    if result.returncode != 0:
+        raise StepFailed(f"{what} failed (exit code {result.returncode})")
+    return result.stdout
+
+
+def _run(
+    command: list[str], *, env: dict[str, str] | None = None, log: TextIO | None = None, check: bool = False
+) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, check=check)
+    if log is not None:
+        log.write(f"$ {' '.join(command)}\n{result.stdout}{result.stderr}\n[exit {result.returncode}]\n")
+        log.flush()
+    return result
+
+
+def _tail(path: Path, lines: int) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
