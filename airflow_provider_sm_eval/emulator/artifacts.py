@@ -1,21 +1,25 @@
-"""Writing the result files of evaluation steps to S3, at the layouts of ``s3_layout``."""
+"""Writing the result files of evaluation steps to S3, at the layouts of ``s3_layout``.
+
+Which steps write results, and which writer below they call, comes from the evaluation type
+registry (``EvaluationKind.result_steps`` and ``emulator_writer``).
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Protocol, cast
 
 from airflow_provider_sm_eval.emulator.results import (
+    BENCHMARK_METRICS,
+    CUSTOM_SCORER_METRICS,
+    CUSTOM_SCORER_TASK_KEY,
     MetricSeed,
     benchmark_results,
     llmaj_aggregate,
     llmaj_example_records,
-)
-from airflow_provider_sm_eval.evaluation.constants import (
-    BENCHMARK_RESULT_STEPS,
-    LLMAJ_RESULT_STEPS,
-    EvalType,
 )
 from airflow_provider_sm_eval.evaluation.s3_layout import (
     BENCHMARK_RESULT_FILE_PREFIX,
@@ -26,35 +30,44 @@ from airflow_provider_sm_eval.evaluation.s3_layout import (
     llmaj_aggregate_key,
     llmaj_examples_prefix,
 )
+from airflow_provider_sm_eval.evaluation.types.kind import EvaluationKind
+from airflow_provider_sm_eval.evaluation.types.registry import KINDS, kind_of_pipeline
 
 #: Stores one object; raises when it cannot (e.g. the bucket does not exist).
 PutObject = Callable[[S3Uri, bytes], None]
 
-_RESULT_STEPS = {step.value for step in (*BENCHMARK_RESULT_STEPS, *LLMAJ_RESULT_STEPS)}
-_CUSTOM_STEPS = {BENCHMARK_RESULT_STEPS[0].value, LLMAJ_RESULT_STEPS[0].value}
+
+class ResultWriter(Protocol):
+    """Writes the result files of one evaluation step run and returns their URIs."""
+
+    def __call__(
+        self,
+        put: PutObject,
+        *,
+        root: S3Uri,
+        training_job_name: str,
+        seed: MetricSeed,
+        examples: int,
+        finished_at: datetime,
+    ) -> list[S3Uri]: ...
 
 
-def eval_type_of(pipeline_name: str, step_names: Iterable[str]) -> EvalType:
-    """The pipeline's eval type by name prefix, else guessed from its step names."""
+def eval_kind_of(pipeline_name: str, step_names: Iterable[str]) -> EvaluationKind | None:
+    """The pipeline's type by name prefix, else the first type whose result steps it has."""
     try:
-        return EvalType.from_pipeline_name(pipeline_name)
+        return kind_of_pipeline(pipeline_name)
     except ValueError:
         names = set(step_names)
-        return (
-            EvalType.LLM_AS_JUDGE
-            if names & {step.value for step in LLMAJ_RESULT_STEPS}
-            else EvalType.BENCHMARK
-        )
+        return next((k for k in KINDS.values() if names & {s.value for s in k.result_steps}), None)
 
 
-def writes_results(eval_type: EvalType, step_name: str) -> bool:
-    """True when a succeeding ``step_name`` writes result files in pipelines of ``eval_type``."""
-    family = LLMAJ_RESULT_STEPS if eval_type.is_llm_as_judge else BENCHMARK_RESULT_STEPS
-    return step_name in {step.value for step in family} and step_name in _RESULT_STEPS
+def writes_results(kind: EvaluationKind | None, step_name: str) -> bool:
+    """True when a succeeding ``step_name`` writes result files in pipelines of ``kind``."""
+    return kind is not None and step_name in {step.value for step in kind.result_steps}
 
 
-def is_custom_model_step(step_name: str) -> bool:
-    return step_name in _CUSTOM_STEPS
+def is_custom_model_step(kind: EvaluationKind, step_name: str) -> bool:
+    return step_name == kind.result_steps[0].value
 
 
 def judge_job_name(training_job_name: str) -> str:
@@ -66,26 +79,79 @@ def write_step_results(
     put: PutObject,
     *,
     root: S3Uri,
-    eval_type: EvalType,
+    kind: EvaluationKind,
     training_job_name: str,
     seed: MetricSeed,
     examples: int,
     finished_at: datetime,
 ) -> list[S3Uri]:
-    """Write the result files of one evaluation step run; return their URIs."""
-    if eval_type.is_llm_as_judge:
-        judge = judge_job_name(training_job_name)
-        records = llmaj_example_records(seed, examples, judge)
-        examples_uri = llmaj_examples_prefix(root, judge).join(
-            "datasets", f"evaluation{LLMAJ_EXAMPLES_SUFFIX}"
-        )
-        aggregate_uri = llmaj_aggregate_key(root, training_job_name, judge)
-        put(examples_uri, "".join(json.dumps(r) + "\n" for r in records).encode())
-        put(aggregate_uri, json.dumps(llmaj_aggregate(records, judge), indent=2).encode())
-        return [aggregate_uri, examples_uri]
+    """Write the result files of one evaluation step run with ``kind``'s writer; return their URIs."""
+    module, _, function = kind.emulator_writer.partition(":")
+    writer = cast(ResultWriter, getattr(importlib.import_module(module), function))
+    return writer(
+        put,
+        root=root,
+        training_job_name=training_job_name,
+        seed=seed,
+        examples=examples,
+        finished_at=finished_at,
+    )
+
+
+def write_benchmark_results(
+    put: PutObject,
+    *,
+    root: S3Uri,
+    training_job_name: str,
+    seed: MetricSeed,
+    examples: int,
+    finished_at: datetime,
+) -> list[S3Uri]:
+    """A benchmark ``results_*.json`` file: metrics under ``results.all``."""
+    return _write_results_file(
+        put, root, training_job_name, finished_at, benchmark_results(seed, BENCHMARK_METRICS, "all")
+    )
+
+
+def write_custom_scorer_results(
+    put: PutObject,
+    *,
+    root: S3Uri,
+    training_job_name: str,
+    seed: MetricSeed,
+    examples: int,
+    finished_at: datetime,
+) -> list[S3Uri]:
+    """A custom scorer ``results_*.json`` file: metrics under the task key."""
+    document = benchmark_results(seed, CUSTOM_SCORER_METRICS, CUSTOM_SCORER_TASK_KEY)
+    return _write_results_file(put, root, training_job_name, finished_at, document)
+
+
+def write_llmaj_results(
+    put: PutObject,
+    *,
+    root: S3Uri,
+    training_job_name: str,
+    seed: MetricSeed,
+    examples: int,
+    finished_at: datetime,
+) -> list[S3Uri]:
+    """The judge's per-example records and its aggregate file."""
+    judge = judge_job_name(training_job_name)
+    records = llmaj_example_records(seed, examples, judge)
+    examples_uri = llmaj_examples_prefix(root, judge).join("datasets", f"evaluation{LLMAJ_EXAMPLES_SUFFIX}")
+    aggregate_uri = llmaj_aggregate_key(root, training_job_name, judge)
+    put(examples_uri, "".join(json.dumps(r) + "\n" for r in records).encode())
+    put(aggregate_uri, json.dumps(llmaj_aggregate(records, judge), indent=2).encode())
+    return [aggregate_uri, examples_uri]
+
+
+def _write_results_file(
+    put: PutObject, root: S3Uri, training_job_name: str, finished_at: datetime, document: object
+) -> list[S3Uri]:
     stamp = finished_at.strftime("%Y-%m-%dT%H-%M-%S.%f")
     uri = job_output_prefix(root, training_job_name).join(
         f"{BENCHMARK_RESULT_FILE_PREFIX}{stamp}{BENCHMARK_RESULT_FILE_SUFFIX}"
     )
-    put(uri, json.dumps(benchmark_results(seed, eval_type), indent=2).encode())
+    put(uri, json.dumps(document, indent=2).encode())
     return [uri]

@@ -23,7 +23,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.emulator.artifacts import (
     PutObject,
-    eval_type_of,
+    eval_kind_of,
     is_custom_model_step,
     write_step_results,
     writes_results,
@@ -623,8 +623,8 @@ class PipelineBackend:
         fault = self.faults.take_step_failure(execution.pipeline_name, step.name)
         if fault is not None:
             return StepOutcome(fault.reason, fault.continue_on_failure)
-        eval_type = eval_type_of(execution.pipeline_name, execution.steps)
-        if step.job is None or not writes_results(eval_type, step.name):
+        kind = eval_kind_of(execution.pipeline_name, execution.steps)
+        if kind is None or step.job is None or not writes_results(kind, step.name):
             return StepOutcome()
         raw_root = step.job.s3_output_path
         if raw_root is None:
@@ -636,7 +636,7 @@ class PipelineBackend:
         seed = MetricSeed(
             execution_id=execution.execution_id,
             step_name=step.name,
-            is_custom=is_custom_model_step(step.name),
+            is_custom=is_custom_model_step(kind, step.name),
             custom_worse_than_base=self.result_settings.custom_worse_than_base,
             overrides=self.result_settings.overrides_for(execution.pipeline_name, step.name),
         )
@@ -644,7 +644,7 @@ class PipelineBackend:
             write_step_results(
                 self._put_object,
                 root=root,
-                eval_type=eval_type,
+                kind=kind,
                 training_job_name=step.job.name,
                 seed=seed,
                 examples=self.examples,

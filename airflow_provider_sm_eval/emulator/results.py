@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_sm_eval.evaluation.constants import EvalType
-
 #: Benchmark metrics written under ``results.all`` (each with a ``*_stderr`` sibling).
 BENCHMARK_METRICS = ("acc", "acc_norm", "exact_match")
 #: Custom scorer metrics, under a task key instead of ``all``.
@@ -128,9 +126,8 @@ def _unit(*parts: object) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def benchmark_results(seed: MetricSeed, eval_type: EvalType) -> dict[str, Any]:
-    """Content of a benchmark or custom scorer ``results_*.json`` file."""
-    names = CUSTOM_SCORER_METRICS if eval_type is EvalType.CUSTOM_SCORER else BENCHMARK_METRICS
+def benchmark_results(seed: MetricSeed, names: tuple[str, ...], key: str) -> dict[str, Any]:
+    """Content of a benchmark or custom scorer ``results_*.json`` file: ``names`` under ``results[key]``."""
     metrics: dict[str, float] = {}
     for name in names:
         metrics[name] = seed.overrides.get(name, seed.score(name))
@@ -139,7 +136,6 @@ def benchmark_results(seed: MetricSeed, eval_type: EvalType) -> dict[str, Any]:
         )
     for name, value in seed.overrides.items():
         metrics.setdefault(name, value)
-    key = CUSTOM_SCORER_TASK_KEY if eval_type is EvalType.CUSTOM_SCORER else "all"
     return {
         "results": {key: metrics},
         "config_general": {"model_name": "custom" if seed.is_custom else "base", "seed": seed.execution_id},

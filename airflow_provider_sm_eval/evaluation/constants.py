@@ -11,19 +11,11 @@ from enum import Enum
 
 
 class EvalType(str, Enum):  # not StrEnum: str() and format() must stay as they are for importers
-    """Kind of evaluation; its value is the SDK's, its prefix names the pipelines."""
+    """Kind of evaluation; its value is the SDK's. What differs per type is in ``types.registry``."""
 
     BENCHMARK = "benchmark"
     CUSTOM_SCORER = "customscorer"
     LLM_AS_JUDGE = "llmasjudge"
-
-    @property
-    def pipeline_name_prefix(self) -> str:
-        return _PIPELINE_NAME_PREFIXES[self]
-
-    @property
-    def is_llm_as_judge(self) -> bool:
-        return self is EvalType.LLM_AS_JUDGE
 
     @classmethod
     def parse(cls, value: str | EvalType) -> EvalType:
@@ -37,23 +29,6 @@ class EvalType(str, Enum):  # not StrEnum: str() and format() must stay as they 
         allowed = ", ".join(m.value for m in cls)
         raise ValueError(f"eval_type {value!r} is not one of: {allowed}")
 
-    @classmethod
-    def from_pipeline_name(cls, pipeline_name: str) -> EvalType:
-        """Read the eval type from a pipeline name by prefix, as the SDK does.
-
-        Case-insensitive: ARNs carry pipeline names in lower case.
-        """
-        for member in cls:
-            if pipeline_name.lower().startswith(member.pipeline_name_prefix.lower()):
-                return member
-        raise ValueError(f"pipeline {pipeline_name!r} is not a SageMaker evaluation pipeline")
-
-
-_PIPELINE_NAME_PREFIXES: dict[EvalType, str] = {
-    EvalType.BENCHMARK: "SagemakerEvaluation-BenchmarkEvaluation",
-    EvalType.CUSTOM_SCORER: "SagemakerEvaluation-CustomScorerEvaluation",
-    EvalType.LLM_AS_JUDGE: "SagemakerEvaluation-LLMAJEvaluation",
-}
 
 #: Tag that marks a pipeline as an evaluation pipeline (the SDK filters on it).
 EVALUATION_TAG_KEY = "SagemakerModelEvaluation"

@@ -19,8 +19,10 @@ from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.request import StartRequest
-from airflow_provider_sm_eval.evaluation.results.render import render_results
-from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary, summarize
+from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
+from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
+from airflow_provider_sm_eval.evaluation.types.kind import ResultFamily
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 if TYPE_CHECKING:
     import boto3
@@ -259,7 +261,14 @@ class LLMAJEvaluationExecution(EvaluationPipelineExecution):
 
 def execution_class_for(eval_type: EvalType) -> type[EvaluationPipelineExecution]:
     """The execution class holding executions of ``eval_type``."""
-    return LLMAJEvaluationExecution if eval_type.is_llm_as_judge else BenchmarkEvaluationExecution
+    return _CLASS_OF_FAMILY[kind_of(eval_type).family]
+
+
+#: The SDK's execution class of each result family.
+_CLASS_OF_FAMILY: dict[ResultFamily, type[EvaluationPipelineExecution]] = {
+    ResultFamily.BENCHMARK: BenchmarkEvaluationExecution,
+    ResultFamily.LLM_AS_JUDGE: LLMAJEvaluationExecution,
+}
 
 
 def _facade(data: EvaluationExecutionData, clients: AwsClients) -> EvaluationPipelineExecution:

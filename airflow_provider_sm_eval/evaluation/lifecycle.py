@@ -16,8 +16,6 @@ from typing import Any, TypeVar
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.clients import AwsClients, aws_errors
 from airflow_provider_sm_eval.evaluation.constants import (
-    BENCHMARK_RESULT_STEPS,
-    LLMAJ_RESULT_STEPS,
     EvalType,
     ExecutionStatus,
     parse_terminal_status,
@@ -39,6 +37,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
 from airflow_provider_sm_eval.evaluation.request import StartRequest
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
+from airflow_provider_sm_eval.evaluation.types.registry import all_result_steps, kind_of_pipeline
 from airflow_provider_sm_eval.evaluation.validators import fresh_token, validate_client_request_token
 
 log = logging.getLogger(__name__)
@@ -77,7 +76,7 @@ def get_execution(arn: str, clients: AwsClients) -> EvaluationExecutionData:
     """Describe ``arn`` (validated first) with its steps and S3 output root."""
     parsed = parse_execution_arn(arn, name="arn")
     try:
-        EvalType.from_pipeline_name(parsed.pipeline_name)
+        kind_of_pipeline(parsed.pipeline_name)
     except ValueError as error:
         raise ValueError(f"arn {arn!r}: {error}") from None
     return _describe(str(parsed), clients, s3_output_path=None)
@@ -217,7 +216,7 @@ def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> E
         described = sagemaker.describe_pipeline_execution(PipelineExecutionArn=arn)
     status = PipelineExecutionStatus.from_api(described, _list_steps(arn, clients))
     pipeline_name = parse_execution_arn(arn, name="arn").pipeline_name
-    eval_type = EvalType.from_pipeline_name(pipeline_name)
+    eval_type = kind_of_pipeline(pipeline_name).eval_type
     display_name = described.get("PipelineExecutionDisplayName")
     return EvaluationExecutionData(
         arn=arn,
@@ -245,7 +244,7 @@ def _list_steps(arn: str, clients: AwsClients) -> list[Mapping[str, Any]]:
 
 def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> str | None:
     """The S3 output root of the execution's evaluation training jobs, when one has started."""
-    result_steps = {step.value for step in (*BENCHMARK_RESULT_STEPS, *LLMAJ_RESULT_STEPS)}
+    result_steps = all_result_steps()
     training_jobs = sorted(
         (s for s in steps if s.job_arn and _TRAINING_JOB_ARN_MARKER in s.job_arn),
         key=lambda s: s.name not in result_steps,

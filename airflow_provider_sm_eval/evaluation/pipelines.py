@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from airflow_provider_sm_eval.evaluation.clients import aws_errors
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE, EvalType
 from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
@@ -43,7 +44,7 @@ def evaluation_pipelines(sagemaker: SageMakerClient, eval_type: EvalType) -> Ite
 
     The prefix is matched again client-side: services differ in how they apply it.
     """
-    prefix = eval_type.pipeline_name_prefix
+    prefix = kind_of(eval_type).pipeline_name_prefix
     with aws_errors("ListPipelines", f"pipelines with prefix {prefix}"):
         pages = sagemaker.get_paginator("list_pipelines").paginate(PipelineNamePrefix=prefix)
         summaries = [summary for page in pages for summary in page.get("PipelineSummaries", [])]
@@ -90,7 +91,7 @@ def _create_pipeline(
     role_arn: str,
     tags: list[dict[str, str]],
 ) -> EvaluationPipeline:
-    name = f"{eval_type.pipeline_name_prefix}-{uuid.uuid4()}"
+    name = f"{kind_of(eval_type).pipeline_name_prefix}-{uuid.uuid4()}"
     with aws_errors("CreatePipeline", name):
         response = sagemaker.create_pipeline(
             PipelineName=name,

@@ -19,6 +19,7 @@ from airflow_provider_sm_eval.evaluation.event_setup import (
     event_pattern,
     validate_queue_url,
 )
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 from airflow_provider_sm_eval.hooks import execution_events
 from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, parse_event
 from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
@@ -176,7 +177,9 @@ def test_setup_creates_the_rule_its_target_and_the_queue_policy(emulator: Evalua
 
 
 def test_the_rule_pattern_covers_every_eval_type() -> None:
-    assert all(kind.pipeline_name_prefix.lower().startswith(PIPELINE_ARN_NAME_PREFIX) for kind in EvalType)
+    assert all(
+        kind_of(kind).pipeline_name_prefix.lower().startswith(PIPELINE_ARN_NAME_PREFIX) for kind in EvalType
+    )
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from botocore.config import Config
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, EvalType
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
@@ -32,7 +33,7 @@ def token() -> str:
 
 
 def pipeline_name(eval_type: EvalType) -> str:
-    return f"{eval_type.pipeline_name_prefix}-{uuid.uuid4()}"
+    return f"{kind_of(eval_type).pipeline_name_prefix}-{uuid.uuid4()}"
 
 
 def wait_for(

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError, ParamValidationError
 from emulator_harness import BUCKET, NO_RETRIES, ROLE_ARN, Harness, definition, token
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 MISSING_ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/nope/execution/abc123abc123"
 
@@ -259,8 +260,8 @@ def test_unreadable_or_ambiguous_definition_source_is_a_validation_error(
 
 
 def test_list_pipelines_prefix_is_not_a_substring_match(harness: Harness) -> None:
-    harness.create(PipelineName=f"x-{EvalType.BENCHMARK.pipeline_name_prefix}")
-    listed = harness.sm.list_pipelines(PipelineNamePrefix=EvalType.BENCHMARK.pipeline_name_prefix)
+    harness.create(PipelineName=f"x-{kind_of(EvalType.BENCHMARK).pipeline_name_prefix}")
+    listed = harness.sm.list_pipelines(PipelineNamePrefix=kind_of(EvalType.BENCHMARK).pipeline_name_prefix)
     assert listed["PipelineSummaries"] == []
 
 

@@ -11,6 +11,7 @@ import pytest
 from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, pipeline_name, token, wait_for
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 
 def test_same_client_request_token_returns_the_same_execution(harness: Harness) -> None:
@@ -201,7 +202,7 @@ def test_list_pipelines_uses_prefix_semantics_and_paginates(harness: Harness) ->
 
     pages = list(
         harness.sm.get_paginator("list_pipelines").paginate(
-            PipelineNamePrefix=EvalType.BENCHMARK.pipeline_name_prefix,
+            PipelineNamePrefix=kind_of(EvalType.BENCHMARK).pipeline_name_prefix,
             SortBy="CreationTime",
             SortOrder="Ascending",
             PaginationConfig={"PageSize": 2},

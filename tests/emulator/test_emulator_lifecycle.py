@@ -6,11 +6,10 @@ import pytest
 from emulator_harness import ROLE_ARN, Harness, definition, token
 
 from airflow_provider_sm_eval.evaluation.constants import (
-    BENCHMARK_RESULT_STEPS,
-    LLMAJ_RESULT_STEPS,
     EvalType,
     StepName,
 )
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 
 @pytest.mark.parametrize("eval_type", list(EvalType))
@@ -24,7 +23,7 @@ def test_execution_runs_every_step_to_succeeded(harness: Harness, eval_type: Eva
     assert final["PipelineExecutionStatus"] == "Succeeded"
     assert "FailureReason" not in final
     steps = harness.steps(arn)
-    result_steps = LLMAJ_RESULT_STEPS if eval_type.is_llm_as_judge else BENCHMARK_RESULT_STEPS
+    result_steps = kind_of(eval_type).result_steps
     assert {s.value for s in result_steps} <= set(steps)
     assert all(s["StepStatus"] == "Succeeded" for s in steps.values())
     for step in result_steps:
@@ -69,7 +68,7 @@ def test_create_describe_list_delete_pipeline(harness: Harness) -> None:
     tags = harness.sm.list_tags(ResourceArn=described["PipelineArn"])["Tags"]
     assert tags == [{"Key": "team", "Value": "ml"}]
 
-    listed = harness.sm.list_pipelines(PipelineNamePrefix=EvalType.BENCHMARK.pipeline_name_prefix)
+    listed = harness.sm.list_pipelines(PipelineNamePrefix=kind_of(EvalType.BENCHMARK).pipeline_name_prefix)
     assert [p["PipelineName"] for p in listed["PipelineSummaries"]] == [name]
 
     deleted = harness.sm.delete_pipeline(PipelineName=name, ClientRequestToken=token())

@@ -10,6 +10,7 @@ from emulator_harness import BUCKET, NO_RETRIES, ROLE_ARN, Harness, definition, 
 
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 
 def shape_errors(shape: Shape, value: Any, path: str = "") -> list[str]:
@@ -60,7 +61,7 @@ def test_all_responses_match_the_model(harness: Harness) -> None:
         "after-call.sagemaker", lambda parsed, model, **_: captured.append((model, parsed))
     )
 
-    name = f"{EvalType.LLM_AS_JUDGE.pipeline_name_prefix}-shapes"
+    name = f"{kind_of(EvalType.LLM_AS_JUDGE).pipeline_name_prefix}-shapes"
     pipeline_arn = sm.create_pipeline(
         PipelineName=name,
         PipelineDefinition=definition("llm_as_judge"),

@@ -23,6 +23,7 @@ from airflow_provider_sm_eval.evaluation.s3_layout import (
     job_output_prefix,
     llmaj_examples_prefix,
 )
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -95,7 +96,7 @@ def succeeded_execution(
         )
         for i, (name, job) in enumerate(jobs.items())
     ]
-    pipeline = f"{eval_type.pipeline_name_prefix}-{uuid.uuid4()}".lower()
+    pipeline = f"{kind_of(eval_type).pipeline_name_prefix}-{uuid.uuid4()}".lower()
     execution_id = uuid.uuid4().hex[:12]
     return EvaluationPipelineExecution.model_validate(
         {

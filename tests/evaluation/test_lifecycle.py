@@ -28,6 +28,7 @@ from airflow_provider_sm_eval.evaluation import (
 )
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 DEFINITIONS = Path(__file__).parents[2] / "example_dags" / "pipeline_definitions"
 DEFINITION_FILES = {
@@ -102,7 +103,7 @@ def test_start_wait_and_summarize_each_type(clients: AwsClients, output: str, ev
     assert execution.name == "my-eval"
     assert execution.display_name is not None and execution.display_name.startswith("my-eval-")
     assert execution.description == "Evaluation execution: my-eval"
-    assert execution.pipeline_name.startswith(eval_type.pipeline_name_prefix)
+    assert execution.pipeline_name.startswith(kind_of(eval_type).pipeline_name_prefix)
     assert execution.s3_output_path == output
     assert execution.pipeline_version_id is not None
 
@@ -200,7 +201,7 @@ def test_get_all_pages_newest_first_and_refresh_fills_steps(
 
 def test_get_all_keeps_only_tagged_pipelines_with_the_exact_prefix(clients: AwsClients, output: str) -> None:
     sagemaker = clients.sagemaker
-    prefix = EvalType.BENCHMARK.pipeline_name_prefix
+    prefix = kind_of(EvalType.BENCHMARK).pipeline_name_prefix
     text = json.dumps(definition())
     for name, tags in [
         (f"{prefix}-untagged", []),
@@ -225,7 +226,7 @@ def test_get_all_keeps_only_tagged_pipelines_with_the_exact_prefix(clients: AwsC
 
 def test_pipeline_is_reused_and_found_past_one_page_of_pipelines(clients: AwsClients, output: str) -> None:
     sagemaker = clients.sagemaker
-    prefix = EvalType.BENCHMARK.pipeline_name_prefix
+    prefix = kind_of(EvalType.BENCHMARK).pipeline_name_prefix
     text = json.dumps(definition())
     for index in range(11):
         sagemaker.create_pipeline(
@@ -246,7 +247,7 @@ def test_sdk_rule_finds_started_executions(clients: AwsClients, output: str) -> 
     started = {start(clients, output, eval_type).arn: eval_type for eval_type in EvalType}
     sagemaker = clients.sagemaker
     for arn, eval_type in started.items():
-        prefix = eval_type.pipeline_name_prefix
+        prefix = kind_of(eval_type).pipeline_name_prefix
         found = []
         for page in sagemaker.get_paginator("list_pipelines").paginate(PipelineNamePrefix=prefix):
             for pipeline in page["PipelineSummaries"]:

@@ -29,6 +29,7 @@ from airflow_provider_sm_eval.evaluation import (
     execution_error_for,
 )
 from airflow_provider_sm_eval.evaluation.models import name_from_display_name
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=timezone.utc)
 JOB_ARN = "arn:aws:sagemaker:us-east-1:123456789012:training-job/eval-custom-1"
@@ -214,7 +215,7 @@ def test_aws_error_names_operation_and_resource() -> None:
 
 
 def test_eval_type_is_read_from_lowercase_pipeline_names() -> None:
-    assert EvalType.from_pipeline_name("sagemakerevaluation-llmajevaluation-abc") is EvalType.LLM_AS_JUDGE
+    assert kind_of_pipeline("sagemakerevaluation-llmajevaluation-abc").eval_type is EvalType.LLM_AS_JUDGE
 
 
 def test_importing_core_models_does_not_import_boto3_or_airflow() -> None:

@@ -34,13 +34,12 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     read_llmaj_results,
 )
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole
-from airflow_provider_sm_eval.evaluation.results.render import render_results
+from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results.summary import (
     MAX_ARTIFACT_URIS,
     MAX_METRICS_PER_MODEL,
     EvaluationSummary,
     build_summary,
-    summarize,
 )
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, job_output_prefix
 

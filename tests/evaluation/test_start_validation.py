@@ -16,6 +16,7 @@ from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY
 from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
 from airflow_provider_sm_eval.evaluation.request import StartRequest
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
 DEFINITION = json.loads(
     (Path(__file__).parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json").read_text()
@@ -95,7 +96,7 @@ def test_aws_error_during_start_names_operation_and_pipeline(sm_eval_emulator: E
     with pytest.raises(EvaluationAWSError) as caught:
         EvaluationPipelineExecution.start(**VALID, clients=AwsClients(sagemaker_client=sagemaker))
     assert caught.value.operation == "UpdatePipeline"
-    assert caught.value.resource.startswith(EvalType.BENCHMARK.pipeline_name_prefix)
+    assert caught.value.resource.startswith(kind_of(EvalType.BENCHMARK).pipeline_name_prefix)
     assert caught.value.code == "ThrottlingException"
     assert "testing" not in str(caught.value)
 

@@ -1,11 +1,14 @@
-"""Plain-text rendering of results, like the SDK's ``show_results``, for terminals and task logs."""
+"""Plain-text rendering of each result family, like the SDK's ``show_results``, for terminals and logs.
+
+:mod:`.report` picks the renderer of an execution's eval type from the type registry.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import islice, zip_longest
 from typing import TYPE_CHECKING
 
-from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.benchmark import (
     BenchmarkResults,
@@ -32,42 +35,42 @@ if TYPE_CHECKING:
 MAX_TEXT_CHARS = 2000
 
 
-def render_results(
-    execution: EvaluationExecutionData,
-    s3: S3Client,
-    *,
-    limit: int = 5,
-    offset: int = 0,
-    show_explanations: bool = False,
-    summary: EvaluationSummary | None = None,
-) -> str:
-    """The results of a succeeded execution as text (LLM-as-judge: ``limit`` examples from ``offset``).
+@dataclass(frozen=True)
+class RenderOptions:
+    """What to show: ``limit`` examples from ``offset`` (LLM-as-judge), with the judge's explanations.
 
     With the execution's ``summary`` at hand, its win rates and example counts are used instead
     of streaming every per-example record a second time.
     """
-    if not isinstance(limit, int) or limit < 0:
-        raise ValueError(f"limit must be a non-negative integer, got {limit!r}")
-    if not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
-    header = [
-        f"Evaluation execution {execution.arn}",
-        f"Type: {execution.eval_type.value}   Status: {execution.status.overall_status.value}",
-        f"S3 output: {execution.s3_output_path}",
-    ]
-    if execution.eval_type is EvalType.LLM_AS_JUDGE:
-        results = read_llmaj_results(execution, s3)
-        comparison = (
-            _comparison_of(summary)
-            if summary is not None and summary.execution_arn == execution.arn
-            else compare_examples(s3, results)
-        )
-        body = _render_llmaj(
-            results, comparison, s3, limit=limit, offset=offset, show_explanations=show_explanations
-        )
-    else:
-        body = _render_benchmark(read_benchmark_results(execution, s3))
-    return "\n".join(header) + "\n\n" + body
+
+    limit: int = 5
+    offset: int = 0
+    show_explanations: bool = False
+    summary: EvaluationSummary | None = None
+
+
+def render_benchmark(execution: EvaluationExecutionData, s3: S3Client, options: RenderOptions) -> str:
+    """Custom and base metrics side by side with their deltas, and the result files."""
+    return _render_benchmark(read_benchmark_results(execution, s3))
+
+
+def render_llmaj(execution: EvaluationExecutionData, s3: S3Client, options: RenderOptions) -> str:
+    """Aggregate judge scores, win rates, the result files and one page of examples."""
+    results = read_llmaj_results(execution, s3)
+    summary = options.summary
+    comparison = (
+        _comparison_of(summary)
+        if summary is not None and summary.execution_arn == execution.arn
+        else compare_examples(s3, results)
+    )
+    return _render_llmaj(
+        results,
+        comparison,
+        s3,
+        limit=options.limit,
+        offset=options.offset,
+        show_explanations=options.show_explanations,
+    )
 
 
 def _render_benchmark(results: BenchmarkResults) -> str:

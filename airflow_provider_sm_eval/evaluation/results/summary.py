@@ -66,28 +66,31 @@ class EvaluationSummary(BaseModel):
     truncated: bool = False
 
 
-def summarize(execution: EvaluationExecutionData, s3: S3Client) -> EvaluationSummary:
-    """Read a succeeded execution's results and digest them (per-example files are streamed)."""
-    if execution.eval_type is EvalType.LLM_AS_JUDGE:
-        llmaj = read_llmaj_results(execution, s3)
-        comparison = compare_examples(s3, llmaj)
-        return build_summary(
-            execution,
-            metrics={
-                role.value: {name: m.score for name, m in model.metrics.items() if m.score is not None}
-                for role, model in llmaj.models.items()
-            },
-            artifact_uris=[
-                uri for model in llmaj.models.values() for uri in (model.aggregate_uri, model.examples_uri)
-            ],
-            win_rates=comparison.win_rates,
-            example_counts={role.value: count for role, count in comparison.counts.items()},
-        )
+def summarize_benchmark(execution: EvaluationExecutionData, s3: S3Client) -> EvaluationSummary:
+    """Digest the custom and base metrics files of a succeeded benchmark or custom-scorer execution."""
     benchmark = read_benchmark_results(execution, s3)
     return build_summary(
         execution,
         metrics={role.value: model.metrics for role, model in benchmark.models.items()},
         artifact_uris=[model.result_uri for model in benchmark.models.values()],
+    )
+
+
+def summarize_llmaj(execution: EvaluationExecutionData, s3: S3Client) -> EvaluationSummary:
+    """Digest the judge results of a succeeded LLM-as-judge execution (examples are streamed)."""
+    llmaj = read_llmaj_results(execution, s3)
+    comparison = compare_examples(s3, llmaj)
+    return build_summary(
+        execution,
+        metrics={
+            role.value: {name: m.score for name, m in model.metrics.items() if m.score is not None}
+            for role, model in llmaj.models.items()
+        },
+        artifact_uris=[
+            uri for model in llmaj.models.values() for uri in (model.aggregate_uri, model.examples_uri)
+        ],
+        win_rates=comparison.win_rates,
+        example_counts={role.value: count for role, count in comparison.counts.items()},
     )
 
 
