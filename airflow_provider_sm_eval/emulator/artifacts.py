@@ -9,8 +9,9 @@ from __future__ import annotations
 import importlib
 import json
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, cast
+from typing import cast
 
 from airflow_provider_sm_eval.emulator.results import (
     BENCHMARK_METRICS,
@@ -37,19 +38,19 @@ from airflow_provider_sm_eval.evaluation.types.registry import KINDS, kind_of_pi
 PutObject = Callable[[S3Uri, bytes], None]
 
 
-class ResultWriter(Protocol):
-    """Writes the result files of one evaluation step run and returns their URIs."""
+@dataclass(frozen=True)
+class StepResultRun:
+    """One run of an evaluation step whose result files are to be written."""
 
-    def __call__(
-        self,
-        put: PutObject,
-        *,
-        root: S3Uri,
-        training_job_name: str,
-        seed: MetricSeed,
-        examples: int,
-        finished_at: datetime,
-    ) -> list[S3Uri]: ...
+    root: S3Uri
+    training_job_name: str
+    seed: MetricSeed
+    examples: int
+    finished_at: datetime
+
+
+#: Writes the result files of one step run and returns their URIs.
+ResultWriter = Callable[[PutObject, StepResultRun], list[S3Uri]]
 
 
 def eval_kind_of(pipeline_name: str, step_names: Iterable[str]) -> EvaluationKind | None:
@@ -88,69 +89,37 @@ def write_step_results(
     """Write the result files of one evaluation step run with ``kind``'s writer; return their URIs."""
     module, _, function = kind.emulator_writer.partition(":")
     writer = cast(ResultWriter, getattr(importlib.import_module(module), function))
-    return writer(
-        put,
-        root=root,
-        training_job_name=training_job_name,
-        seed=seed,
-        examples=examples,
-        finished_at=finished_at,
-    )
+    return writer(put, StepResultRun(root, training_job_name, seed, examples, finished_at))
 
 
-def write_benchmark_results(
-    put: PutObject,
-    *,
-    root: S3Uri,
-    training_job_name: str,
-    seed: MetricSeed,
-    examples: int,
-    finished_at: datetime,
-) -> list[S3Uri]:
+def write_benchmark_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
     """A benchmark ``results_*.json`` file: metrics under ``results.all``."""
+    return _write_results_file(put, run, benchmark_results(run.seed, BENCHMARK_METRICS, "all"))
+
+
+def write_custom_scorer_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
+    """A custom scorer ``results_*.json`` file: metrics under the task key."""
     return _write_results_file(
-        put, root, training_job_name, finished_at, benchmark_results(seed, BENCHMARK_METRICS, "all")
+        put, run, benchmark_results(run.seed, CUSTOM_SCORER_METRICS, CUSTOM_SCORER_TASK_KEY)
     )
 
 
-def write_custom_scorer_results(
-    put: PutObject,
-    *,
-    root: S3Uri,
-    training_job_name: str,
-    seed: MetricSeed,
-    examples: int,
-    finished_at: datetime,
-) -> list[S3Uri]:
-    """A custom scorer ``results_*.json`` file: metrics under the task key."""
-    document = benchmark_results(seed, CUSTOM_SCORER_METRICS, CUSTOM_SCORER_TASK_KEY)
-    return _write_results_file(put, root, training_job_name, finished_at, document)
-
-
-def write_llmaj_results(
-    put: PutObject,
-    *,
-    root: S3Uri,
-    training_job_name: str,
-    seed: MetricSeed,
-    examples: int,
-    finished_at: datetime,
-) -> list[S3Uri]:
+def write_llmaj_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
     """The judge's per-example records and its aggregate file."""
-    judge = judge_job_name(training_job_name)
-    records = llmaj_example_records(seed, examples, judge)
-    examples_uri = llmaj_examples_prefix(root, judge).join("datasets", f"evaluation{LLMAJ_EXAMPLES_SUFFIX}")
-    aggregate_uri = llmaj_aggregate_key(root, training_job_name, judge)
+    judge = judge_job_name(run.training_job_name)
+    records = llmaj_example_records(run.seed, run.examples, judge)
+    examples_uri = llmaj_examples_prefix(run.root, judge).join(
+        "datasets", f"evaluation{LLMAJ_EXAMPLES_SUFFIX}"
+    )
+    aggregate_uri = llmaj_aggregate_key(run.root, run.training_job_name, judge)
     put(examples_uri, "".join(json.dumps(r) + "\n" for r in records).encode())
     put(aggregate_uri, json.dumps(llmaj_aggregate(records, judge), indent=2).encode())
     return [aggregate_uri, examples_uri]
 
 
-def _write_results_file(
-    put: PutObject, root: S3Uri, training_job_name: str, finished_at: datetime, document: object
-) -> list[S3Uri]:
-    stamp = finished_at.strftime("%Y-%m-%dT%H-%M-%S.%f")
-    uri = job_output_prefix(root, training_job_name).join(
+def _write_results_file(put: PutObject, run: StepResultRun, document: object) -> list[S3Uri]:
+    stamp = run.finished_at.strftime("%Y-%m-%dT%H-%M-%S.%f")
+    uri = job_output_prefix(run.root, run.training_job_name).join(
         f"{BENCHMARK_RESULT_FILE_PREFIX}{stamp}{BENCHMARK_RESULT_FILE_SUFFIX}"
     )
     put(uri, json.dumps(document, indent=2).encode())
