@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +26,9 @@ from typing import Any
 import boto3
 
 from airflow_provider_sm_eval.emulator.child_process import emulator_process
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import waits
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"
@@ -100,61 +102,6 @@ SDK_RESULTS_PROBE = textwrap.dedent(
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "peak_rss_mb": after,
                       "typed_by_get": typed}))
-    """
-)
-
-
-#: Starts argv[2] benchmark evaluations on the emulator, then runs one trigger per execution on
-#: one event loop, as a triggerer does, and prints the wall time until every trigger has fired,
-#: the RSS growth and the aiobotocore clients opened. argv[1] is "ours" or "amazon" (the amazon
-#: provider's SageMakerPipelineTrigger); argv[3:6] are the definition, role and S3 output path.
-TRIGGERS_PROBE = textwrap.dedent(
-    """
-    import asyncio, json, resource, sys, time
-    import aiobotocore.session, boto3
-    from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-    from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
-    from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
-
-    who, count, definition, role, output = sys.argv[1], int(sys.argv[2]), *sys.argv[3:6]
-    opened = 0
-    create_client = aiobotocore.session.AioSession.create_client
-    def counting_create_client(self, *args, **kwargs):
-        global opened
-        opened += 1
-        return create_client(self, *args, **kwargs)
-    aiobotocore.session.AioSession.create_client = counting_create_client
-
-    def trigger(arn):
-        if who == "ours":
-            return EvaluationExecutionTrigger(arn, aws_conn_id="aws_default", poll_interval=1)
-        return SageMakerPipelineTrigger(SageMakerPipelineTrigger.Type.COMPLETE, arn, waiter_delay=1,
-                                        waiter_max_attempts=600, aws_conn_id="aws_default")
-
-    async def first_event(t):
-        async for event in t.run():
-            return event.payload
-
-    async def main(arns):
-        return await asyncio.gather(*(first_event(trigger(a)) for a in arns))
-
-    first = EvaluationPipelineExecution.start("benchmark", "bench", definition, role, output)
-    sagemaker = boto3.client("sagemaker")
-    arns = [first.arn] + [
-        sagemaker.start_pipeline_execution(
-            PipelineName=first.pipeline_name, PipelineVersionId=first.pipeline_version_id,
-            PipelineParameters=[{"Name": "S3OutputPath", "Value": output}],
-        )["PipelineExecutionArn"]
-        for _ in range(count - 1)
-    ]
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
-    events = asyncio.run(main(arns))
-    seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    succeeded = sum("Succeeded" in json.dumps(e) or e.get("status") == "success" for e in events)
-    print(json.dumps({"seconds": seconds, "rss_growth_mb": after - before, "clients": opened,
-                      "succeeded": succeeded}))
     """
 )
 
@@ -275,68 +222,6 @@ def _results_rows(sdk_python: str | None, env: dict[str, str], arn: str) -> list
     return rows
 
 
-def _set_step_seconds(endpoint: str, seconds: float) -> None:
-    """Set how long each emulated pipeline step takes, through the emulator's control API."""
-    request = urllib.request.Request(
-        f"{endpoint}/_emulator/config",
-        data=json.dumps({"step_seconds": seconds}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="PUT",
-    )
-    with urllib.request.urlopen(request, timeout=30):
-        pass
-
-
-def _trigger_rows(env: dict[str, str], count: int) -> list[list[str]]:
-    """``count`` deferred waits in one triggerer event loop, ours and the amazon provider's."""
-    env = {
-        **env,
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(
-            {
-                "conn_type": "aws",
-                "login": "testing",
-                "password": "testing",
-                "extra": {"endpoint_url": env["AWS_ENDPOINT_URL"], "region_name": "us-east-1"},
-            }
-        ),
-    }
-    measured = {}
-    for who in ("ours", "amazon"):
-        # Executions of 4 steps x 1 s: each trigger polls a few times before its execution ends.
-        _set_step_seconds(env["AWS_ENDPOINT_URL"], 1.0)
-        measured[who] = _probe(
-            sys.executable,
-            TRIGGERS_PROBE,
-            who,
-            str(count),
-            str(BENCHMARK_DEFINITION),
-            ROLE_ARN,
-            f"s3://{BUCKET}/benchmark",
-            env=env,
-        )
-        _set_step_seconds(env["AWS_ENDPOINT_URL"], 0.05)
-        if measured[who]["succeeded"] != count:
-            raise RuntimeError(f"{who}: {measured[who]['succeeded']} of {count} triggers saw Succeeded")
-    ours = measured["ours"]
-    rows = []
-    for label, who in (
-        ("ours: EvaluationExecutionTrigger", "ours"),
-        ("amazon provider: SageMakerPipelineTrigger", "amazon"),
-    ):
-        m = measured[who]
-        rows.append(
-            [
-                label,
-                f"{m['seconds']:.1f} s",
-                f"{m['rss_growth_mb']:.0f} MB",
-                str(m["clients"]),
-                f"{m['rss_growth_mb'] / max(ours['rss_growth_mb'], 1.0):.1f}x",
-                f"{m['clients'] / max(ours['clients'], 1):.0f}x",
-            ]
-        )
-    return rows
-
-
 def _table(title: str, header: Sequence[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(r[i])) for r in [list(header), *rows]) for i in range(len(header))]
     lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True))]
@@ -350,7 +235,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sdk-python", help="python of a virtualenv with sagemaker-train installed")
     parser.add_argument("--examples", type=int, default=100_000, help="LLM-as-judge records per model")
     parser.add_argument("--repeat", type=int, default=5, help="import runs per module (median)")
-    parser.add_argument("--triggers", type=int, default=100, help="concurrent deferred waits")
+    parser.add_argument(
+        "--waits", type=int, nargs="+", default=[100, 1000, 5000], help="concurrent deferred waits (N)"
+    )
+    parser.add_argument("--peer-max", type=int, default=1000, help="largest N the amazon trigger runs at")
+    parser.add_argument("--poll", type=float, default=5.0, help="poll interval of the density runs (s)")
+    parser.add_argument("--scale", type=float, default=30.0, help="time scale of the 60-minute wait")
     args = parser.parse_args(argv)
 
     with _emulator(args.examples) as endpoint:
@@ -364,12 +254,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         )
         print()
+        definition_args = [str(BENCHMARK_DEFINITION), ROLE_ARN, f"s3://{BUCKET}/waits"]
+        rows, notes = waits.density_rows(
+            env, args.waits, peer_max=args.peer_max, poll=args.poll, polls=3, args=definition_args
+        )
         print(
             _table(
-                f"{args.triggers} deferred waits in one triggerer event loop, 1 s polls "
-                "(ratio = peer / ours)",
-                ["trigger", "all events", "RSS growth", "clients", "RSS ratio", "clients ratio"],
-                _trigger_rows(env, args.triggers),
+                f"Concurrent deferred waits in one triggerer event loop, {args.poll:g} s polls, "
+                "3 polls measured after start-up",
+                ["N", "trigger", "start-up", "CPU ms/poll", "KB/wait", "loop lag p99/max ms", "calls/poll"],
+                rows,
+            )
+        )
+        for note in notes:
+            print(f"  {note}")
+        print()
+        print(
+            _table(
+                f"One 60-minute wait (4 steps of 15 min), 30 s polls, time scaled 1:{args.scale:g} "
+                "(counts are not scaled)",
+                ["waiter", "SageMaker calls", "SQS calls", "peer/ours", "end noticed after", "calls"],
+                waits.latency_rows(env, args.scale, 30.0, definition_args),
             )
         )
         print()
