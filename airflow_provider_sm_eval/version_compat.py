@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
     from airflow.providers.common.compat.sdk import Context, TaskInstanceKey
     from airflow.sdk.exceptions import TaskDeferralTimeout
-    from airflow.triggers.base import BaseTrigger, TriggerEvent
+    from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 else:
     try:
         from airflow.sdk.exceptions import TaskDeferralTimeout
@@ -47,6 +47,7 @@ AIRFLOW_V_3_3_PLUS: bool = Version(Version(AIRFLOW_VERSION).base_version) >= Ver
 _LAZY: dict[str, str] = {
     "AwsBaseHook": "airflow.providers.amazon.aws.hooks.base_aws",
     "BaseTrigger": "airflow.triggers.base",
+    "BaseEventTrigger": "airflow.triggers.base",
     "TriggerEvent": "airflow.triggers.base",
     "Context": "airflow.providers.common.compat.sdk",
     "TaskInstanceKey": "airflow.providers.common.compat.sdk",
@@ -64,6 +65,7 @@ __all__ = [
     "AirflowException",
     "AirflowFailException",
     "AwsBaseHook",
+    "BaseEventTrigger",
     "BaseOperator",
     "BaseOperatorLink",
     "BaseSensorOperator",

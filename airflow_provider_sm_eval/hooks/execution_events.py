@@ -45,10 +45,12 @@ UNCLAIMED_TTL = 300.0
 SAFETY_POLL_INTERVAL = 600.0
 
 Wake = Callable[[], object]
+#: Told of every terminal status event once: ``(execution ARN, status, the event's detail)``.
+Watcher = Callable[[str, ExecutionStatus, dict[str, Any]], object]
 
 
-def parse_event(body: str) -> tuple[str, ExecutionStatus | None] | None:
-    """``(execution ARN, its new status or None)`` of a pipeline event; None for anything else."""
+def parse_event(body: str) -> tuple[str, ExecutionStatus | None, dict[str, Any]] | None:
+    """``(execution ARN, its new status or None, detail)`` of a pipeline event; None for anything else."""
     try:
         event = json.loads(body)
         detail = event["detail"]
@@ -58,11 +60,11 @@ def parse_event(body: str) -> tuple[str, ExecutionStatus | None] | None:
     if event.get("source") != SOURCE or not isinstance(arn, str):
         return None
     if event.get("detail-type") != EXECUTION_STATUS_CHANGE:
-        return arn, None
+        return arn, None, detail
     try:
-        return arn, ExecutionStatus(detail.get("currentPipelineExecutionStatus"))
+        return arn, ExecutionStatus(detail.get("currentPipelineExecutionStatus")), detail
     except ValueError:
-        return arn, None
+        return arn, None, detail
 
 
 class EventConsumer:
@@ -72,29 +74,51 @@ class EventConsumer:
         self.client = client
         self.queue_url = queue_url
         self.routes: dict[str, list[Wake]] = {}
+        self.watchers: list[Watcher] = []
         self.routed = 0
         self.released = 0
         self._task: asyncio.Task[None] | None = None
+        #: Message IDs already shown to the watchers (released events come back), with their time.
+        self._watched: dict[str, float] = {}
 
     @contextmanager
     def route(self, arn: str, wake: Wake) -> Iterator[None]:
         """Call ``wake()`` when an event says ``arn`` ended, while inside the block."""
-        arn = arn.lower()
-        self.routes.setdefault(arn, []).append(wake)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"events {self.queue_url}")
+        key = arn.lower()
+        self.routes.setdefault(key, []).append(wake)
+        self._ensure_running()
         try:
             yield
         finally:
-            wakes = self.routes[arn]
+            wakes = self.routes[key]
             wakes.remove(wake)
             if not wakes:
-                del self.routes[arn]
-            if not self.routes:
+                del self.routes[key]
+            if not self.in_use():
                 self.close()
 
+    @contextmanager
+    def watch(self, watcher: Watcher) -> Iterator[None]:
+        """Tell ``watcher`` of every execution that ends, once, while inside the block.
+
+        Events stay on the queue for the waits that need them (they are released as usual),
+        so an asset watcher and the waits can share one queue.
+        """
+        self.watchers.append(watcher)
+        self._ensure_running()
+        try:
+            yield
+        finally:
+            self.watchers.remove(watcher)
+            if not self.in_use():
+                self.close()
+
+    def _ensure_running(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=f"events {self.queue_url}")
+
     def in_use(self) -> bool:
-        return bool(self.routes)
+        return bool(self.routes or self.watchers)
 
     def close(self) -> None:
         if self._task is not None and not self._task.done():
@@ -102,7 +126,7 @@ class EventConsumer:
 
     async def _run(self) -> None:
         backoff = PollState(self.queue_url, RELEASE_SECONDS)
-        while self.routes:
+        while self.in_use():
             try:
                 await self.receive_once()
             except Exception as error:
@@ -128,14 +152,20 @@ class EventConsumer:
         delete: list[dict[str, str]] = []
         release: list[dict[str, Any]] = []
         now_ms = time.time() * 1000
+        self._forget_watched(now_ms)
         for message in answer.get("Messages", []):
             handle = {"Id": str(len(delete) + len(release)), "ReceiptHandle": message["ReceiptHandle"]}
             parsed = parse_event(message.get("Body", ""))
             sent_ms = float(message.get("Attributes", {}).get("SentTimestamp", now_ms))
             if parsed is None:
                 delete.append(handle)  # not a pipeline event: nobody needs it
-            elif parsed[0].lower() in self.routes:
-                arn, status = parsed
+                continue
+            arn, status, detail = parsed
+            if status in TERMINAL_STATUSES and self.watchers and message["MessageId"] not in self._watched:
+                self._watched[message["MessageId"]] = sent_ms
+                for watcher in list(self.watchers):
+                    watcher(arn, status, detail)
+            if arn.lower() in self.routes:
                 if status in TERMINAL_STATUSES:
                     self.routed += 1
                     for wake in list(self.routes[arn.lower()]):
@@ -150,6 +180,12 @@ class EventConsumer:
             await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
         if release:
             await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
+
+    def _forget_watched(self, now_ms: float) -> None:
+        """Forget the watched messages that the consumers delete by now (older than the TTL)."""
+        horizon = now_ms - 2 * UNCLAIMED_TTL * 1000
+        for message_id in [m for m, sent in self._watched.items() if sent < horizon]:
+            del self._watched[message_id]
 
 
 _consumers: SharedRegistry[EventConsumer] = SharedRegistry()

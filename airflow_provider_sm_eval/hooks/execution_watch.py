@@ -5,7 +5,8 @@ of one DescribePipelineExecution per wait and poll, a :class:`PipelineWatch` per
 ListPipelineExecutions (newest first, one page of 100) once per cycle, which tells the status of
 every recent execution at once:
 
-- a wait whose execution is not on that page (an old execution) is described on its own;
+- more pages are read while some wait is not covered, at most one per 100 open waits plus one;
+  a wait whose execution is older than that is described on its own;
 - an execution is described, and its steps listed, only when its status became terminal (or
   when an event woke its wait, see :mod:`.execution_events`); status changes before that are
   logged from the summary, without a call;
@@ -165,14 +166,7 @@ class PipelineWatch:
         due = set(self._woken)
         self._woken.clear()
         if listing:
-            self.list_calls += 1
-            page = await self.client.list_pipeline_executions(
-                PipelineName=self.pipeline_arn,
-                SortBy="CreationTime",
-                SortOrder="Descending",
-                MaxResults=PAGE_SIZE,
-            )
-            listed = {s["PipelineExecutionArn"]: s for s in page.get("PipelineExecutionSummaries", [])}
+            listed = await self._list_recent()
             for arn, wait in list(self.waits.items()):
                 if wait.done.done():
                     continue
@@ -190,6 +184,29 @@ class PipelineWatch:
             settling = self.waits.get(arn)
             if settling is not None and not settling.done.done():
                 await self._settle(settling)
+
+    async def _list_recent(self) -> dict[str, dict[str, Any]]:
+        """Summaries of the newest executions, page by page until every open wait is covered.
+
+        At most one page per ``PAGE_SIZE`` open waits, plus one: an execution older than that
+        is described on its own instead of reading a long history.
+        """
+        pending = {arn for arn, wait in self.waits.items() if not wait.done.done()}
+        listed: dict[str, dict[str, Any]] = {}
+        arguments: dict[str, Any] = {
+            "PipelineName": self.pipeline_arn,
+            "SortBy": "CreationTime",
+            "SortOrder": "Descending",
+            "MaxResults": PAGE_SIZE,
+        }
+        for _ in range(math.ceil(len(pending) / PAGE_SIZE) + 1):
+            self.list_calls += 1
+            page = await self.client.list_pipeline_executions(**arguments)
+            listed.update((s["PipelineExecutionArn"], s) for s in page.get("PipelineExecutionSummaries", []))
+            if not page.get("NextToken") or pending <= listed.keys():
+                break
+            arguments["NextToken"] = page["NextToken"]
+        return listed
 
     async def _settle(self, wait: _Wait) -> None:
         """Describe ``wait``'s execution; on a terminal status list its steps and end the wait."""

@@ -22,6 +22,7 @@ from airflow_provider_sm_eval.evaluation.event_setup import (
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 from airflow_provider_sm_eval.hooks import execution_events
 from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, parse_event
+from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
 from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
 from tests.airflow.airflow_test_support import CONN_ID
 from tests.airflow.test_trigger import run_to_event, start
@@ -146,11 +147,11 @@ async def test_an_event_nobody_claims_is_released_then_deleted_when_old(
 
 
 def test_events_are_parsed_for_their_execution_and_status() -> None:
-    assert parse_event(status_event(execution(1), "Succeeded")) == (execution(1), "Succeeded")
+    assert parse_event(status_event(execution(1), "Succeeded"))[:2] == (execution(1), "Succeeded")
     step_event = status_event(
         execution(1), "Succeeded", "SageMaker Model Building Pipeline Execution Step Status Change"
     )
-    assert parse_event(step_event) == (execution(1), None)
+    assert parse_event(step_event)[:2] == (execution(1), None)
     assert parse_event("{}") is None
     assert parse_event(json.dumps({"source": "aws.s3", "detail": {"pipelineExecutionArn": "x"}})) is None
 
@@ -222,3 +223,35 @@ async def test_an_event_ends_the_wait_with_one_describe_and_no_polling(emulator:
     assert emulator.calls.count("sagemaker", "ListPipelineExecutions") == 0, "no poll before the event"
     assert emulator.calls.count("sqs", "ReceiveMessage") >= 1
     assert execution_events.consumer_count() == 0
+
+
+async def test_the_asset_trigger_and_a_wait_share_one_queue(emulator: EvaluationEmulator) -> None:
+    """The AssetWatcher's trigger fires for the execution and leaves its event to the wait."""
+    made = ensure_event_queue("sm-eval-events-asset", session=EmulatorSession(emulator), region="us-east-1")
+    emulator.step_seconds = 0.5
+    asset_events = EvaluationEndedTrigger(made.queue_url, eval_type="benchmark", aws_conn_id=CONN_ID).run()
+    fired = asyncio.ensure_future(asset_events.__anext__())
+    arn = start()
+    wait = EvaluationExecutionTrigger(
+        arn, aws_conn_id=CONN_ID, poll_interval=3600, event_queue_url=made.queue_url
+    )
+
+    payload = await run_to_event(wait)
+    event = await asyncio.wait_for(fired, 60)
+    await asset_events.aclose()
+
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    assert event.payload["execution_arn"] == arn
+    assert event.payload["status"] == "Succeeded"
+    assert execution_events.consumer_count() == 0
+
+
+def test_the_asset_trigger_round_trips_and_validates() -> None:
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/q"
+    trigger = EvaluationEndedTrigger(url, statuses=["Failed", "Succeeded"], eval_type="llmasjudge")
+    classpath, kwargs = trigger.serialize()
+    assert EvaluationEndedTrigger(**json.loads(json.dumps(kwargs))).serialize() == (classpath, kwargs)
+    with pytest.raises(ValueError, match="statuses"):
+        EvaluationEndedTrigger(url, statuses=["Executing"])
+    with pytest.raises(ValueError, match="event_queue_url"):
+        EvaluationEndedTrigger("not a url")

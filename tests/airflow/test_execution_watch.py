@@ -50,17 +50,20 @@ async def test_duplicate_waits_on_one_execution_are_merged(emulator: EvaluationE
     assert sagemaker_calls(emulator, "DescribePipelineExecution") == 1
 
 
-async def test_an_execution_older_than_the_listed_page_is_described_on_its_own(
+async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
     emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(execution_watch, "PAGE_SIZE", 1)
-    emulator.step_seconds = 0.3
+    emulator.step_seconds = 0.5
     older = start()
-    start()  # newer: fills the one-summary page
+    start()  # newer: fills the one-summary first page
+    emulator.calls.reset()
 
     payload = await run_to_event(EvaluationExecutionTrigger(older, **FAST))
 
     assert payload["execution_status"]["overall_status"] == "Succeeded"
+    assert sagemaker_calls(emulator, "ListPipelineExecutions") >= 2
+    assert sagemaker_calls(emulator, "DescribePipelineExecution") == 1, "described only at its end"
 
 
 async def test_without_permission_to_list_the_waits_poll_alone(

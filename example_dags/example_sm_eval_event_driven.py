@@ -1,0 +1,56 @@
+"""Event-driven promotion gate: runs whenever a benchmark evaluation succeeds, no schedule, no polling.
+
+SageMaker's status-change events reach an SQS queue through an EventBridge rule (create both
+with ``python -m airflow_provider_sm_eval.evaluation.event_setup --queue-name sm-eval-events``).
+An Airflow 3 ``AssetWatcher`` runs ``EvaluationEndedTrigger`` on that queue in the triggerer;
+each succeeded benchmark execution updates the asset ``sm-eval://evaluations/succeeded``, and
+this DAG, scheduled on the asset, gates the evaluated model by the execution's ARN (taken from
+the asset event). The same queue can serve deferred waits (``event_queue_url``): the asset
+trigger leaves the events on it for them.
+
+Environment: ``SM_EVAL_EVENT_QUEUE_URL`` (the queue), ``SM_EVAL_AWS_CONN_ID``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from airflow.sdk import DAG, Asset, AssetWatcher
+
+from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
+from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
+
+QUEUE_URL = os.environ.get(
+    "SM_EVAL_EVENT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-events"
+)
+AWS_CONN_ID = os.environ.get("SM_EVAL_AWS_CONN_ID", "aws_default")
+
+evaluation_succeeded = Asset(
+    "sm-eval://evaluations/succeeded",
+    watchers=[
+        AssetWatcher(
+            name="sm_eval_succeeded_benchmarks",
+            trigger=EvaluationEndedTrigger(QUEUE_URL, eval_type="benchmark", aws_conn_id=AWS_CONN_ID),
+        )
+    ],
+)
+
+with DAG(
+    dag_id="example_sm_eval_event_driven",
+    description="Gate every benchmark evaluation as soon as it succeeds (EventBridge -> SQS -> AssetWatcher)",
+    schedule=[evaluation_succeeded],
+    start_date=datetime(2025, 1, 1),
+    catchup=False,
+    tags=["example", "sagemaker-evaluation"],
+    doc_md=__doc__,
+):
+    EvaluationGateOperator(
+        task_id="quality_gate",
+        # The trigger's event is the asset event's payload.
+        execution_arn=(
+            "{{ (triggering_asset_events.values() | first | last).extra['payload']['execution_arn'] }}"
+        ),
+        min_delta_vs_base=0.0,
+        aws_conn_id=AWS_CONN_ID,
+    )
