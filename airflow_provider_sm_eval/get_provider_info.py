@@ -47,7 +47,10 @@ def get_provider_info() -> dict[str, Any]:
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PACKAGE}.triggers.evaluation_execution"],
+                "python-modules": [
+                    f"{_PACKAGE}.triggers.evaluation_execution",
+                    f"{_PACKAGE}.triggers.evaluation_events",
+                ],
             }
         ],
         "extra-links": [
