@@ -72,8 +72,10 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
             return False
         if self.eval_type is None:
             return True
+        from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
+
         try:
-            return EvalType.from_pipeline_name(parse_execution_arn(arn).pipeline_name).value == self.eval_type
+            return kind_of_pipeline(parse_execution_arn(arn).pipeline_name).eval_type.value == self.eval_type
         except ValueError:
             return False
 
