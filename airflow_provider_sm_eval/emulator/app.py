@@ -1,12 +1,14 @@
 """The emulator's WSGI application: SageMaker pipeline calls, control API, and moto for the rest.
 
-A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` for an operation of the pipeline
-backend is answered here in the awsJson1.1 protocol; control requests go to the control API;
-everything else (S3, STS, IAM, other SageMaker calls) is passed unchanged to moto's server
-application. Injected delays, throttling and call errors apply to every JSON-protocol call
-(``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never faulted. Every AWS
-request is counted in the call log, except the emulator's own requests to itself (writing result
-files, publishing events), which go to moto unfaulted and uncounted.
+A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` is checked against botocore's SageMaker
+model first (``validation``: unknown operations, wrong member types, constraint violations get
+SageMaker's 400 errors); operations of the pipeline backend are answered here in the awsJson1.1
+protocol, other SageMaker operations by moto when moto implements them (else a JSON 501 saying
+so); control requests go to the control API; everything else (S3, STS, IAM, ...) is passed
+unchanged to moto's server application. Injected delays, throttling and call errors apply to every
+JSON-protocol call (``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never
+faulted. Every AWS request is counted in the call log, except the emulator's own requests to itself
+(writing result files, publishing events), which go to moto unfaulted and uncounted.
 """
 
 from __future__ import annotations
@@ -17,7 +19,10 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
+
+from botocore import xform_name
 
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
@@ -25,10 +30,12 @@ from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi
 from airflow_provider_sm_eval.emulator.errors import (
     ApiError,
     InjectedError,
+    NotImplementedByEmulator,
+    SerializationException,
     ThrottlingException,
-    ValidationException,
 )
 from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
+from airflow_provider_sm_eval.emulator.validation import validate
 
 log = logging.getLogger(__name__)
 
@@ -74,17 +81,20 @@ class EmulatorApp:
         injected = self._backend.faults.take_call_failure(operation)
         if injected is not None:
             return _error(start_response, InjectedError(injected.code, injected.message))
-        if service != "SageMaker" or operation not in OPERATIONS:
+        if service != "SageMaker":
             return self._moto_app(environ, start_response)
         body = _read_body(environ)
         try:
-            params = json.loads(body or b"{}")
-        except json.JSONDecodeError:
-            return _error(start_response, ValidationException("The request body is not valid JSON"))
-        if not isinstance(params, dict):
-            return _error(start_response, ValidationException("The request body is not a JSON object"))
+            params = _request_params(body)
+            validate(operation, params)
+        except ApiError as exc:
+            return _error(start_response, exc)
         region = self._region(environ)
-        if operation in SHARED_OPERATIONS and not self._owns(operation, params, region):
+        if operation not in OPERATIONS or (
+            operation in SHARED_OPERATIONS and not self._owns(operation, params, region)
+        ):
+            if not moto_implements(operation):
+                return _error(start_response, NotImplementedByEmulator(operation))
             environ["wsgi.input"] = io.BytesIO(body)
             return self._moto_app(environ, start_response)
         try:
@@ -127,6 +137,24 @@ class EmulatorApp:
         return _respond(start_response, "200 OK", result, content_type="application/json")
 
 
+def _request_params(body: bytes) -> dict[str, Any]:
+    """The JSON object of an awsJson1.1 request body; SerializationException when it is not one."""
+    try:
+        params = json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise SerializationException("The request body is not valid JSON") from None
+    if not isinstance(params, dict):
+        raise SerializationException("The request body is not a JSON object")
+    return params
+
+
+def moto_implements(operation: str) -> bool:
+    """Whether moto serves this SageMaker operation (its response class has the handler)."""
+    from moto.sagemaker.responses import SageMakerResponse
+
+    return callable(getattr(SageMakerResponse, xform_name(operation), None))
+
+
 def _read_body(environ: dict[str, Any]) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -136,7 +164,7 @@ def _read_body(environ: dict[str, Any]) -> bytes:
 
 
 def _error(start_response: Callable[..., Any], error: ApiError) -> Iterable[bytes]:
-    status = f"{error.status} {'Bad Request' if error.status == 400 else 'Internal Server Error'}"
+    status = f"{error.status} {HTTPStatus(error.status).phrase}"
     return _respond(start_response, status, {"__type": error.code, "Message": error.message})
 
 

@@ -55,6 +55,7 @@ from airflow_provider_sm_eval.emulator.training_jobs import (
     describe_training_job,
     training_job_name,
 )
+from airflow_provider_sm_eval.emulator.validation import max_definition_length
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn
 from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
@@ -598,6 +599,10 @@ class PipelineBackend:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             raise ValidationException(f"The pipeline definition at {uri} is not UTF-8 text") from None
+        if len(text) > (limit := max_definition_length()):
+            raise ValidationException(
+                f"The pipeline definition at {uri} has {len(text)} characters; at most {limit} are allowed"
+            )
         return parse_definition(text)
 
     # --- step runs ----------------------------------------------------------------------

@@ -44,6 +44,30 @@ class ThrottlingException(ApiError):
     status = 400
 
 
+class SerializationException(ApiError):
+    """The body does not deserialize into the operation's input (wrong JSON types)."""
+
+    code = "SerializationException"
+    status = 400
+
+
+class UnknownOperationException(ApiError):
+    """The ``X-Amz-Target`` names no operation of the service."""
+
+    code = "UnknownOperationException"
+    status = 400
+
+
+class NotImplementedByEmulator(ApiError):
+    """A SageMaker operation neither the emulator nor moto implements (501: botocore does not retry it)."""
+
+    code = "NotImplementedException"
+    status = 501
+
+    def __init__(self, operation: str) -> None:
+        super().__init__(f"SageMaker operation {operation} is not implemented by the emulator or by moto")
+
+
 class InjectedError(ApiError):
     """An error injected by fault control, with any error code."""
 

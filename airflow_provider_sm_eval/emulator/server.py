@@ -17,6 +17,7 @@ from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
 from airflow_provider_sm_eval.emulator.events import EventPublisher
 from airflow_provider_sm_eval.emulator.faults import FaultController
+from airflow_provider_sm_eval.emulator.keep_alive import Connections, keep_alive_handler
 from airflow_provider_sm_eval.emulator.results import ResultSettings
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
@@ -81,27 +82,24 @@ class EvaluationEmulator:
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._s3: Any = None
+        self._connections = Connections()
 
     # --- lifecycle ----------------------------------------------------------------------
     def start(self) -> EvaluationEmulator:
         """Start serving; returns self once the endpoint accepts connections."""
         if self._server is not None:
             raise RuntimeError("the emulator is already running")
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
-        class _QuietHandler(MotoRequestHandler):
-            def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-                """Requests are not logged: tests and the CLI would drown in them."""
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self._moto_app = DomainDispatcherApplication(create_backend_app)
         control = ControlApi(self._backend, self.reset, self.calls)
         app = EmulatorApp(self._backend, control, self._moto_app, self.region, self.calls)
         self._server = make_server(
-            self.host, self._requested_port, app, threaded=True, request_handler=_QuietHandler
+            self.host,
+            self._requested_port,
+            app,
+            threaded=True,
+            request_handler=keep_alive_handler(self._connections),
         )
         self._stopping.clear()
         self._threads = [
@@ -124,6 +122,7 @@ class EvaluationEmulator:
         self.events.stop()
         self._server.shutdown()
         self._server.server_close()
+        self._connections.close_all()
         http_thread.join()
         self._server = None
         self._threads = []

@@ -142,7 +142,7 @@ def test_duplicate_pipeline_name_is_a_validation_error_unless_same_token(harness
         ({"RoleArn": "arn:aws:iam::123:user/x"}, "RoleArn"),
         (
             {"Tags": [{"Key": "k", "Value": "v"}] * 1 + [{"Key": f"k{i}", "Value": "v"} for i in range(50)]},
-            "50 tags",
+            "length less than or equal to 50",  # the model's limit of Tags, in AWS's wording
         ),
     ],
 )
