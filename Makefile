@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: venv demo test lint bench constraints airflow compat
+.PHONY: venv demo test lint bench constraints airflow compat stack-deps browser-deps
 
 venv: $(VENV)/.installed
 
@@ -20,10 +20,19 @@ demo: venv
 
 # A local Airflow 3 deployment (PostgreSQL, emulator, api-server, scheduler, dag-processor,
 # triggerer) with the example DAGs, until Ctrl-C; see devstack/.
-airflow: venv
+airflow: venv stack-deps
 	$(PY) -m devstack
 
-test: venv
+# Debian packages of the local stack (PostgreSQL 15) and of the UI tests (Chromium, driven by
+# Playwright), installed when missing (as root, like CI).
+APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+stack-deps:
+	test -x /usr/lib/postgresql/15/bin/postgres || ($(APT_INSTALL) postgresql-15)
+
+browser-deps:
+	test -x /usr/bin/chromium || ($(APT_INSTALL) chromium)
+
+test: venv stack-deps browser-deps
 	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
 	$(MAKE) compat

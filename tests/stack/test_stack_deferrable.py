@@ -24,9 +24,8 @@ def test_deferrable_start_defers_to_the_triggerer_and_returns_steps_and_metrics(
     airflow_stack: AirflowStack,
 ) -> None:
     name = unique_name("deferred")
-    with emulator_step_seconds(airflow_stack, 4):
-        run_id = trigger_named(airflow_stack, "stack_deferred", name)
-        deferred = wait_for_deferred(airflow_stack, "stack_deferred", run_id)
+    run_id = trigger_named(airflow_stack, "stack_deferred", name)
+    deferred = wait_for_deferred(airflow_stack, "stack_deferred", run_id)
     assert deferred["trigger"]["classpath"] == TRIGGER_CLASSPATH
     assert deferred["trigger"]["id"] is not None
 
@@ -42,11 +41,8 @@ def test_deferrable_start_defers_to_the_triggerer_and_returns_steps_and_metrics(
 
 def test_deferrable_sensor_waits_for_the_execution(airflow_stack: AirflowStack) -> None:
     name = unique_name("sensor")
-    # Executions outlast the scheduler's handling of the deferral (Airflow 3.3's LocalExecutor fails a
-    # task whose trigger fires before the scheduler read the exit of its deferring workload).
-    with emulator_step_seconds(airflow_stack, 6):
-        run_id = trigger_named(airflow_stack, "stack_sensor", name)
-        deferred = wait_for_deferred(airflow_stack, "stack_sensor", run_id, "wait")
+    run_id = trigger_named(airflow_stack, "stack_sensor", name)
+    deferred = wait_for_deferred(airflow_stack, "stack_sensor", run_id, "wait")
     assert deferred["trigger"]["classpath"] == TRIGGER_CLASSPATH
     run_to_end(airflow_stack, "stack_sensor", run_id)
     (arn,) = executions_of(airflow_stack, "stack_sensor", run_id, "start")

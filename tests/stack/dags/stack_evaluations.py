@@ -7,6 +7,7 @@ executions its run started. They use the example benchmark definition and the st
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -85,4 +86,21 @@ with _dag("stack_stop"):
         task_id="stop",
         execution_arn=XComArg(started, key="execution_arn"),
         poll_interval=POLL_SECONDS,
+    )
+
+# A failed execution resumed from its failed steps (RetryPipelineExecution) by the retry.
+with _dag("stack_resume_failed"):
+    _start(deferrable=False, retries=1, retry_delay=timedelta(seconds=0), on_failed_execution="retry")
+
+# Another definition of the benchmark type: the existing pipeline gets a new definition.
+with _dag("stack_definition_variant"):
+    StartEvaluationOperator(
+        task_id="evaluate",
+        eval_type="benchmark",
+        evaluation_name="{{ params.name }}",
+        pipeline_definition={**json.loads(DEFINITION.read_text()), "Metadata": {"variant": "stack-test"}},
+        role_arn="{{ params.role_arn }}",
+        s3_output_path="s3://sm-eval-example/stack/{{ params.name }}",
+        poll_interval=POLL_SECONDS,
+        retries=0,
     )
