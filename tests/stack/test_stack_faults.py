@@ -119,11 +119,6 @@ def test_two_triggerers_one_killed_its_waits_move_to_the_other(airflow_stack: Ai
             airflow_stack.restart("triggerer")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 8 §2: the trigger's on_kill runs after 'mark failed' but no StopPipelineExecution reaches "
-    "AWS (on_kill's calls are cut short in the triggerer): the execution runs on to Succeeded",
-)
 def test_deferred_task_marked_failed_stops_its_execution(airflow_stack: AirflowStack) -> None:
     name = unique_name("marked")
     with emulator_step_seconds(airflow_stack, 8):
