@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.types.registry import KINDS
 
 #: "SagemakerEvaluation-": the name prefix every evaluation pipeline shares (the SDK's).
-_PREFIX = os.path.commonprefix([eval_type.pipeline_name_prefix for eval_type in EvalType])  # noqa: RUF071
+_PREFIX = os.path.commonprefix([kind.pipeline_name_prefix for kind in KINDS.values()])  # noqa: RUF071
 #: Statement id -> the resources it allows. Pipeline names are matched as given and lower-cased,
 #: the way SageMaker writes them into ARNs.
 RESOURCES: dict[str, list[str]] = {
