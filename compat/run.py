@@ -7,7 +7,8 @@
    ``apache-airflow==<version>``, the wheel (with or without the ``emulator`` extra) and whichever
    amazon and common-compat providers resolve for them; a sqlite Airflow home whose ``aws_default``
    connection points at the emulator; then ``compat/dag_runs.py`` in it (the benchmark example
-   DAG, deferred and blocking, and the provider's registration); in the environment without the
+   DAG, deferred and blocking, and the provider's registration), and ``test_version_compat.py``
+   against the installed wheel (every Airflow name resolves there); in the environment without the
    extra, a user's unrelated pytest suite (``compat/user_suite``) and the emulator's entry point;
 4. prints the supported-versions table (the README's) and exits non-zero if any check failed.
 
@@ -192,7 +193,7 @@ def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path)
         requirement = f"{wheel}[emulator]" if env.extra else str(wheel)
         install = [str(uv), "pip", "install", "--python", str(python), "--reinstall-package"]
         install += ["airflow-provider-sm-eval", requirement, f"apache-airflow=={env.airflow}"]
-        _step(log, "install", install + list(env.pins) + (["pytest"] if env.user_suite else []))
+        _step(log, "install", [*install, *env.pins, "pytest"])
         outcome.python = _step(
             log, "python version", [str(python), "-c", "import platform; print(platform.python_version())"]
         ).strip()
@@ -217,6 +218,7 @@ def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path)
                 )
         if result.returncode != 0 and not outcome.checks:
             outcome.error = f"compat/dag_runs.py exited {result.returncode}"
+        outcome.checks["names"] = check_version_compat(python, environ, log)
         if env.user_suite:
             outcome.checks["suite"] = check_user_suite(python, log)
             outcome.checks["hint"] = check_emulator_hint(python, log)
@@ -227,6 +229,15 @@ def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path)
         log.close()
     print(f"compat: {env.name}: {'ok' if outcome.ok else 'FAILED'} in {outcome.seconds:.0f} s", flush=True)
     return outcome
+
+
+def check_version_compat(python: Path, environ: dict[str, str], log: TextIO) -> str:
+    """tests/airflow/test_version_compat.py against the installed wheel: every Airflow name resolves,
+    a timed-out deferral raises the TaskDeferralTimeout that the operator catches."""
+    test = REPO / "tests" / "airflow" / "test_version_compat.py"
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--noconftest", str(test)]
+    result = _run(command, env=environ, log=log)
+    return "ok" if result.returncode == 0 else f"FAILED: pytest exited {result.returncode}"
 
 
 def check_user_suite(python: Path, log: TextIO) -> str:
@@ -272,6 +283,7 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
         "common-compat",
         "emulator extra",
         "provider found",
+        "version_compat names",
         "deferrable DAG",
         "blocking DAG",
         "without the extra: user pytest suite; emulator hint",
@@ -285,6 +297,7 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
             outcome.versions.get("apache-airflow-providers-common-compat", "-"),
             "installed" if outcome.env.extra else "not installed",
             outcome.error or outcome.checks.get("registered", "-"),
+            outcome.checks.get("names", "-"),
             outcome.checks.get("deferrable", "-"),
             outcome.checks.get("blocking", "-"),
             "; ".join(
