@@ -237,9 +237,11 @@ def test_pipeline_is_reused_and_found_past_one_page_of_pipelines(clients: AwsCli
         )
     first = start(clients, output)
     second = start(clients, output)
-    assert first.pipeline_name == second.pipeline_name
-    assert second.pipeline_version_id is not None and first.pipeline_version_id is not None
-    assert second.pipeline_version_id > first.pipeline_version_id
+    changed = start(clients, output, pipeline_definition=with_extra_steps(definition(), 1))
+    assert first.pipeline_name == second.pipeline_name == changed.pipeline_name
+    assert first.pipeline_version_id is not None and changed.pipeline_version_id is not None
+    assert second.pipeline_version_id == first.pipeline_version_id
+    assert changed.pipeline_version_id > first.pipeline_version_id
 
 
 def test_sdk_rule_finds_started_executions(clients: AwsClients, output: str) -> None:

@@ -93,8 +93,11 @@ def test_aws_error_during_start_names_operation_and_pipeline(sm_eval_emulator: E
     sagemaker = sm_eval_emulator.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
     EvaluationPipelineExecution.start(**VALID, clients=AwsClients(sagemaker_client=sagemaker))
     sm_eval_emulator.faults.throttle(share=1.0, operations=["UpdatePipeline"])
+    changed = {**DEFINITION, "Steps": [*DEFINITION["Steps"], {**DEFINITION["Steps"][0], "Name": "Extra"}]}
     with pytest.raises(EvaluationAWSError) as caught:
-        EvaluationPipelineExecution.start(**VALID, clients=AwsClients(sagemaker_client=sagemaker))
+        EvaluationPipelineExecution.start(
+            **{**VALID, "pipeline_definition": changed}, clients=AwsClients(sagemaker_client=sagemaker)
+        )
     assert caught.value.operation == "UpdatePipeline"
     assert caught.value.resource.startswith(kind_of(EvalType.BENCHMARK).pipeline_name_prefix)
     assert caught.value.code == "ThrottlingException"
