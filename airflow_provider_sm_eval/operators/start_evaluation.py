@@ -16,6 +16,7 @@ from airflow_provider_sm_eval.evaluation.constants import (
     EvalType,
     ExecutionStatus,
 )
+from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
@@ -92,6 +93,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
     :param read_results: read the results summary of a succeeded execution into XCom.
     :param results_log_limit: LLM-as-judge examples shown in the results table of the task log.
     :param studio_domain_id: SageMaker Studio domain; the execution link then opens Studio.
+    :param event_queue_url: deferred only: SQS queue of SageMaker's status-change events
+        (README "Event-driven completion"); the wait then ends on the event and polls slowly.
     :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
         ``BaseOperator``'s.
     """
@@ -133,6 +136,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         read_results: bool = True,
         results_log_limit: int = 5,
         studio_domain_id: str | None = None,
+        event_queue_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -157,6 +161,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.read_results = read_results
         self.results_log_limit = results_log_limit
         self.studio_domain_id = studio_domain_id
+        self.event_queue_url = validate_queue_url(event_queue_url)
         self._execution_arn: str | None = None
         #: Result files of the succeeded execution, for OpenLineage.
         self._result_uris: list[str] = []
@@ -184,6 +189,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
                     **self.connection_args,
                     poll_interval=self.poll_interval,
                     stop_on_kill=self.stop_on_kill,
+                    event_queue_url=self.event_queue_url,
                 ),
                 method_name="execute_complete",
                 timeout=self.execution_timeout,

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
 from airflow_provider_sm_eval.utils.outcome import (
@@ -33,6 +34,8 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
     :param execution_arn: ARN of the pipeline execution (templated).
     :param success_statuses: terminal statuses that count as success.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param event_queue_url: deferred only: SQS queue of SageMaker's status-change events
+        (README "Event-driven completion"); the wait then ends on the event and polls slowly.
     :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
         ``BaseOperator``'s.
     """
@@ -46,12 +49,14 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         execution_arn: str,
         success_statuses: Collection[ExecutionStatus | str] = DEFAULT_SUCCESS_STATUSES,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        event_queue_url: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.success_statuses = parse_success_statuses(success_statuses)
         self.deferrable = deferrable
+        self.event_queue_url = validate_queue_url(event_queue_url)
 
     def execute(self, context: Context) -> Any:
         require_execution_arn(self.execution_arn)
@@ -68,6 +73,7 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
                 self.execution_arn,
                 **self.connection_args,
                 poll_interval=self.poke_interval,
+                event_queue_url=self.event_queue_url,
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

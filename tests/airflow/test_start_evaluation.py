@@ -198,7 +198,8 @@ def test_without_waiting_returns_right_after_the_start(emulator: EvaluationEmula
 def test_deferral_pushes_the_arn_before_waiting(emulator: EvaluationEmulator) -> None:
     emulator.step_seconds = 5
     ti = RecordingTaskInstance()
-    op = operator(deferrable=True, poll_interval=7)
+    queue = "https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-events"
+    op = operator(deferrable=True, poll_interval=7, event_queue_url=queue)
 
     with pytest.raises(TaskDeferred) as deferred:
         op.execute(task_context(ti))
@@ -209,6 +210,7 @@ def test_deferral_pushes_the_arn_before_waiting(emulator: EvaluationEmulator) ->
     assert kwargs["execution_arn"] == ti.xcom["execution_arn"]
     assert (kwargs["poll_interval"], kwargs["aws_conn_id"]) == (7, CONN_ID)
     assert not {"max_poll_interval", "backoff_factor"} & set(kwargs)
+    assert kwargs["event_queue_url"] == queue
     assert kwargs["stop_on_kill"] is True
     assert "testing" not in json.dumps(kwargs)
 
