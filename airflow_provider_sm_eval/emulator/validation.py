@@ -48,12 +48,16 @@ def max_definition_length() -> int:
     return int(sagemaker_model().shape_for("PipelineDefinition").metadata["max"])
 
 
+@functools.cache
+def _operation_names() -> frozenset[str]:
+    return frozenset(sagemaker_model().operation_names)
+
+
 def operation_model(operation: str) -> OperationModel:
     """The model of a SageMaker operation; UnknownOperationException when there is none."""
-    model = sagemaker_model()
-    if operation not in model.operation_names:
+    if operation not in _operation_names():
         raise UnknownOperationException(f"Operation {operation!r} is not an operation of SageMaker")
-    return model.operation_model(operation)
+    return sagemaker_model().operation_model(operation)
 
 
 def validate(operation: str, params: dict[str, Any]) -> None:
