@@ -20,7 +20,11 @@ from airflow_provider_sm_eval.evaluation.constants import (
     ExecutionStatus,
     parse_terminal_status,
 )
-from airflow_provider_sm_eval.evaluation.exceptions import EvaluationTimeoutError, execution_error_for
+from airflow_provider_sm_eval.evaluation.exceptions import (
+    EvaluationAWSError,
+    EvaluationTimeoutError,
+    execution_error_for,
+)
 from airflow_provider_sm_eval.evaluation.models import (
     EvaluationExecutionData,
     PipelineExecutionStatus,
@@ -109,11 +113,27 @@ def refresh_execution(execution: EvaluationExecutionData, clients: AwsClients) -
 
 
 def stop_execution(execution: EvaluationExecutionData, clients: AwsClients) -> None:
-    """StopPipelineExecution, then refresh; the service's refusal is raised, not swallowed."""
-    with aws_errors("StopPipelineExecution", execution.arn):
-        clients.sagemaker.stop_pipeline_execution(
-            PipelineExecutionArn=execution.arn, ClientRequestToken=fresh_token()
+    """StopPipelineExecution, then refresh; the service's refusal is raised, not swallowed.
+
+    An execution that ended just before the call (ConflictException) is left as it ended.
+    """
+    try:
+        with aws_errors("StopPipelineExecution", execution.arn):
+            clients.sagemaker.stop_pipeline_execution(
+                PipelineExecutionArn=execution.arn, ClientRequestToken=fresh_token()
+            )
+    except EvaluationAWSError as error:
+        if error.code != "ConflictException":
+            raise
+        refresh_execution(execution, clients)
+        if not execution.status.is_terminal:
+            raise
+        log.info(
+            "Evaluation execution %s had already ended %s: nothing to stop",
+            execution.arn,
+            execution.status.overall_status.value,
         )
+        return
     log.info("Asked to stop evaluation execution %s", execution.arn)
     refresh_execution(execution, clients)
 
@@ -243,18 +263,25 @@ def _list_steps(arn: str, clients: AwsClients) -> list[Mapping[str, Any]]:
 
 
 def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> str | None:
-    """The S3 output root of the execution's evaluation training jobs, when one has started."""
+    """The S3 output root of the execution's evaluation training jobs, when one has started.
+
+    Optional metadata: when a job cannot be described or names no S3 URI, that is logged and the
+    root stays unknown, so that reading and stopping the execution never fail on it.
+    """
     result_steps = all_result_steps()
     training_jobs = sorted(
         (s for s in steps if s.job_arn and _TRAINING_JOB_ARN_MARKER in s.job_arn),
         key=lambda s: s.name not in result_steps,
     )
     for job_name in (s.job_arn.rsplit("/", 1)[-1] for s in training_jobs if s.job_arn):
-        with aws_errors("DescribeTrainingJob", job_name):
-            described = clients.sagemaker.describe_training_job(TrainingJobName=job_name)
-        root = (described.get("OutputDataConfig") or {}).get("S3OutputPath")
-        if root:
-            return str(parse_s3_uri(root, name=f"S3OutputPath of training job {job_name}"))
+        try:
+            with aws_errors("DescribeTrainingJob", job_name):
+                described = clients.sagemaker.describe_training_job(TrainingJobName=job_name)
+            root = (described.get("OutputDataConfig") or {}).get("S3OutputPath")
+            if root:
+                return str(parse_s3_uri(root, name=f"S3OutputPath of training job {job_name}"))
+        except (EvaluationAWSError, ValueError) as error:
+            log.warning("S3 output root of training job %s is unknown: %s", job_name, error)
     return None
 
 

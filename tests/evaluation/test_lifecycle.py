@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.config import Config
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import (
@@ -342,13 +343,34 @@ def test_stop_then_wait_raises_stopped_and_retry_resumes(
     assert execution.wait(poll=POLL, timeout=TIMEOUT).status.is_succeeded
 
 
-def test_stop_of_a_finished_execution_raises_the_aws_error(clients: AwsClients, output: str) -> None:
+def test_stop_of_a_finished_execution_returns_its_terminal_status(clients: AwsClients, output: str) -> None:
     execution = start(clients, output).wait(poll=POLL, timeout=TIMEOUT)
+    assert execution.stop() is execution
+    assert execution.status.overall_status is ExecutionStatus.SUCCEEDED
+
+
+def test_stop_refused_for_another_reason_raises_the_aws_error(emu: EvaluationEmulator, output: str) -> None:
+    sagemaker = emu.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
+    clients = AwsClients(sagemaker_client=sagemaker, s3_client=emu.client("s3"))
+    execution = start(clients, output)
+    emu.faults.throttle(share=1.0, operations=["StopPipelineExecution"])
     with pytest.raises(EvaluationAWSError) as caught:
         execution.stop()
     assert caught.value.operation == "StopPipelineExecution"
     assert caught.value.resource == execution.arn
-    assert caught.value.code == "ConflictException"
+    assert caught.value.code == "ThrottlingException"
+
+
+def test_an_output_path_that_is_not_an_s3_uri_never_blocks_reading_or_stopping(
+    clients: AwsClients,
+) -> None:
+    execution = start(clients, None, pipeline_parameters={"S3OutputPath": "not-an-s3-uri"})
+    with pytest.raises(EvaluationFailedError):
+        execution.wait(poll=POLL, timeout=TIMEOUT)
+    assert any(step.job_arn for step in execution.steps)
+    again = EvaluationPipelineExecution.get(execution.arn, clients=clients)
+    assert again.s3_output_path is None
+    assert again.stop().status.overall_status is ExecutionStatus.FAILED
 
 
 def test_retry_after_failure_runs_failed_steps_again(
