@@ -342,3 +342,31 @@ def test_show_results_prints_the_rendering(
     execution.show_results(limit=1, clients=AwsClients(s3_client=s3))
     printed = capsys.readouterr().out
     assert printed == render_results(execution, s3, limit=1) + "\n"
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_benchmark_metric_is_a_result_file_error(
+    s3: Any, results_root: S3Uri, literal: str
+) -> None:
+    uri = job_output_prefix(results_root, "custom-job").join("results_2026-11-28.json")
+    put_text(s3, uri, f'{{"results": {{"all": {{"acc": {literal}, "f1": 0.5}}}}}}')
+    execution = succeeded_execution(EvalType.BENCHMARK, results_root, {CUSTOM_BENCHMARK_STEP: "custom-job"})
+    with pytest.raises(ResultFileError, match=r"'acc' is .*not a finite number") as caught:
+        read_benchmark_results(execution, s3)
+    assert caught.value.s3_uri == str(uri)
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_judge_score_is_a_result_file_error(s3: Any, results_root: S3Uri, literal: str) -> None:
+    execution = llmaj_execution(s3, results_root)
+    aggregate, _ = llmaj_result(
+        s3,
+        results_root,
+        job_name="custom-metrics",
+        judge_job_name="judge-custom",
+        aggregate={},
+        records=CUSTOM_RECORDS,
+    )
+    put_text(s3, aggregate, f'{{"results": {{"Correctness": {{"score": {literal}}}}}}}')
+    with pytest.raises(ResultFileError, match=r"Correctness\.score is .*not a finite number"):
+        summarize(execution, s3)

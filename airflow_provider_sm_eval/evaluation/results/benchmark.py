@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,9 @@ def metrics_from_document(document: Any, uri: str) -> dict[str, float]:
         for name, value in chosen.items()
         if isinstance(value, int | float) and not isinstance(value, bool)
     }
+    for name, value in metrics.items():
+        if not math.isfinite(value):
+            raise ResultFileError(uri, f"metric {name!r} is {value}, not a finite number")
     if not metrics:
         raise ResultFileError(uri, "'results' holds no numeric metric")
     return metrics

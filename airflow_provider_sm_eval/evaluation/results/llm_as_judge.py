@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -260,6 +261,8 @@ def _number(value: Any, uri: str, field: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ResultFileError(uri, f"{field} is {value!r}, not a number")
+    if not math.isfinite(value):
+        raise ResultFileError(uri, f"{field} is {value}, not a finite number")
     return float(value)
 
 
