@@ -95,11 +95,16 @@ def pin_pipeline_version(
 ) -> PinnedPipelineVersion:
     """The version of the type's pipeline (created when missing) that holds ``definition``.
 
-    ``tags`` are applied when the pipeline is created; an existing pipeline keeps its own.
+    ``tags`` go on the pipeline: at creation, or with AddTags (logged) on an existing one, so
+    that no tag given is dropped.
     """
     pipeline = next(evaluation_pipelines(sagemaker, eval_type), None)
     if pipeline is None:
         pipeline = _create_or_join_pipeline(sagemaker, eval_type, definition, role_arn, tags)
+    elif tags:
+        with aws_errors("AddTags", pipeline.arn):
+            sagemaker.add_tags(ResourceArn=pipeline.arn, Tags=tags)  # type: ignore[arg-type]
+        log.info("Tagged evaluation pipeline %s with %s", pipeline.name, ", ".join(t["Key"] for t in tags))
     text = definition_for_pipeline(definition.to_json(), pipeline.name)
     marker = _version_marker(text, role_arn)
     reused = _version_with_marker(sagemaker, pipeline, marker)

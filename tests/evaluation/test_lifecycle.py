@@ -448,3 +448,12 @@ def test_execution_rebuilt_from_xcom_json_works_with_given_clients(clients: AwsC
     summary = rebuilt.summary(clients=clients)
     assert summary.execution_arn == started.arn
     assert json.loads(summary.model_dump_json())["win_rates"]["pairs"] > 0
+
+
+def test_tags_given_when_the_pipeline_exists_are_added_to_it(clients: AwsClients, output: str) -> None:
+    first = start(clients, output, tags={"team": "ml"})
+    second = start(clients, output, tags={"cost-center": "42"})
+    assert second.pipeline_name == first.pipeline_name
+    arn = clients.sagemaker.describe_pipeline(PipelineName=first.pipeline_name)["PipelineArn"]
+    tags = {t["Key"]: t["Value"] for t in clients.sagemaker.list_tags(ResourceArn=arn)["Tags"]}
+    assert tags == {EVALUATION_TAG_KEY: EVALUATION_TAG_VALUE, "team": "ml", "cost-center": "42"}
