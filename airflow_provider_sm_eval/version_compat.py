@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
     from airflow.providers.common.compat.sdk import Context, TaskInstanceKey
     from airflow.sdk.exceptions import TaskDeferralTimeout
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
     from airflow.triggers.base import BaseEventTrigger, BaseTrigger, TriggerEvent
 else:
     try:
@@ -51,6 +52,7 @@ _LAZY: dict[str, str] = {
     "TriggerEvent": "airflow.triggers.base",
     "Context": "airflow.providers.common.compat.sdk",
     "TaskInstanceKey": "airflow.providers.common.compat.sdk",
+    "RuntimeTaskInstance": "airflow.sdk.execution_time.task_runner",
 }
 
 
@@ -71,6 +73,7 @@ __all__ = [
     "BaseSensorOperator",
     "BaseTrigger",
     "Context",
+    "RuntimeTaskInstance",
     "SkipMixin",
     "TaskDeferralTimeout",
     "TaskInstanceKey",

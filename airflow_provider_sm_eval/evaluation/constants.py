@@ -7,6 +7,7 @@ visible to both.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 
@@ -126,3 +127,7 @@ PARTITION_CONSOLE_DOMAINS: dict[str, str] = {
 
 #: Pipeline parameter that receives ``s3_output_path`` when a definition declares it.
 S3_OUTPUT_PATH_PARAMETER = "S3OutputPath"
+
+#: Placeholder the SageMaker SDK's evaluators leave in rendered definitions; replaced by the
+#: pipeline's real name when the pipeline is created or updated.
+PIPELINE_NAME_PLACEHOLDER = re.compile(r"\{\{\s*pipeline_name\s*\}\}")

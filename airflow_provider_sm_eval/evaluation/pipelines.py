@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from airflow_provider_sm_eval.evaluation.clients import aws_errors, wrap_client_error
-from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE, EvalType
+from airflow_provider_sm_eval.evaluation.constants import (
+    EVALUATION_TAG_KEY,
+    EVALUATION_TAG_VALUE,
+    PIPELINE_NAME_PLACEHOLDER,
+    EvalType,
+)
 from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 
@@ -37,7 +41,6 @@ log = logging.getLogger(__name__)
 
 #: Namespace of the uuid5 in converged pipeline names (fixed: every version of this provider agrees).
 _NAME_NAMESPACE = uuid.UUID("6f1f7e0e-2b9c-5d41-9a57-000e0a1e0000")
-_PIPELINE_NAME_PLACEHOLDER = re.compile(r"\{\{\s*pipeline_name\s*\}\}")
 _VERSION_MARKER_PREFIX = "sm-eval definition sha256:"
 #: Recent versions searched for an identical definition (one ListPipelineVersions page).
 _VERSIONS_SEARCHED = 20
@@ -134,7 +137,7 @@ def converged_pipeline_name(eval_type: EvalType) -> str:
 
 def definition_for_pipeline(definition_json: str, pipeline_name: str) -> str:
     """``definition_json`` with every ``{{ pipeline_name }}`` placeholder replaced by the name."""
-    return _PIPELINE_NAME_PLACEHOLDER.sub(pipeline_name, definition_json)
+    return PIPELINE_NAME_PLACEHOLDER.sub(pipeline_name, definition_json)
 
 
 def _create_or_join_pipeline(

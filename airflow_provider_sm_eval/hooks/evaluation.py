@@ -44,6 +44,12 @@ log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[EvaluationPipelineExecution], None]
 
+#: Attempts of every AWS call of the hook, in botocore's standard retry mode (throttling and transient
+#: errors retried with jittered exponential backoff; its default is 3 attempts), so
+#: that throttling in a worker is waited out instead of failing the task. Not ``adaptive``: its
+#: client-side rate limiter sleeps in the calling thread, which would block a triggerer's event loop.
+DEFAULT_MAX_ATTEMPTS = 10
+
 
 class SageMakerEvaluationHook(AwsBaseHook):
     """Start, inspect, wait on, stop and read SageMaker evaluation executions.
@@ -71,6 +77,16 @@ class SageMakerEvaluationHook(AwsBaseHook):
             config=config,
             client_type="sagemaker",
         )
+
+    @property
+    def config(self) -> Config:
+        """The botocore config of every client (sync and async): the provider's retry policy
+        (standard mode, :data:`DEFAULT_MAX_ATTEMPTS`) under what the connection's ``config_kwargs``
+        or the hook's ``config`` set (their ``retries``, when given, replace it whole)."""
+        from botocore.config import Config
+
+        default = Config(retries={"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS})
+        return default.merge(super().config)
 
     # Sync clients ------------------------------------------------------------------------------
 

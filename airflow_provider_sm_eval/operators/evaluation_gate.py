@@ -32,7 +32,7 @@ from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummar
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
-from airflow_provider_sm_eval.utils.validation import failing_the_task
+from airflow_provider_sm_eval.utils.validation import failing_the_task, require_bool
 from airflow_provider_sm_eval.utils.xcom import XCOM_RESULTS
 from airflow_provider_sm_eval.version_compat import AirflowException, AirflowFailException, SkipMixin
 
@@ -126,7 +126,9 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
         self.lower_is_better = lower_is_better
         self.model = model
         self.on_failure = on_failure
-        self.ignore_downstream_trigger_rules = ignore_downstream_trigger_rules
+        self.ignore_downstream_trigger_rules = require_bool(
+            ignore_downstream_trigger_rules, "ignore_downstream_trigger_rules"
+        )
         if on_failure not in ("fail", "skip"):
             raise ValueError(f"on_failure must be 'fail' or 'skip', got {on_failure!r}")
         GateRules.parse_model(model)

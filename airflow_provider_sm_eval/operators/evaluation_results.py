@@ -9,7 +9,7 @@ from airflow_provider_sm_eval.links.console_urls import s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationResultsLink
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
-from airflow_provider_sm_eval.utils.validation import require_execution_arn
+from airflow_provider_sm_eval.utils.validation import require_count, require_execution_arn
 from airflow_provider_sm_eval.version_compat import AirflowException
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ class EvaluationResultsOperator(EvaluationBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
-        self.results_log_limit = results_log_limit
+        self.results_log_limit = require_count(results_log_limit, "results_log_limit")
         #: Result files read, for OpenLineage.
         self._result_uris: list[str] = []
 

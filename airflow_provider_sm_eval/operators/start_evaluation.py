@@ -10,7 +10,9 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import (
+    PIPELINE_NAME_PLACEHOLDER,
     RETRYABLE_STATUSES,
     TERMINAL_STATUSES,
     EvalType,
@@ -29,8 +31,11 @@ from airflow_provider_sm_eval.utils.outcome import (
     steps_payload,
 )
 from airflow_provider_sm_eval.utils.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.validation import require_bool, require_count
 from airflow_provider_sm_eval.utils.xcom import XCOM_EXECUTION_ARN, XCOM_RESULTS, XCOM_STEPS
 from airflow_provider_sm_eval.version_compat import (
+    AIRFLOW_V_3_3_PLUS,
+    AIRFLOW_VERSION,
     AirflowException,
     AirflowFailException,
     TaskDeferralTimeout,
@@ -38,10 +43,10 @@ from airflow_provider_sm_eval.version_compat import (
 )
 
 if TYPE_CHECKING:
+    import jinja2
     from airflow.providers.openlineage.extractors import OperatorLineage
 
     from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
-    from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
     from airflow_provider_sm_eval.evaluation.request import StartRequest
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
     from airflow_provider_sm_eval.version_compat import Context
@@ -152,14 +157,14 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.s3_output_path = s3_output_path
         self.tags = tags
         self.pipeline_parameters = pipeline_parameters
-        self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
+        self.wait_for_completion = require_bool(wait_for_completion, "wait_for_completion")
+        self.deferrable = require_bool(deferrable, "deferrable")
         self.poll_interval = validate_poll_interval(poll_interval)
         self.success_statuses = parse_success_statuses(success_statuses)
         self.on_failed_execution = on_failed_execution
-        self.stop_on_kill = stop_on_kill
-        self.read_results = read_results
-        self.results_log_limit = results_log_limit
+        self.stop_on_kill = require_bool(stop_on_kill, "stop_on_kill")
+        self.read_results = require_bool(read_results, "read_results")
+        self.results_log_limit = require_count(results_log_limit, "results_log_limit")
         self.studio_domain_id = studio_domain_id
         self.event_queue_url = validate_queue_url(event_queue_url)
         self._execution_arn: str | None = None
@@ -172,44 +177,111 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
         request = self._start_request(context)
         hook = self.hook
-        execution = self._reattach_or_start(context, hook, request)
+        execution, reattached = self._reattach_or_start(context, hook, request)
+        return self._follow(context, hook, execution, reattached=reattached)
+
+    def _follow(
+        self,
+        context: Context,
+        hook: SageMakerEvaluationHook,
+        execution: EvaluationPipelineExecution,
+        *,
+        reattached: bool,
+    ) -> dict[str, Any]:
+        """Publish the execution, then wait for it (blocking or deferred) and complete."""
         self._execution_arn = execution.arn
         self._publish_execution(context, execution)
         if execution.status.is_terminal:
-            return self._complete(context, hook, execution.arn, execution.status)
+            return self._complete(context, hook, execution, reattached=reattached)
         if not self.wait_for_completion:
             self.log.info("Not waiting for evaluation execution %s", execution.arn)
-            return self._return_value(execution.arn, execution.status, results=None)
+            return self._return_value(execution, results=None)
         if self.deferrable:
-            from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
-
-            self.defer(
-                trigger=EvaluationExecutionTrigger(
-                    execution.arn,
-                    **self.connection_args,
-                    poll_interval=self.poll_interval,
-                    stop_on_kill=self.stop_on_kill,
-                    event_queue_url=self.event_queue_url,
-                ),
-                method_name="execute_complete",
-                timeout=self.execution_timeout,
-            )
+            self._defer(execution, reattached=reattached)
         hook.wait_for_execution(
             execution, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
         )
-        return self._complete(context, hook, execution.arn, execution.status)
+        return self._complete(context, hook, execution, reattached=reattached)
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        """Resume after the trigger's event: the same success rule and XCom as the blocking path."""
+    def _defer(self, execution: EvaluationPipelineExecution, *, reattached: bool) -> None:
+        """Wait in the triggerer; what ``execute_complete`` needs besides the event travels in its kwargs."""
+        from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+
+        if self.stop_on_kill and not AIRFLOW_V_3_3_PLUS:
+            self.log.warning(
+                "Airflow %s does not call a trigger's on_kill (Airflow 3.3 does): if this deferred task "
+                "is cleared or marked failed or success, evaluation execution %s is stopped by the "
+                "trigger when the triggerer cancels it and the task instance is no longer deferred",
+                AIRFLOW_VERSION,
+                execution.arn,
+            )
+        self.defer(
+            trigger=EvaluationExecutionTrigger(
+                execution.arn,
+                **self.connection_args,
+                poll_interval=self.poll_interval,
+                stop_on_kill=self.stop_on_kill,
+                event_queue_url=self.event_queue_url,
+            ),
+            method_name="execute_complete",
+            kwargs={
+                "pipeline_name": execution.pipeline_name,
+                "s3_output_path": execution.s3_output_path,
+                "reattached": reattached,
+            },
+            timeout=self.execution_timeout,
+        )
+
+    def execute_complete(
+        self,
+        context: Context,
+        event: dict[str, Any] | None = None,
+        *,
+        pipeline_name: str | None = None,
+        s3_output_path: str | None = None,
+        reattached: bool = False,
+    ) -> dict[str, Any]:
+        """Resume after the trigger's event: the same success rule and XCom as the blocking path.
+
+        The status comes from the event; AWS is called again only to read results.
+        """
+        from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
         from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
         from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
 
-        arn = event["execution_arn"]
+        if not isinstance(event, Mapping) or not event.get("execution_arn"):
+            raise AirflowException(f"Resumed without the trigger's event (got {event!r})")
+        arn = str(event["execution_arn"])
         self._execution_arn = arn
         if event.get("status") != EVENT_TERMINAL:
             raise AirflowException(f"Waiting for evaluation execution {arn} failed: {event.get('message')}")
-        status = PipelineExecutionStatus.model_validate(event["execution_status"])
-        return self._complete(context, self.hook, arn, status)
+        eval_type = EvalType.parse(self.eval_type)
+        execution = EvaluationPipelineExecution.model_validate(
+            {
+                "arn": arn,
+                "name": self.evaluation_name,
+                "eval_type": eval_type,
+                "status": PipelineExecutionStatus.model_validate(event["execution_status"]),
+                "pipeline_name": pipeline_name or parse_execution_arn(arn).pipeline_name,
+                "s3_output_path": s3_output_path,
+            }
+        )
+        return self._complete(context, self.hook, execution, reattached=reattached)
+
+    def render_template(
+        self,
+        content: Any,
+        context: Context,
+        jinja_env: jinja2.Environment | None = None,
+        seen_oids: set[int] | None = None,
+    ) -> Any:
+        """Render like any operator, except that the SageMaker SDK's ``{{ pipeline_name }}`` stays as
+        it is: the pipeline's real name replaces it when the pipeline is created or updated."""
+        if isinstance(content, str):
+            content = PIPELINE_NAME_PLACEHOLDER.sub(
+                lambda match: f"{{% raw %}}{match.group(0)}{{% endraw %}}", content
+            )
+        return super().render_template(content, context, jinja_env, seen_oids)
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         """Stop the execution when the deferral timed out (``execution_timeout`` reached while deferred)."""
@@ -279,26 +351,51 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     def _reattach_or_start(
         self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
-    ) -> EvaluationPipelineExecution:
+    ) -> tuple[EvaluationPipelineExecution, bool]:
+        """The execution to follow, and whether an earlier try started it (reattached)."""
         identity = TaskInstanceIdentity.from_context(context)
-        store = context.get("task_state_store")
-        earlier = self._earlier_execution(context, hook, identity, request.eval_type, store)
-        if earlier is not None:
-            status = earlier.status.overall_status
-            if not earlier.status.is_terminal or status in self.success_statuses:
-                self.log.info("Reattaching to evaluation execution %s (%s)", earlier.arn, status.value)
-                return earlier
-            if self.on_failed_execution == "fail":
-                raise AirflowFailException(
-                    f"Evaluation execution {earlier.arn} of an earlier try ended {status.value} "
-                    "and on_failed_execution is 'fail'"
-                )
-            if self.on_failed_execution == "retry" and status in RETRYABLE_STATUSES:
-                self.log.info("Resuming evaluation execution %s from its failed steps", earlier.arn)
-                token = identity.client_request_token("retry", context["ti"].try_number)
-                return hook.retry_execution(earlier.arn, client_request_token=token)
-            self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status.value)
+        earlier = self._earlier_execution(context, hook, identity, request.eval_type)
+        if earlier is None:
+            return self._start(context, hook, request), False
+        if earlier.status.overall_status is ExecutionStatus.STOPPING:
+            # Stopped by the earlier try's kill (a cleared deferred task): never reattach to it.
+            self.log.info("Evaluation execution %s of an earlier try is stopping: waiting", earlier.arn)
+            hook.wait_for_execution(
+                earlier, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
+            )
+        status = earlier.status.overall_status
+        if not earlier.status.is_terminal or status in self.success_statuses:
+            self.log.info("Reattaching to evaluation execution %s (%s)", earlier.arn, status.value)
+            return earlier, True
+        return self._replace(context, hook, earlier, request, identity), False
+
+    def _replace(
+        self,
+        context: Context,
+        hook: SageMakerEvaluationHook,
+        earlier: EvaluationPipelineExecution,
+        request: StartRequest,
+        identity: TaskInstanceIdentity,
+    ) -> EvaluationPipelineExecution:
+        """Do what ``on_failed_execution`` says with an earlier try's unsuccessful execution."""
+        status = earlier.status.overall_status
+        if self.on_failed_execution == "fail":
+            raise AirflowFailException(
+                f"Evaluation execution {earlier.arn} of an earlier try ended {status.value} "
+                "and on_failed_execution is 'fail'"
+            )
+        if self.on_failed_execution == "retry" and status in RETRYABLE_STATUSES:
+            self.log.info("Resuming evaluation execution %s from its failed steps", earlier.arn)
+            token = identity.client_request_token("retry", context["ti"].try_number)
+            return hook.retry_execution(earlier.arn, client_request_token=token)
+        self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status.value)
+        return self._start(context, hook, request)
+
+    def _start(
+        self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
+    ) -> EvaluationPipelineExecution:
         execution = hook.start_evaluation(request)
+        store = context.get("task_state_store")
         if store is not None:
             store.set(STATE_STORE_ARN_KEY, execution.arn)
         return execution
@@ -309,9 +406,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         hook: SageMakerEvaluationHook,
         identity: TaskInstanceIdentity,
         eval_type: EvalType,
-        store: Any,
     ) -> EvaluationPipelineExecution | None:
         """The execution an earlier try of this task instance started, if any."""
+        store = context.get("task_state_store")
         arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
         if isinstance(arn, str) and arn:
             return hook.get_execution(arn)
@@ -338,43 +435,60 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        arn: str,
-        status: PipelineExecutionStatus,
+        execution: EvaluationPipelineExecution,
+        *,
+        reattached: bool,
     ) -> dict[str, Any]:
-        """Apply the success rule, push steps and results, log the results table."""
+        """Apply the success rule, push steps and results, log the results table.
+
+        A reattached execution that ended Stopped was stopped by the kill of the try that
+        started it (its stop can land after this try reattached): ``on_failed_execution``
+        applies to it, as when it had ended before this try.
+        """
         from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 
+        status = execution.status
         self.log.info(
             "Evaluation execution %s ended %s\n%s",
-            arn,
+            execution.arn,
             status.overall_status.value,
             format_step_table(status.step_details),
         )
+        stopped = status.overall_status is ExecutionStatus.STOPPED
+        if reattached and stopped and stopped not in self.success_statuses:
+            request = self._start_request(context)
+            identity = TaskInstanceIdentity.from_context(context)
+            replacement = self._replace(context, hook, execution, request, identity)
+            return self._follow(context, hook, replacement, reattached=False)
         context["ti"].xcom_push(key=XCOM_STEPS, value=steps_payload(status))
-        raise_for_outcome(arn, status, self.success_statuses)
-        results = self._read_results(hook, arn) if status.is_succeeded and self.read_results else None
+        raise_for_outcome(execution.arn, status, self.success_statuses)
+        results = self._read_results(hook, execution) if status.is_succeeded and self.read_results else None
         context["ti"].xcom_push(key=XCOM_RESULTS, value=results)
         self._result_uris = list(results["artifact_uris"]) if results else []
-        return self._return_value(arn, status, results)
+        return self._return_value(execution, results)
 
-    def _read_results(self, hook: SageMakerEvaluationHook, arn: str) -> dict[str, Any]:
-        execution = hook.get_execution(arn)
+    def _read_results(
+        self, hook: SageMakerEvaluationHook, execution: EvaluationPipelineExecution
+    ) -> dict[str, Any]:
         summary = hook.get_summary(execution)
         results_table = hook.render_results(execution, self.results_log_limit, summary)
         self.log.info("Evaluation results\n%s", results_table)
         return summary.model_dump(mode="json")
 
     def _return_value(
-        self, arn: str, status: PipelineExecutionStatus, results: dict[str, Any] | None
+        self, execution: EvaluationPipelineExecution, results: dict[str, Any] | None
     ) -> dict[str, Any]:
+        status = execution.status
         return {
-            "execution_arn": arn,
+            "execution_arn": execution.arn,
             "eval_type": EvalType.parse(self.eval_type).value,
             "status": status.overall_status.value,
             "failure_reason": status.failure_reason,
             "steps": steps_payload(status),
             "results": results,
-            "console_url": execution_console_url(arn, self.studio_domain_id),
+            "console_url": execution_console_url(
+                execution.arn, self.studio_domain_id, execution.pipeline_name
+            ),
         }
 
 

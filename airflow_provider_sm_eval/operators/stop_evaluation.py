@@ -10,7 +10,7 @@ from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
 from airflow_provider_sm_eval.utils.outcome import steps_payload
-from airflow_provider_sm_eval.utils.validation import require_execution_arn
+from airflow_provider_sm_eval.utils.validation import require_bool, require_execution_arn
 
 if TYPE_CHECKING:
     from airflow_provider_sm_eval.version_compat import Context
@@ -42,7 +42,7 @@ class StopEvaluationOperator(EvaluationBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
-        self.wait_for_stop = wait_for_stop
+        self.wait_for_stop = require_bool(wait_for_stop, "wait_for_stop")
         self.poll_interval = validate_poll_interval(poll_interval)
 
     def execute(self, context: Context) -> dict[str, Any]:

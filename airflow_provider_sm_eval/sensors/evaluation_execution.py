@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +16,7 @@ from airflow_provider_sm_eval.utils.outcome import (
     raise_for_outcome,
     steps_payload,
 )
-from airflow_provider_sm_eval.utils.validation import require_execution_arn
+from airflow_provider_sm_eval.utils.validation import require_bool, require_execution_arn
 from airflow_provider_sm_eval.utils.xcom import XCOM_STEPS
 from airflow_provider_sm_eval.version_compat import AirflowException, BaseSensorOperator, conf
 
@@ -55,7 +55,7 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         super().__init__(**kwargs)
         self.execution_arn = execution_arn
         self.success_statuses = parse_success_statuses(success_statuses)
-        self.deferrable = deferrable
+        self.deferrable = require_bool(deferrable, "deferrable")
         self.event_queue_url = validate_queue_url(event_queue_url)
 
     def execute(self, context: Context) -> Any:
@@ -88,11 +88,13 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         self._finish(context, status)
         return True
 
-    def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
         """Resume after the trigger's event with the same rule as ``poke``."""
         from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
         from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
 
+        if not isinstance(event, Mapping):
+            raise AirflowException(f"Resumed without the trigger's event (got {event!r})")
         if event.get("status") != EVENT_TERMINAL:
             raise AirflowException(
                 f"Waiting for evaluation execution {self.execution_arn} failed: {event.get('message')}"

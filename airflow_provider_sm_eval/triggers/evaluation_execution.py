@@ -20,6 +20,7 @@ and carries on.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -30,6 +31,7 @@ from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.utils.deferred_kill import killed_while_deferred
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseTrigger, TriggerEvent
 
@@ -46,7 +48,9 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
     :param verify: TLS verification of the endpoint.
     :param botocore_config: botocore ``Config`` arguments as a JSON-safe dict.
     :param poll_interval: seconds between polls (each sleep is shortened by a little jitter).
-    :param stop_on_kill: stop the execution when a user kills the deferred task (Airflow 3.3+).
+    :param stop_on_kill: stop the execution when a user kills the deferred task (through
+        ``on_kill`` on Airflow 3.3+; before, when the trigger is cancelled and its task instance
+        is no longer deferred).
     :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
         EventBridge (see :mod:`..evaluation.event_setup`): the wait ends when its event arrives,
         and polls only as a slow safety net. None: polling every ``poll_interval``.
@@ -89,6 +93,12 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         try:
             async with hook.shared_async_client() as client:
                 status = await self._poll_until_terminal(hook, client)
+        except asyncio.CancelledError as cancel:
+            # Before Airflow 3.3 no on_kill is called for a killed deferred task: stop here.
+            if self.stop_on_kill and await killed_while_deferred(self, cancel):
+                self.log.info("The deferred task was killed: stopping %s", self.execution_arn)
+                await self.on_kill()
+            raise
         except Exception as error:
             self.log.error("Stopped waiting for evaluation execution %s: %s", self.execution_arn, error)
             yield TriggerEvent(

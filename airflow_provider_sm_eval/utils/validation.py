@@ -27,3 +27,17 @@ def require_execution_arn(value: str, *, name: str = "execution_arn") -> Executi
     """``value`` parsed as a pipeline execution ARN; a malformed one fails the task without retries."""
     with failing_the_task():
         return parse_execution_arn(value, name=name)
+
+
+def require_bool(value: object, name: str) -> bool:
+    """``value`` when it is a bool; ValueError naming ``name`` otherwise (``"false"`` would be truthy)."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def require_count(value: object, name: str) -> int:
+    """``value`` when it is an int >= 0; ValueError naming ``name`` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0, got {value!r}")
+    return value

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationFailedError
-from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.hooks.evaluation import DEFAULT_MAX_ATTEMPTS, SageMakerEvaluationHook
 from tests.airflow.airflow_test_support import CONN_ID, start_execution
 
 pytestmark = pytest.mark.timeout(120)
@@ -107,3 +110,35 @@ async def test_async_status_reads_every_step(hook: SageMakerEvaluationHook) -> N
 
     assert status.overall_status in {ExecutionStatus.EXECUTING, ExecutionStatus.SUCCEEDED}
     assert {step.name for step in status.step_details} <= {s.value for s in StepName}
+
+
+def test_every_client_gets_the_throttling_retry_policy(hook: SageMakerEvaluationHook) -> None:
+    expected = {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
+
+    assert hook.conn.meta.config.retries == expected
+    assert hook.s3_client.meta.config.retries == expected
+
+
+async def test_async_clients_get_the_throttling_retry_policy(hook: SageMakerEvaluationHook) -> None:
+    async with hook.shared_async_client() as client:
+        assert client.meta.config.retries == {"mode": "standard", "total_max_attempts": DEFAULT_MAX_ATTEMPTS}
+
+
+@pytest.mark.parametrize("where", ["connection", "hook"])
+def test_the_retry_policy_is_overridable(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    retries = {"mode": "legacy", "total_max_attempts": 2}
+    connection = json.loads(os.environ[f"AIRFLOW_CONN_{CONN_ID.upper()}"])
+    connection["extra"]["config_kwargs"] = {"retries": retries, "read_timeout": 7}
+    monkeypatch.setenv("AIRFLOW_CONN_OVERRIDDEN", json.dumps(connection))
+    hook = (
+        SageMakerEvaluationHook(aws_conn_id="overridden")
+        if where == "connection"
+        else SageMakerEvaluationHook(aws_conn_id=CONN_ID, config={"retries": retries})
+    )
+
+    assert hook.conn.meta.config.retries == retries
+    assert hook.s3_client.meta.config.retries == retries
+    if where == "connection":
+        assert hook.conn.meta.config.read_timeout == 7

@@ -17,6 +17,7 @@ from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExec
 from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from tests.airflow.airflow_test_support import (
     CONN_ID,
+    UNKNOWN_EXECUTION_ARN,
     RecordingTaskInstance,
     start_execution,
     task_context,
@@ -164,3 +165,28 @@ def test_results_operator_refuses_an_unsucceeded_execution(emulator: EvaluationE
 
     with pytest.raises(AirflowException, match="Failed"):
         op.execute(task_context(RecordingTaskInstance()))
+
+
+def test_sensor_resumed_without_an_event_fails_clearly() -> None:
+    with pytest.raises(AirflowException, match="without the trigger's event"):
+        sensor(UNKNOWN_EXECUTION_ARN).execute_complete(task_context(RecordingTaskInstance()), None)
+
+
+@pytest.mark.parametrize(
+    ("build", "named"),
+    [
+        (lambda: sensor(UNKNOWN_EXECUTION_ARN, deferrable="yes"), "deferrable"),
+        (lambda: StopEvaluationOperator(task_id="s", execution_arn="x", wait_for_stop=1), "wait_for_stop"),
+        (
+            lambda: StopEvaluationOperator(task_id="s", execution_arn="x", poll_interval=float("inf")),
+            "poll_interval",
+        ),
+        (
+            lambda: EvaluationResultsOperator(task_id="r", execution_arn="x", results_log_limit=-2),
+            "results_log_limit",
+        ),
+    ],
+)
+def test_literal_arguments_are_checked_at_construction(build: Any, named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        build()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -59,22 +60,42 @@ def executions(emulator: EvaluationEmulator) -> list[str]:
     return [execution.arn for execution in hook.list_executions()]
 
 
-def run_deferred(op: StartEvaluationOperator, context: dict[str, Any]) -> dict[str, Any]:
-    """execute -> TaskDeferred -> the trigger's event -> execute_complete, as the triggerer would."""
-    with pytest.raises(TaskDeferred) as deferred:
-        op.execute(context)
-    assert deferred.value.method_name == "execute_complete"
-    trigger = deferred.value.trigger
-    assert isinstance(trigger, EvaluationExecutionTrigger)
+def first_event(trigger: EvaluationExecutionTrigger) -> dict[str, Any]:
+    """The trigger's event, from a trigger rebuilt from its serialized kwargs as the triggerer would."""
     _, kwargs = trigger.serialize()
     rebuilt = EvaluationExecutionTrigger(**json.loads(json.dumps(kwargs)))
 
-    async def first_event() -> dict[str, Any]:
+    async def run() -> dict[str, Any]:
         async for event in rebuilt.run():
             return event.payload
         raise AssertionError("the trigger yielded no event")
 
-    return op.execute_complete(context, asyncio.run(first_event()))
+    return asyncio.run(run())
+
+
+def run_deferred(
+    op: StartEvaluationOperator,
+    context: dict[str, Any],
+    before_event: Callable[[TaskDeferred], None] = lambda _: None,
+) -> dict[str, Any]:
+    """execute -> TaskDeferred -> the trigger's event -> execute_complete (which may defer again)."""
+    deferred_calls = 0
+    try:
+        return op.execute(context)
+    except TaskDeferred as first:
+        deferred: TaskDeferred | None = first
+    while deferred is not None and deferred_calls < 3:
+        deferred_calls += 1
+        assert deferred.method_name == "execute_complete"
+        assert isinstance(deferred.trigger, EvaluationExecutionTrigger)
+        json.dumps(deferred.kwargs)
+        before_event(deferred)
+        event = first_event(deferred.trigger)
+        try:
+            return op.execute_complete(context, event, **(deferred.kwargs or {}))
+        except TaskDeferred as again:
+            deferred = again
+    raise AssertionError("deferred more than three times")
 
 
 # Bad input ---------------------------------------------------------------------------------------
@@ -454,3 +475,229 @@ def test_llm_as_judge_results_carry_win_rates(emulator: EvaluationEmulator) -> N
 
     assert summary["eval_type"] == "llmasjudge"
     assert summary["results"]["win_rates"]["pairs"] > 0
+
+
+# Refused input creates nothing --------------------------------------------------------------------
+
+#: Calls that create or change something in SageMaker.
+WRITES = ("CreatePipeline", "UpdatePipeline", "StartPipelineExecution", "RetryPipelineExecution")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"evaluation_name": "not a valid name!"}, "evaluation_name"),
+        ({"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
+        ({"s3_output_path": "https://bucket/prefix"}, "s3_output_path"),
+        ({"pipeline_definition": "{not json"}, "pipeline_definition"),
+        ({"tags": {"aws:reserved": "x"}}, "tags"),
+        ({"pipeline_parameters": {"NotDeclared": "x"}}, "pipeline_parameters"),
+    ],
+)
+def test_refused_input_creates_nothing_in_aws(
+    emulator: EvaluationEmulator, overrides: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(AirflowFailException, match=named):
+        operator(**overrides).execute(task_context(RecordingTaskInstance()))
+
+    assert {op: emulator.calls.count("sagemaker", op) for op in WRITES} == dict.fromkeys(WRITES, 0)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        ({"poll_interval": float("inf")}, "poll_interval"),
+        ({"poll_interval": float("nan")}, "poll_interval"),
+        ({"results_log_limit": -1}, "results_log_limit"),
+        ({"stop_on_kill": "yes"}, "stop_on_kill"),
+    ],
+)
+def test_more_bad_arguments_fail_at_construction(overrides: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError, match=named):
+        operator(**overrides)
+
+
+def test_execute_complete_without_an_event_fails_clearly() -> None:
+    with pytest.raises(AirflowException, match="without the trigger's event"):
+        operator().execute_complete(task_context(RecordingTaskInstance()), None)
+
+
+# Deferred resume uses the event ---------------------------------------------------------------------
+
+
+def test_deferred_resume_takes_the_status_from_the_event(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True, read_results=False)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+    event = first_event(deferred.value.trigger)
+    describes = emulator.calls.count("sagemaker", "DescribePipelineExecution")
+
+    summary = op.execute_complete(task_context(ti), event, **(deferred.value.kwargs or {}))
+
+    assert summary["status"] == "Succeeded"
+    assert emulator.calls.count("sagemaker", "DescribePipelineExecution") == describes
+    assert "pipelines/SagemakerEvaluation-BenchmarkEvaluation-" in summary["console_url"]
+
+
+# Throttling -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_throttled_calls_are_retried_and_the_task_succeeds(
+    emulator: EvaluationEmulator, deferrable: bool
+) -> None:
+    emulator.faults.throttle(share=0.5)
+    op = operator(deferrable=deferrable)
+    context = task_context(RecordingTaskInstance())
+
+    summary = run_deferred(op, context) if deferrable else op.execute(context)
+
+    assert summary["status"] == "Succeeded"
+    assert summary["results"]["metrics"]
+    assert emulator.calls.count("sagemaker", "StartPipelineExecution") >= 1
+    emulator.faults.clear()
+    assert len(executions(emulator)) == 1
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_burst_of_heavy_throttling_is_ridden_out(emulator: EvaluationEmulator, deferrable: bool) -> None:
+    """Nine calls in ten throttled for 4 s: the retry policy's backoff outlasts the burst."""
+    emulator.faults.throttle(share=0.9)
+    burst = threading.Timer(4, emulator.faults.clear)
+    burst.start()
+    op = operator(deferrable=deferrable)
+    context = task_context(RecordingTaskInstance())
+    try:
+        summary = run_deferred(op, context) if deferrable else op.execute(context)
+    finally:
+        burst.join()
+
+    assert summary["status"] == "Succeeded"
+    assert len(executions(emulator)) == 1
+
+
+# Clearing a deferred task ---------------------------------------------------------------------------
+
+
+def _killed_first_try(emulator: EvaluationEmulator, store: DictTaskStateStore | None) -> str:
+    """Try 1 starts an execution and defers on it (steps of 60 s: it runs until the test speeds it up)."""
+    emulator.step_seconds = 60
+    first = RecordingTaskInstance(try_number=1)
+    with pytest.raises(TaskDeferred):
+        operator(deferrable=True).execute(task_context(first, store))
+    return str(first.xcom["execution_arn"])
+
+
+def _stop(arn: str) -> None:
+    SageMakerEvaluationHook(aws_conn_id=CONN_ID).stop_execution(arn)
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+@pytest.mark.parametrize("with_store", [True, False])
+def test_a_cleared_deferred_task_never_reattaches_to_the_execution_its_kill_stopped(
+    emulator: EvaluationEmulator, deferrable: bool, with_store: bool
+) -> None:
+    store = DictTaskStateStore() if with_store else None
+    killed = _killed_first_try(emulator, store)
+    _stop(killed)  # the user cleared the task: the old try's kill lands before the new try looks
+    emulator.step_seconds = 0.05
+
+    second = RecordingTaskInstance(try_number=2)
+    op = operator(deferrable=deferrable)
+    summary = (
+        run_deferred(op, task_context(second, store))
+        if deferrable
+        else op.execute(task_context(second, store))
+    )
+
+    assert summary["status"] == "Succeeded"
+    assert summary["execution_arn"] != killed
+    assert sorted(executions(emulator)) == sorted([killed, summary["execution_arn"]])
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_kill_landing_after_the_new_try_reattached_restarts(
+    emulator: EvaluationEmulator, deferrable: bool
+) -> None:
+    store = DictTaskStateStore()
+    killed = _killed_first_try(emulator, store)
+    second = RecordingTaskInstance(try_number=2)
+    op = operator(deferrable=deferrable)
+
+    def old_kill_lands(*_: object) -> None:
+        _stop(killed)
+        emulator.step_seconds = 0.05
+
+    if deferrable:
+        # The old try's trigger stops the execution once the new try has deferred on it.
+        summary = run_deferred(op, task_context(second, store), before_event=old_kill_lands)
+    else:
+        timer = threading.Timer(0.5, old_kill_lands)
+        timer.start()
+        try:
+            summary = op.execute(task_context(second, store))
+        finally:
+            timer.join()
+
+    assert summary["status"] == "Succeeded"
+    assert summary["execution_arn"] != killed
+    assert store.values["sm_eval_execution_arn"] == summary["execution_arn"]
+    assert second.xcom["execution_arn"] == summary["execution_arn"]
+    statuses = {
+        arn: SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).status.overall_status.value
+        for arn in executions(emulator)
+    }
+    assert statuses == {killed: "Stopped", summary["execution_arn"]: "Succeeded"}
+
+
+def test_on_failed_execution_fail_applies_to_an_execution_the_kill_stopped(
+    emulator: EvaluationEmulator,
+) -> None:
+    store = DictTaskStateStore()
+    killed = _killed_first_try(emulator, store)
+    _stop(killed)
+    emulator.step_seconds = 0.05
+
+    with pytest.raises(AirflowFailException, match=f"{killed} of an earlier try ended Stopped"):
+        run_deferred(
+            operator(deferrable=True, on_failed_execution="fail"),
+            task_context(RecordingTaskInstance(try_number=2), store),
+        )
+
+
+# The SageMaker SDK's {{ pipeline_name }} placeholder ---------------------------------------------
+
+
+def sdk_rendered_definition() -> dict[str, Any]:
+    """The benchmark definition with the placeholder where the SDK's rendered templates have it."""
+    definition: dict[str, Any] = json.loads(Path(definition_path("benchmark")).read_text())
+    definition["PipelineExperimentConfig"] = {
+        "ExperimentName": "{{ pipeline_name }}",
+        "TrialName": "{{ pipeline_name }}-trial",
+    }
+    return definition
+
+
+@pytest.mark.parametrize("form", ["dict", "json string"])
+@pytest.mark.parametrize("context_has_pipeline_name", [True, False])
+def test_the_sdk_placeholder_passes_airflow_rendering_untouched(
+    form: str, context_has_pipeline_name: bool
+) -> None:
+    from airflow.sdk import DAG
+
+    definition = sdk_rendered_definition()
+    with DAG("placeholder_dag", schedule=None):  # DAG templates are strict: undefined names fail
+        op = operator(
+            pipeline_definition=definition if form == "dict" else json.dumps(definition),
+            evaluation_name="{{ params.name }}",
+        )
+    context: dict[str, Any] = {"params": {"name": "nightly"}}
+    if context_has_pipeline_name:
+        context["pipeline_name"] = "rendered-by-airflow"
+
+    op.render_template_fields(context)  # type: ignore[arg-type]
+
+    rendered = op.pipeline_definition if form == "dict" else json.loads(op.pipeline_definition)
+    assert rendered == definition
+    assert op.evaluation_name == "nightly"

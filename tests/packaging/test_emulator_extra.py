@@ -30,8 +30,7 @@ def _run_without_extra(code: str, cwd: Path) -> subprocess.CompletedProcess[str]
 
 def test_unrelated_suite_passes_and_emulator_fixtures_skip_naming_the_extra(tmp_path: Path) -> None:
     result = _run_without_extra(
-        "import pytest\n"
-        f"sys.exit(pytest.main(['-q', '-rs', '-p', 'no:cacheprovider', {str(USER_SUITE)!r}]))",
+        f"import pytest\nsys.exit(pytest.main(['-q', '-rs', '-p', 'no:cacheprovider', {str(USER_SUITE)!r}]))",
         tmp_path,
     )
 
