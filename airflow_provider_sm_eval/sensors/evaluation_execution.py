@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
 from airflow_provider_sm_eval.utils.outcome import (
@@ -57,6 +58,8 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         self.success_statuses = parse_success_statuses(success_statuses)
         self.deferrable = require_bool(deferrable, "deferrable")
         self.event_queue_url = validate_queue_url(event_queue_url)
+        # The trigger polls every poke_interval: refused here, at DAG parse time, not when deferring.
+        validate_poll_interval(self.poke_interval, name="poke_interval")
 
     def execute(self, context: Context) -> Any:
         require_execution_arn(self.execution_arn)

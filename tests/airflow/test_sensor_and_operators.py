@@ -176,6 +176,7 @@ def test_sensor_resumed_without_an_event_fails_clearly() -> None:
     ("build", "named"),
     [
         (lambda: sensor(UNKNOWN_EXECUTION_ARN, deferrable="yes"), "deferrable"),
+        (lambda: sensor(UNKNOWN_EXECUTION_ARN, poke_interval=0), "poke_interval"),
         (lambda: StopEvaluationOperator(task_id="s", execution_arn="x", wait_for_stop=1), "wait_for_stop"),
         (
             lambda: StopEvaluationOperator(task_id="s", execution_arn="x", poll_interval=float("inf")),

@@ -490,7 +490,6 @@ WRITES = ("CreatePipeline", "UpdatePipeline", "StartPipelineExecution", "RetryPi
         ({"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
         ({"s3_output_path": "https://bucket/prefix"}, "s3_output_path"),
         ({"pipeline_definition": "{not json"}, "pipeline_definition"),
-        ({"tags": {"aws:reserved": "x"}}, "tags"),
         ({"pipeline_parameters": {"NotDeclared": "x"}}, "pipeline_parameters"),
     ],
 )
