@@ -73,7 +73,7 @@ def test_poke_fails_with_the_failed_step(emulator: EvaluationEmulator) -> None:
 
 
 def test_deferrable_sensor_defers_then_completes(emulator: EvaluationEmulator) -> None:
-    emulator.step_seconds = 2
+    emulator.step_seconds = 30  # still running when the sensor looks, however loaded the machine
     arn = start()
     op = sensor(arn, deferrable=True, timeout=600)
 
