@@ -82,9 +82,15 @@ class AirflowApi:
         """Wait until every run ends; run id -> final state. Raises TimeoutError naming the rest."""
         deadline = time.monotonic() + timeout
         states: dict[str, str] = {}
+        by_id: dict[str, str] = {}
         while True:
-            runs = self.get(f"/dags/{dag_id}/dagRuns", limit=1000)["dag_runs"]
-            by_id = {run["dag_run_id"]: run["state"] for run in runs}
+            try:
+                runs = self.get(f"/dags/{dag_id}/dagRuns", limit=1000)["dag_runs"]
+                by_id = {run["dag_run_id"]: run["state"] for run in runs}
+            except (httpx.TransportError, httpx.HTTPStatusError) as error:
+                if isinstance(error, httpx.HTTPStatusError) and error.response.status_code < 500:
+                    raise
+                # A loaded API server times out now and then (500, read timeout): ask again.
             states = {run_id: by_id.get(run_id, "missing") for run_id in run_ids}
             if all(state in ("success", "failed") for state in states.values()):
                 return states
@@ -93,7 +99,7 @@ class AirflowApi:
                     run_id: state for run_id, state in states.items() if state not in ("success", "failed")
                 }
                 raise TimeoutError(f"DAG runs of {dag_id} still not done after {timeout:g} s: {pending}")
-            time.sleep(1.0)
+            time.sleep(2.0)
 
     def wait_for_task_state(
         self, dag_id: str, run_id: str, task_id: str, states: set[str], timeout: float = 180.0
