@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
 
-.PHONY: venv demo test lint bench constraints airflow compat stack-deps browser-deps
+.PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps
 
 venv: $(VENV)/.installed
 
@@ -36,7 +36,12 @@ test: venv stack-deps browser-deps
 	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
 	$(MAKE) compat
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -m "not long"
+
+# The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
+# (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).
+test-long: venv stack-deps browser-deps
+	$(PY) -m pytest -q -m long
 
 # The built wheel in fresh environments of the lowest to the newest supported Airflow, over every
 # supported Python: the example DAG deferred and blocking, a user's pytest suite without the

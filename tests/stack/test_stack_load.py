@@ -45,11 +45,8 @@ def _all_succeed_once(stack: AirflowStack, dag_id: str, run_ids: list[str], time
         assert execution_status(stack, arns[0]) == "Succeeded"
 
 
+@pytest.mark.long
 @pytest.mark.timeout(1200)
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 7 §5: calls made in the worker are not retried under throttling (helper F's fix)",
-)
 def test_deferred_tasks_without_retries_all_succeed_under_50_then_90_percent_throttling(
     airflow_stack: AirflowStack,
 ) -> None:
@@ -107,6 +104,7 @@ class _TriggererMeter:
         self.cpu_seconds = self._sample() - self._start_cpu
 
 
+@pytest.mark.long
 @pytest.mark.timeout(3600)
 def test_load_concurrent_deferred_runs_all_succeed_with_one_execution_each(
     airflow_stack: AirflowStack,
