@@ -31,6 +31,10 @@ class PipelineDefinition:
     document: dict[str, Any]
     step_names: tuple[str, ...]
     parameter_names: frozenset[str]
+    #: Declared ``Type`` of each parameter (``String`` when absent).
+    parameter_types: Mapping[str, str]
+    #: Parameters without a ``DefaultValue``: a start must give them.
+    required_parameters: frozenset[str]
 
     def to_json(self) -> str:
         return json.dumps(self.document, separators=(",", ":"))
@@ -49,17 +53,19 @@ def load_pipeline_definition(
     version = document.get("Version", PIPELINE_DEFINITION_VERSION)
     if version != PIPELINE_DEFINITION_VERSION:
         raise ValueError(f"{name} has Version {version!r}; expected {PIPELINE_DEFINITION_VERSION!r}")
-    parameters = _parameter_names(document.get("Parameters", []), name)
+    parameter_types, required = _parameters(document.get("Parameters", []), name)
+    parameters = frozenset(parameter_types)
     steps = document.get("Steps")
     if not isinstance(steps, list) or not steps:
         raise ValueError(f"{name} must have a non-empty 'Steps' list")
     step_names = _step_names(steps, name)
     for step in steps:
         _check_references(step, set(step_names), parameters, name)
+    _check_acyclic(steps, name)
     text_length = len(json.dumps(document, separators=(",", ":")))
     if text_length > MAX_DEFINITION_CHARS:
         raise ValueError(f"{name} is {text_length} characters long; SageMaker accepts {MAX_DEFINITION_CHARS}")
-    return PipelineDefinition(document, step_names, parameters)
+    return PipelineDefinition(document, step_names, parameters, parameter_types, required)
 
 
 def _as_document(definition: PipelineDefinitionInput, name: str) -> Any:
@@ -99,10 +105,12 @@ def _parse_json(text: str, name: str) -> Any:
         ) from None
 
 
-def _parameter_names(parameters: Any, name: str) -> frozenset[str]:
+def _parameters(parameters: Any, name: str) -> tuple[dict[str, str], frozenset[str]]:
+    """The declared type of each parameter, and the parameters without a default."""
     if not isinstance(parameters, list):
         raise ValueError(f"{name} 'Parameters' must be a list")
-    names: list[str] = []
+    types: dict[str, str] = {}
+    required: set[str] = set()
     for index, parameter in enumerate(parameters):
         if not isinstance(parameter, dict) or not isinstance(parameter.get("Name"), str):
             raise ValueError(f"{name} Parameters[{index}] must be an object with a string 'Name'")
@@ -112,10 +120,12 @@ def _parameter_names(parameters: Any, name: str) -> frozenset[str]:
                 f"{name} parameter {parameter['Name']!r} has Type {kind!r}; "
                 f"expected one of {', '.join(sorted(_PARAMETER_TYPES))}"
             )
-        if parameter["Name"] in names:
+        if parameter["Name"] in types:
             raise ValueError(f"{name} declares parameter {parameter['Name']!r} twice")
-        names.append(parameter["Name"])
-    return frozenset(names)
+        types[parameter["Name"]] = kind
+        if parameter.get("DefaultValue") is None:
+            required.add(parameter["Name"])
+    return types, frozenset(required)
 
 
 def _step_names(steps: list[Any], name: str) -> tuple[str, ...]:
@@ -155,6 +165,35 @@ def _check_references(step: dict[str, Any], steps: set[str], parameters: frozens
             raise ValueError(
                 f"{name} step {step_name!r} references undeclared parameter {target!r} ({reference})"
             )
+
+
+def _check_acyclic(steps: list[dict[str, Any]], name: str) -> None:
+    """Refuse a cycle of ``DependsOn`` and ``Get: Steps.X`` dependencies (SageMaker would refuse it)."""
+    needs = {step["Name"]: _dependencies(step) for step in steps}
+    done: set[str] = set()
+
+    def visit(step_name: str, path: list[str]) -> None:
+        if step_name in done:
+            return
+        if step_name in path:
+            cycle = " -> ".join([*path[path.index(step_name) :], step_name])
+            raise ValueError(f"{name} has a cycle of step dependencies: {cycle}")
+        for target in sorted(needs[step_name]):
+            visit(target, [*path, step_name])
+        done.add(step_name)
+
+    for step_name in needs:
+        visit(step_name, [])
+
+
+def _dependencies(step: dict[str, Any]) -> set[str]:
+    """The steps ``step`` waits for: its ``DependsOn`` and the steps its ``Get`` references read."""
+    targets = set(step.get("DependsOn", []))
+    for reference in _get_references(step.get("Arguments", {})):
+        kind, _, rest = reference.partition(".")
+        if kind == "Steps":
+            targets.add(rest.split(".", 1)[0].split("[", 1)[0])
+    return targets
 
 
 def _get_references(value: Any) -> Iterator[str]:

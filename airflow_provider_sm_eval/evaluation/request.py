@@ -27,6 +27,7 @@ from airflow_provider_sm_eval.evaluation.constants import S3_OUTPUT_PATH_PARAMET
 from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition, load_pipeline_definition
 from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 from airflow_provider_sm_eval.evaluation.validators import (
     fresh_token,
     validate_client_request_token,
@@ -34,6 +35,7 @@ from airflow_provider_sm_eval.evaluation.validators import (
     validate_display_name,
     validate_evaluation_name,
     validate_pipeline_parameters,
+    validate_required_parameters,
     validate_tags,
 )
 
@@ -106,6 +108,20 @@ class StartRequest(BaseModel):
                 f"{given!r} disagree",
             )
         return values
+
+    @model_validator(mode="after")
+    def _fits_the_definition(self) -> StartRequest:
+        """The definition can produce this type's results, and every required parameter has a value."""
+        steps = kind_of(self.eval_type).result_steps
+        if not any(step.value in self.pipeline_definition.step_names for step in steps):
+            raise InvalidInputError(
+                "pipeline_definition",
+                f"pipeline_definition has no {' or '.join(s.value for s in steps)} step, so it cannot "
+                f"produce the results of a {self.eval_type.value} evaluation "
+                f"(its steps: {', '.join(self.pipeline_definition.step_names)})",
+            )
+        validate_required_parameters(self.execution_parameters(), self.pipeline_definition)
+        return self
 
     def execution_parameters(self) -> dict[str, str]:
         """The parameters StartPipelineExecution sends: ``s3_output_path`` fills ``S3OutputPath``

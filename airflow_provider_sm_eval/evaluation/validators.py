@@ -11,9 +11,14 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE
+from airflow_provider_sm_eval.evaluation.constants import (
+    EVALUATION_TAG_KEY,
+    EVALUATION_TAG_VALUE,
+    S3_OUTPUT_PATH_PARAMETER,
+)
 from airflow_provider_sm_eval.evaluation.definition import PipelineDefinition
 from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
+from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 
 _DISPLAY_NAME = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}$")
 #: The evaluation name leaves room for the ``-{unix_time}`` suffix of the display name.
@@ -24,6 +29,9 @@ _MAX_TAG_KEY = 128
 _MAX_TAG_VALUE = 256
 _MAX_TAGS = 50
 _MAX_PARAMETER_VALUE = 1024
+#: SageMaker's tag key pattern; keys starting with ``aws:`` are reserved for AWS.
+_TAG_KEY = re.compile(r"^[\w\s.:/=+\-@]+$")
+_RESERVED_TAG_PREFIX = "aws:"
 
 TagsInput = Mapping[str, str] | list[dict[str, str]]
 
@@ -84,9 +92,14 @@ def validate_tags(tags: TagsInput | None, *, name: str = "tags") -> list[dict[st
         raise InvalidInputError(name, f"{name} must be a dict or a list of {{'Key', 'Value'}} dicts")
     result: list[dict[str, str]] = []
     for key, value in pairs:
-        if not isinstance(key, str) or not 1 <= len(key) <= _MAX_TAG_KEY:
+        if not isinstance(key, str) or not 1 <= len(key) <= _MAX_TAG_KEY or not _TAG_KEY.match(key):
             raise InvalidInputError(
-                name, f"{name} key {key!r} must be a string of 1-{_MAX_TAG_KEY} characters"
+                name,
+                f"{name} key {key!r} must be 1-{_MAX_TAG_KEY} letters, digits, spaces or _ . : / = + - @",
+            )
+        if key.lower().startswith(_RESERVED_TAG_PREFIX):
+            raise InvalidInputError(
+                name, f"{name} key {key!r}: keys starting with 'aws:' are reserved for AWS"
             )
         if not isinstance(value, str) or len(value) > _MAX_TAG_VALUE:
             raise InvalidInputError(
@@ -123,5 +136,40 @@ def validate_pipeline_parameters(
             raise InvalidInputError(name, f"{name}[{key!r}] must be a string or a number, got {value!r}")
         if len(str(value)) > _MAX_PARAMETER_VALUE:
             raise InvalidInputError(name, f"{name}[{key!r}] is longer than {_MAX_PARAMETER_VALUE} characters")
-        values[key] = str(value)
+        text = str(value)
+        _check_parameter_type(text, definition.parameter_types.get(key, "String"), f"{name}[{key!r}]", name)
+        if key == S3_OUTPUT_PATH_PARAMETER:
+            try:
+                text = str(parse_s3_uri(text, name=f"{name}[{key!r}]"))
+            except ValueError as error:
+                raise InvalidInputError(name, str(error)) from None
+        values[key] = text
     return values
+
+
+def validate_required_parameters(
+    values: Mapping[str, str], definition: PipelineDefinition, *, name: str = "pipeline_parameters"
+) -> None:
+    """Every parameter the definition declares without a default must have a value."""
+    missing = sorted(definition.required_parameters - values.keys())
+    if missing:
+        raise InvalidInputError(
+            name,
+            f"{name} gives no value for {', '.join(map(repr, missing))}, which the pipeline definition "
+            "declares without a DefaultValue",
+        )
+
+
+def _check_parameter_type(value: str, kind: str, label: str, name: str) -> None:
+    """``value`` must parse as the parameter's declared ``Integer``, ``Float`` or ``Boolean``."""
+    try:
+        if kind == "Integer":
+            int(value)
+        elif kind == "Float":
+            float(value)
+        elif kind == "Boolean" and value.lower() not in ("true", "false"):
+            raise ValueError(value)
+    except ValueError:
+        raise InvalidInputError(
+            name, f"{label} {value!r} is not a valid {kind}, as the definition declares"
+        ) from None

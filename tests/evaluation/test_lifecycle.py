@@ -362,9 +362,19 @@ def test_stop_refused_for_another_reason_raises_the_aws_error(emu: EvaluationEmu
 
 
 def test_an_output_path_that_is_not_an_s3_uri_never_blocks_reading_or_stopping(
-    clients: AwsClients,
+    clients: AwsClients, output: str
 ) -> None:
-    execution = start(clients, None, pipeline_parameters={"S3OutputPath": "not-an-s3-uri"})
+    """Such an execution can no longer be started here (the start refuses it), but another tool
+    (the SDK, the console) can start one on the shared pipeline: it must stay readable and stoppable."""
+    with pytest.raises(ValueError, match="is not an S3 URI"):
+        start(clients, None, pipeline_parameters={"S3OutputPath": "not-an-s3-uri"})
+    first = start(clients, output)
+    arn = clients.sagemaker.start_pipeline_execution(
+        PipelineName=first.pipeline_name,
+        PipelineParameters=[{"Name": "S3OutputPath", "Value": "not-an-s3-uri"}],
+        ClientRequestToken=uuid.uuid4().hex,
+    )["PipelineExecutionArn"]
+    execution = EvaluationPipelineExecution.get(arn, clients=clients)
     with pytest.raises(EvaluationFailedError):
         execution.wait(poll=POLL, timeout=TIMEOUT)
     assert any(step.job_arn for step in execution.steps)

@@ -38,6 +38,27 @@ def unreachable_sagemaker() -> Any:
     )
 
 
+#: The benchmark definition with an Integer parameter without a default.
+INTEGER_PARAMETER = {
+    **DEFINITION,
+    "Parameters": [*DEFINITION["Parameters"], {"Name": "Shots", "Type": "Integer"}],
+}
+#: The benchmark definition with the base and custom steps waiting for each other.
+CYCLIC = {
+    **DEFINITION,
+    "Steps": [
+        {
+            **step,
+            "DependsOn": [
+                {"EvaluateBaseModel": "EvaluateCustomModel"}.get(step["Name"], "EvaluateBaseModel")
+            ],
+        }
+        if step["Name"] in ("EvaluateBaseModel", "EvaluateCustomModel")
+        else step
+        for step in DEFINITION["Steps"]
+    ],
+}
+
 VALID: dict[str, Any] = {
     "eval_type": "benchmark",
     "name": "my-eval",
@@ -67,6 +88,26 @@ VALID: dict[str, Any] = {
         ({"client_request_token": "too-short"}, "client_request_token must be a string of 32-128"),
         ({"display_name": "bad name"}, "display_name 'bad name'"),
         ({"description": "x" * 3073}, "description must be a string of at most 3072"),
+        ({"tags": {"aws:team": "ml"}}, "keys starting with 'aws:' are reserved"),
+        ({"tags": {"AWS:team": "ml"}}, "keys starting with 'aws:' are reserved"),
+        ({"tags": {"team#1": "ml"}}, "tags key 'team#1' must be"),
+        (
+            {"pipeline_parameters": {"Benchmark": "mmlu"}, "s3_output_path": None},
+            "gives no value for 'S3OutputPath'",
+        ),
+        (
+            {"pipeline_parameters": {"S3OutputPath": "bucket/prefix"}, "s3_output_path": None},
+            "is not an S3 URI",
+        ),
+        (
+            {"pipeline_definition": INTEGER_PARAMETER, "pipeline_parameters": {"Shots": "five"}},
+            "'five' is not a valid Integer",
+        ),
+        (
+            {"pipeline_definition": CYCLIC},
+            "cycle of step dependencies: EvaluateBaseModel -> EvaluateCustomModel -> EvaluateBaseModel",
+        ),
+        ({"eval_type": "llmasjudge"}, "cannot produce the results of a llmasjudge evaluation"),
     ],
 )
 def test_invalid_input_raises_before_any_aws_call(
@@ -153,3 +194,11 @@ def test_start_request_fills_the_sdk_defaults() -> None:
     assert request.description == "Evaluation execution: my-eval"
     assert 32 <= len(request.client_request_token) <= 128
     assert request.execution_parameters() == {"Benchmark": "5", "S3OutputPath": OUTPUT}
+
+
+def test_declared_types_and_defaults_are_accepted(sm_eval_emulator: EvaluationEmulator) -> None:
+    """The checks refuse only what the service would: typed values and defaults pass."""
+    request = StartRequest(
+        **{**VALID, "pipeline_definition": INTEGER_PARAMETER, "pipeline_parameters": {"Shots": 5}}
+    )
+    assert request.execution_parameters() == {"Shots": "5", "S3OutputPath": OUTPUT}
