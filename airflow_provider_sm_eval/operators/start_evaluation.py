@@ -427,8 +427,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         )
         output = execution.s3_output_path or self.s3_output_path
         if output:
-            partition, region = execution.arn.split(":")[1], execution.arn.split(":")[3]
-            EvaluationResultsLink.persist(context, self, s3_console_url(output, region, partition))
+            arn = parse_execution_arn(execution.arn)
+            EvaluationResultsLink.persist(context, self, s3_console_url(output, arn.region, arn.partition))
         self.log.info("Evaluation execution: %s", execution.arn)
 
     def _complete(
