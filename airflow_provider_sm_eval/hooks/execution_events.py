@@ -13,7 +13,10 @@ wait on the same execution in another triggerer then ends by its safety poll) or
 needs (other events of its executions, messages that are no pipeline status
 change); an event for an execution it does not wait on is released, made visible again after
 ``RELEASE_SECONDS`` so that the other triggerers' long polls can receive it, until it is older
-than ``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). Do not
+than ``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). A consumer
+that released events pauses (longer than ``RELEASE_SECONDS``, jittered) before it receives
+again: otherwise its next receive, started as it releases, is the first to see the event
+reappear, and it takes the event back every time while the holder never gets it. Do not
 give the queue a redrive policy with a small ``maxReceiveCount``: released events are received
 several times on purpose.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -39,6 +43,8 @@ log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 20
 #: How long a released event stays invisible, so that other consumers receive it first.
 RELEASE_SECONDS = 2
+#: After releasing events a consumer pauses this many times ``RELEASE_SECONDS`` (jittered).
+RELEASE_PAUSE_FACTOR = (1.5, 2.5)
 #: An event that no wait claimed for this long is deleted (seconds since SQS received it).
 UNCLAIMED_TTL = 300.0
 #: Safety poll of a wait fed by events (the events do the prompt part).
@@ -128,7 +134,7 @@ class EventConsumer:
         backoff = PollState(self.queue_url, RELEASE_SECONDS)
         while self.in_use():
             try:
-                await self.receive_once()
+                released = await self.receive_once()
             except Exception as error:
                 try:
                     delay = backoff.error_delay(error)
@@ -140,9 +146,14 @@ class EventConsumer:
                 await asyncio.sleep(delay)
             else:
                 backoff.next_delay()  # resets the error backoff
+                if released:
+                    await asyncio.sleep(release_pause())
 
-    async def receive_once(self, wait_seconds: int = LONG_POLL_SECONDS) -> None:
-        """One long-polled receive, then the routing, deletes and releases of what it got."""
+    async def receive_once(self, wait_seconds: int = LONG_POLL_SECONDS) -> int:
+        """One long-polled receive, then the routing, deletes and releases of what it got.
+
+        Returns how many events it released for other consumers.
+        """
         answer = await self.client.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
@@ -180,12 +191,19 @@ class EventConsumer:
             await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
         if release:
             await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
+        return len(release)
 
     def _forget_watched(self, now_ms: float) -> None:
         """Forget the watched messages that the consumers delete by now (older than the TTL)."""
         horizon = now_ms - 2 * UNCLAIMED_TTL * 1000
         for message_id in [m for m, sent in self._watched.items() if sent < horizon]:
             del self._watched[message_id]
+
+
+def release_pause() -> float:
+    """Seconds a consumer waits after releasing events, so that the consumers holding them get them."""
+    low, high = RELEASE_PAUSE_FACTOR
+    return RELEASE_SECONDS * random.uniform(low, high)
 
 
 _consumers: SharedRegistry[EventConsumer] = SharedRegistry()

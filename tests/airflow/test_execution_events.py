@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -86,35 +87,61 @@ async def visible_messages(sqs: Any, queue_url: str) -> int:
 async def test_two_triggerers_each_get_the_events_of_their_own_waits(
     sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Whoever receives an event for a wait it does not hold releases it; the holder gets it."""
+    """Whoever receives an event for a wait it does not hold releases it; the holder gets it.
+
+    Each consumer runs its own receive loop, as in a triggerer.
+    """
     monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
-    woken: dict[str, list[str]] = {"a": [], "b": []}
-    triggerers = {"a": EventConsumer(sqs, queue_url), "b": EventConsumer(sqs, queue_url)}
     held = {"a": [execution(1), execution(2)], "b": [execution(3), execution(4)]}
-    routes = [
-        triggerers[name].route(arn, lambda name=name, arn=arn: woken[name].append(arn))
-        for name, arns in held.items()
-        for arn in arns
-    ]
-    for route in routes:
-        route.__enter__()
-    for n in range(1, 5):
-        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(n), "Succeeded"))
+    woken = {arn: asyncio.Event() for arns in held.values() for arn in arns}
+    triggerers = {name: EventConsumer(sqs, queue_url) for name in held}
+    with ExitStack() as routes:
+        for name, arns in held.items():
+            for arn in arns:
+                routes.enter_context(triggerers[name].route(arn, woken[arn].set))
+        for n in range(1, 5):
+            await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(n), "Succeeded"))
+        await asyncio.wait_for(asyncio.gather(*(event.wait() for event in woken.values())), 60)
+        assert triggerers["a"].routed == 2
+        assert triggerers["b"].routed == 2
+        await until_no_messages(sqs, queue_url)
 
-    async def consume(name: str) -> None:
-        while sorted(woken[name]) != held[name]:
-            await triggerers[name].receive_once(wait_seconds=1)
 
-    try:
-        await asyncio.wait_for(asyncio.gather(consume("a"), consume("b")), 60)
-    finally:
-        for route in routes:
-            route.__exit__(None, None, None)
+async def until_no_messages(sqs: Any, queue_url: str, timeout: float = 30) -> None:
+    """Wait until the queue holds no message (a consumer deletes right after it wakes a wait)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while (left := await visible_messages(sqs, queue_url)) != 0:
+        assert asyncio.get_running_loop().time() < deadline, f"{left} messages still on the queue"
+        await asyncio.sleep(0.2)
 
-    assert sorted(woken["a"]) == held["a"]
-    assert sorted(woken["b"]) == held["b"]
-    assert triggerers["a"].routed + triggerers["b"].routed == 4
-    assert await visible_messages(sqs, queue_url) == 0, "routed events are deleted"
+
+async def test_a_consumer_that_released_an_event_lets_the_others_receive_it_first(
+    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its next receive waits past the release, else it takes the released event back every time."""
+    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
+    receives: list[tuple[float, int]] = []
+    three_receives = asyncio.Event()
+    receive_message = sqs.receive_message
+
+    async def recorded_receive(**kwargs: Any) -> Any:
+        started = asyncio.get_running_loop().time()
+        answer = await receive_message(**kwargs)
+        receives.append((started, len(answer.get("Messages", []))))
+        if len(receives) >= 3:
+            three_receives.set()
+        return answer
+
+    monkeypatch.setattr(sqs, "receive_message", recorded_receive)
+    consumer = EventConsumer(sqs, queue_url)
+    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(3), "Succeeded"))
+    with consumer.route(execution(1), lambda: None):
+        await asyncio.wait_for(three_receives.wait(), 60)
+    got = [i for i, (_, messages) in enumerate(receives) if messages]
+    assert got and got[0] + 1 < len(receives), receives
+    released_at, next_receive = receives[got[0]][0], receives[got[0] + 1][0]
+    assert consumer.released >= 1
+    assert next_receive - released_at >= execution_events.RELEASE_SECONDS, receives
 
 
 async def test_other_events_of_a_held_execution_are_deleted_without_waking(sqs: Any, queue_url: str) -> None:
