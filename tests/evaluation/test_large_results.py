@@ -1,4 +1,5 @@
-"""An LLM-as-judge result file of 100,000 records is summarized with bounded memory.
+"""Large LLM-as-judge result files are read with bounded memory: 100,000 records are summarized,
+a 64 MiB line without a newline is refused once it passes the maximum line size.
 
 The S3 server runs in another process so that tracemalloc measures only the reader's memory.
 """
@@ -27,6 +28,8 @@ from evaluation_helpers import (
 
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
+from airflow_provider_sm_eval.evaluation.results.s3_objects import MAX_JSONL_LINE_BYTES
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
 RECORDS = 100_000
@@ -115,3 +118,35 @@ def test_summary_of_100k_records_streams(s3_in_other_process: Any, tmp_path: Pat
     assert summary.win_rates.custom_wins == (BASE_RECORDS + 2) // 3
     assert summary.win_rates.base_wins == BASE_RECORDS - (BASE_RECORDS + 2) // 3
     assert peak < sizes["custom"] / 5, f"peak {peak} bytes for a file of {sizes['custom']} bytes"
+
+
+def test_a_64_mib_line_without_newline_is_refused_with_bounded_memory(
+    s3_in_other_process: Any, tmp_path: Path
+) -> None:
+    s3 = s3_in_other_process
+    root = S3Uri(f"large-{uuid.uuid4().hex[:12]}", "run")
+    s3.create_bucket(Bucket=root.bucket)
+    aggregate = {"Correctness": {"score": 0.7, "std_deviation": 0.2, "total_evaluations": 1}}
+    _, examples = llmaj_result(
+        s3, root, job_name="custom-metrics", judge_job_name="judge-custom", aggregate=aggregate, records=[]
+    )
+    path = tmp_path / "one-line.jsonl"
+    size = 64 * 1024 * 1024
+    with path.open("wb") as handle:
+        handle.write(b'{"inputRecord": {"prompt": "')
+        for _ in range(size // (1024 * 1024)):
+            handle.write(b"x" * (1024 * 1024))
+    s3.upload_file(str(path), examples.bucket, examples.key)
+    execution = succeeded_execution(EvalType.LLM_AS_JUDGE, root, {CUSTOM_METRICS_STEP: "custom-metrics"})
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ResultFileError) as caught:
+            execution.summary(clients=AwsClients(s3_client=s3))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert caught.value.s3_uri == str(examples)
+    assert f"line 1 is longer than the maximum line size of {MAX_JSONL_LINE_BYTES} bytes" in str(caught.value)
+    assert peak < 3 * MAX_JSONL_LINE_BYTES < size, f"peak {peak} bytes reading a {size}-byte line"

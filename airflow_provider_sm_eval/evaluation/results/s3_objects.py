@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.evaluation.clients import aws_errors, wrap_client_error
@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
 #: Largest single JSON document (aggregate or metrics file) read whole.
 MAX_JSON_DOCUMENT_BYTES = 64 * 1024 * 1024
+#: Longest line of a JSON-lines file (one per-example record). A longer line is a ResultFileError
+#: as soon as it is seen, so a file without newlines is never buffered whole.
+MAX_JSONL_LINE_BYTES = 8 * 1024 * 1024
 _STREAM_CHUNK_BYTES = 64 * 1024
 _MISSING_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
 
@@ -49,12 +52,18 @@ def read_json(s3: S3Client, uri: S3Uri) -> Any:
         body.close()
 
 
-def iter_json_lines(s3: S3Client, uri: S3Uri) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line number, object)`` for each non-blank line, streamed: the file is never held whole."""
+def iter_json_lines(
+    s3: S3Client, uri: S3Uri, *, max_line_bytes: int = MAX_JSONL_LINE_BYTES
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """``(line number, object)`` for each non-blank line, streamed: the file is never held whole.
+
+    A line longer than ``max_line_bytes`` is a ResultFileError naming ``uri`` and the limit.
+    """
     response = _get_object(s3, uri)
     body = response["Body"]
     try:
-        for number, line in enumerate(body.iter_lines(chunk_size=_STREAM_CHUNK_BYTES), start=1):
+        chunks = iter(lambda: body.read(_STREAM_CHUNK_BYTES), b"")
+        for number, line in enumerate(split_lines(chunks, str(uri), max_line_bytes), start=1):
             if not line.strip():
                 continue
             try:
@@ -66,6 +75,41 @@ def iter_json_lines(s3: S3Client, uri: S3Uri) -> Iterator[tuple[int, dict[str, A
             yield number, record
     finally:
         body.close()
+
+
+def split_lines(chunks: Iterable[bytes], uri: str, max_line_bytes: int) -> Iterator[bytes]:
+    """The newline-separated lines of a stream of chunks, in time linear in its size.
+
+    Each chunk is scanned once and at most one partial line (under ``max_line_bytes``) is held;
+    a longer line raises ResultFileError naming ``uri``, its line number and the limit.
+    """
+    pending = bytearray()
+    number = 1
+    for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            _check_line_size(len(pending) + end - start, number, uri, max_line_bytes)
+            if pending:
+                pending += chunk[start:end]
+                yield bytes(pending)
+                pending.clear()
+            else:
+                yield chunk[start:end]
+            number += 1
+            start = end + 1
+        _check_line_size(len(pending) + len(chunk) - start, number, uri, max_line_bytes)
+        pending += memoryview(chunk)[start:]
+    if pending:
+        yield bytes(pending)
+
+
+def _check_line_size(size: int, number: int, uri: str, max_line_bytes: int) -> None:
+    if size > max_line_bytes:
+        raise ResultFileError(
+            uri,
+            f"line {number} is longer than the maximum line size of {max_line_bytes} bytes "
+            "(a JSON-lines file holds one record per line)",
+        )
 
 
 def _get_object(s3: S3Client, uri: S3Uri) -> GetObjectOutputTypeDef:
