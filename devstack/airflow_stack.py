@@ -248,6 +248,11 @@ class AirflowStack:
         return f"http://127.0.0.1:{self.api_port}"
 
     @property
+    def task_log_folder(self) -> Path:
+        """Where the workers and triggerers write task logs (``[logging] base_log_folder``)."""
+        return self.folder / "task-logs"
+
+    @property
     def api(self) -> AirflowApi:
         """A REST client of ``/api/v2`` logged in as the stack's user."""
         if self._api is None:
@@ -300,7 +305,7 @@ class AirflowStack:
             AIRFLOW__API_AUTH__JWT_SECRET=secret["jwt_secret"],
             AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST=json.dumps(bundles),
             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
-            AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(self.folder / "task-logs"),
+            AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(self.task_log_folder),
             AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
             AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
             AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="60",

@@ -76,6 +76,27 @@ def wait_for_deferred(
     return stack.api.wait_for_task_state(dag_id, run_id, task_id, {"deferred"})
 
 
+def wait_for_trigger_started(
+    stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate", timeout: float = 120
+) -> None:
+    """Wait until a triggerer runs the task's trigger (a deferred task's trigger may not have started yet).
+
+    Airflow calls a trigger's ``on_kill`` only once a triggerer runs it; the triggerer writes
+    "trigger <dag>/<run>/<task>/... starting" to the try's trigger log.
+    """
+    folder = stack.task_log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    started = f"trigger {dag_id}/{run_id}/{task_id}/"
+    deadline = time.monotonic() + timeout
+    while not any(
+        started in line and "starting" in line
+        for path in folder.glob("attempt=*.log.trigger.*.log")
+        for line in path.read_text(errors="replace").splitlines()
+    ):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no triggerer started the trigger of {started} in {timeout:g} s")
+        time.sleep(0.5)
+
+
 def run_to_end(
     stack: AirflowStack, dag_id: str, run_id: str, expected: str = "success", timeout: float = 300
 ) -> None:
