@@ -1,9 +1,10 @@
 """Benchmarks against the peers, measured in one run; prints a table of figures and ratios.
 
 Peers: the SageMaker Python SDK's ``sagemaker.train.evaluate`` (package ``sagemaker-train``, in its
-own virtualenv given by ``--sdk-python``) and the amazon provider's SageMaker pipeline operators
-and trigger. Everything runs against the local emulator started here; each measurement runs in a
-fresh subprocess so that imports and memory high-water marks do not leak between them.
+own virtualenv given by ``--sdk-python``), the amazon provider's SageMaker pipeline operators
+and trigger, and ``moto_server`` for the emulator's own throughput. Everything runs against the
+local emulator started here; each measurement runs in a fresh subprocess so that imports and
+memory high-water marks do not leak between them.
 
     make bench                       # installs the SDK's virtualenv, then runs this script
     python benchmarks/run.py --sdk-python .venv-bench-sdk/bin/python --examples 100000
@@ -28,6 +29,7 @@ import boto3
 from airflow_provider_sm_eval.emulator.child_process import emulator_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import emulator_throughput
 import waits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -241,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--peer-max", type=int, default=1000, help="largest N the amazon trigger runs at")
     parser.add_argument("--poll", type=float, default=5.0, help="poll interval of the density runs (s)")
     parser.add_argument("--scale", type=float, default=30.0, help="time scale of the 60-minute wait")
+    parser.add_argument(
+        "--held", type=int, nargs="+", default=[1, 10_000], help="executions held by the servers measured"
+    )
     args = parser.parse_args(argv)
 
     with _emulator(args.examples) as endpoint:
@@ -286,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 _results_rows(args.sdk_python, env, arn),
             )
         )
+    print()
+    print(emulator_throughput.table(emulator_throughput.measure(args.held)))
     return 0
 
 
