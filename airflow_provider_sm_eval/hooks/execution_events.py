@@ -16,7 +16,10 @@ change); an event for an execution it does not wait on is released, made visible
 than ``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). A consumer
 that released events pauses (longer than ``RELEASE_SECONDS``, jittered) before it receives
 again: otherwise its next receive, started as it releases, is the first to see the event
-reappear, and it takes the event back every time while the holder never gets it. Do not
+reappear, and it takes the event back every time while the holder never gets it. A queue that
+cannot be read (missing, access denied) does not end the consumer: it logs the error, wakes every
+wait it routes (so they are polled meanwhile) and tries again every ``UNREADABLE_RETRY_SECONDS``,
+so an asset watcher on the queue resumes once the queue is fixed. Do not
 give the queue a redrive policy with a small ``maxReceiveCount``: released events are received
 several times on purpose.
 """
@@ -47,6 +50,9 @@ RELEASE_SECONDS = 2
 RELEASE_PAUSE_FACTOR = (1.5, 2.5)
 #: An event that no wait claimed for this long is deleted (seconds since SQS received it).
 UNCLAIMED_TTL = 300.0
+#: Retry delay after an error that retrying soon would not fix (a missing queue, a denied action);
+#: at each such error every routed wait is woken, so the waits are polled at this pace meanwhile.
+UNREADABLE_RETRY_SECONDS = 60.0
 #: Safety poll of a wait fed by events (the events do the prompt part).
 SAFETY_POLL_INTERVAL = 600.0
 
@@ -139,10 +145,14 @@ class EventConsumer:
                 try:
                     delay = backoff.error_delay(error)
                 except Exception:
-                    log.exception(
-                        "Stopped reading events of %s; the waits go on polling slowly", self.queue_url
+                    delay = UNREADABLE_RETRY_SECONDS
+                    log.error(
+                        "Cannot read events of %s (%s): retrying in %g s; the waits are polled meanwhile",
+                        self.queue_url,
+                        error,
+                        delay,
                     )
-                    return
+                    self._wake_all()
                 await asyncio.sleep(delay)
             else:
                 backoff.next_delay()  # resets the error backoff
@@ -192,6 +202,12 @@ class EventConsumer:
         if release:
             await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
         return len(release)
+
+    def _wake_all(self) -> None:
+        """Wake every routed wait (each then describes its execution): the events cannot tell."""
+        for wakes in list(self.routes.values()):
+            for wake in list(wakes):
+                wake()
 
     def _forget_watched(self, now_ms: float) -> None:
         """Forget the watched messages that the consumers delete by now (older than the TTL)."""

@@ -144,6 +144,39 @@ async def test_a_consumer_that_released_an_event_lets_the_others_receive_it_firs
     assert next_receive - released_at >= execution_events.RELEASE_SECONDS, receives
 
 
+async def test_a_queue_that_cannot_be_read_wakes_the_waits_and_is_read_once_it_exists(
+    sqs: Any, emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A missing queue neither ends the consumer nor leaves the waits on the slow safety poll."""
+    monkeypatch.setattr(execution_events, "UNREADABLE_RETRY_SECONDS", 0.2)
+    name = "sm-eval-events-created-later"
+    missing_url = f"{emulator.endpoint_url}/{ACCOUNT}/{name}"
+    wakes = 0
+    woken = asyncio.Event()
+
+    def wake() -> None:
+        nonlocal wakes
+        wakes += 1
+        woken.set()
+
+    async def next_wake() -> None:
+        woken.clear()
+        await asyncio.wait_for(woken.wait(), 60)
+
+    consumer = EventConsumer(sqs, missing_url)
+    with consumer.route(execution(1), wake):
+        while wakes < 2:
+            await next_wake()
+        assert f"Cannot read events of {missing_url}" in caplog.text
+        assert consumer.routed == 0
+        queue_url = (await sqs.create_queue(QueueName=name))["QueueUrl"]
+        assert queue_url == missing_url
+        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(1), "Succeeded"))
+        while consumer.routed == 0:  # the consumer's own loop routes it
+            await next_wake()
+    await until_no_messages(sqs, queue_url)
+
+
 async def test_other_events_of_a_held_execution_are_deleted_without_waking(sqs: Any, queue_url: str) -> None:
     consumer = EventConsumer(sqs, queue_url)
     woken: list[str] = []
