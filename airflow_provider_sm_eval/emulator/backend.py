@@ -56,7 +56,7 @@ from airflow_provider_sm_eval.emulator.training_jobs import (
     training_job_name,
 )
 from airflow_provider_sm_eval.emulator.validation import max_definition_length
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, pipeline_arn
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, partition_of_region, pipeline_arn
 from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
 
@@ -101,11 +101,8 @@ class Pipeline:
 
 
 def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
+    """The ARN partition of ``region``; ``aws`` for a region botocore does not know."""
+    return partition_of_region(region) or "aws"
 
 
 class PipelineBackend:

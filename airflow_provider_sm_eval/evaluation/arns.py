@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import NamedTuple
 
 _PARTITION = r"aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b"
@@ -50,8 +51,30 @@ def pipeline_arn(partition: str, region: str, account: str, pipeline_name: str) 
     return f"arn:{partition}:sagemaker:{region}:{account}:pipeline/{pipeline_name.lower()}"
 
 
-def validate_role_arn(arn: str, *, name: str = "role_arn") -> str:
-    """Return ``arn`` when it is an IAM role ARN, else raise ValueError naming ``name``."""
+def validate_role_arn(arn: str, *, name: str = "role_arn", region: str | None = None) -> str:
+    """Return ``arn`` when it is an IAM role ARN (of ``region``'s partition, when given), else raise
+    ValueError naming ``name``."""
     if not isinstance(arn, str) or not _ROLE_ARN.match(arn.strip()):
         raise ValueError(f"{name} {arn!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
-    return arn.strip()
+    arn = arn.strip()
+    expected = partition_of_region(region) if region else None
+    partition = arn.split(":", 2)[1]
+    if expected is not None and partition != expected:
+        raise ValueError(
+            f"{name} {arn!r} is in partition {partition!r}, but region {region!r} is in partition "
+            f"{expected!r}: SageMaker in {region} cannot assume it"
+        )
+    return arn
+
+
+@lru_cache(maxsize=64)
+def partition_of_region(region: str) -> str | None:
+    """The ARN partition of ``region`` (``aws``, ``aws-cn``, ``aws-us-gov``, ...), from botocore's
+    endpoint data; None for a region botocore does not know (nothing to check it against)."""
+    from botocore.exceptions import UnknownRegionError
+    from botocore.session import get_session
+
+    try:
+        return get_session().get_partition_for_region(region)
+    except UnknownRegionError:
+        return None

@@ -109,6 +109,7 @@ class EvaluationPipelineExecution(EvaluationExecutionData):
             client_request_token=client_request_token,
             display_name=display_name,
             description=description,
+            region=region or (session.region_name if session is not None else None),
         )
         return cls.start_request(request, clients=_given_clients(session, region, clients))
 

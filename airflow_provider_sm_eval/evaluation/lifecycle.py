@@ -38,7 +38,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
     validate_poll_interval,
     validate_timeout,
 )
-from airflow_provider_sm_eval.evaluation.request import StartRequest
+from airflow_provider_sm_eval.evaluation.request import StartRequest, check_role_partition
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.evaluation.types.registry import all_result_steps, kind_of_pipeline
@@ -52,8 +52,12 @@ Execution = TypeVar("Execution", bound=EvaluationExecutionData)
 
 
 def start_execution(request: StartRequest, clients: AwsClients) -> EvaluationExecutionData:
-    """Store the request's definition as a pinned pipeline version and start an execution of it."""
+    """Store the request's definition as a pinned pipeline version and start an execution of it.
+
+    The role is checked against the client's region first: a request may not know its region.
+    """
     sagemaker = clients.sagemaker
+    check_role_partition(request.role_arn, sagemaker.meta.region_name)
     pinned = pin_pipeline_version(
         sagemaker, request.eval_type, request.pipeline_definition, request.role_arn, request.tags
     )

@@ -54,6 +54,7 @@ class StartRequest(BaseModel):
     ``display_name`` defaults to ``{name}-{unix_time}``, ``description`` to
     ``Evaluation execution: {name}`` and ``client_request_token`` to a fresh one (the SDK's
     conventions). ``pipeline_definition`` is given as a dict, a JSON string or a file path.
+    ``region``, when known, is the region the start goes to: ``role_arn`` must be of its partition.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -70,6 +71,7 @@ class StartRequest(BaseModel):
     )
     display_name: Annotated[str, BeforeValidator(validate_display_name)]
     description: Annotated[str, BeforeValidator(validate_description)]
+    region: str | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
@@ -123,6 +125,12 @@ class StartRequest(BaseModel):
         validate_required_parameters(self.execution_parameters(), self.pipeline_definition)
         return self
 
+    @model_validator(mode="after")
+    def _role_in_region(self) -> StartRequest:
+        if self.region is not None:
+            check_role_partition(self.role_arn, self.region)
+        return self
+
     def execution_parameters(self) -> dict[str, str]:
         """The parameters StartPipelineExecution sends: ``s3_output_path`` fills ``S3OutputPath``
         when the definition declares it."""
@@ -132,6 +140,14 @@ class StartRequest(BaseModel):
         ):
             values[S3_OUTPUT_PATH_PARAMETER] = self.s3_output_path
         return values
+
+
+def check_role_partition(role_arn: str, region: str) -> None:
+    """InvalidInputError naming ``role_arn`` when it is of another partition than ``region``."""
+    try:
+        validate_role_arn(role_arn, region=region)
+    except ValueError as error:
+        raise InvalidInputError("role_arn", str(error)) from None
 
 
 def _input_error(error: ValidationError) -> InvalidInputError:

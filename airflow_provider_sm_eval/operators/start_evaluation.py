@@ -175,8 +175,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
-        request = self._start_request(context)
         hook = self.hook
+        request = self._start_request(context, hook)
         execution, reattached = self._reattach_or_start(context, hook, request)
         return self._follow(context, hook, execution, reattached=reattached)
 
@@ -326,8 +326,11 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     # Steps ------------------------------------------------------------------------------------------
 
-    def _start_request(self, context: Context) -> StartRequest:
-        """Check every rendered input before any AWS call; bad input fails without retries."""
+    def _start_request(self, context: Context, hook: SageMakerEvaluationHook) -> StartRequest:
+        """Check every rendered input before any AWS call; bad input fails without retries.
+
+        The region is the one the hook's client resolved (argument, connection or environment).
+        """
         from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
         from airflow_provider_sm_eval.evaluation.request import StartRequest
 
@@ -343,6 +346,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
                 pipeline_parameters=self.pipeline_parameters,
                 client_request_token=identity.client_request_token("start", context["ti"].try_number),
                 description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
+                region=hook.conn_region_name,
             )
         except InvalidInputError as error:
             argument = _ARGUMENT_OF_FIELD.get(error.field, error.field)
@@ -456,7 +460,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         )
         stopped = status.overall_status is ExecutionStatus.STOPPED
         if reattached and stopped and stopped not in self.success_statuses:
-            request = self._start_request(context)
+            request = self._start_request(context, hook)
             identity = TaskInstanceIdentity.from_context(context)
             replacement = self._replace(context, hook, execution, request, identity)
             return self._follow(context, hook, replacement, reattached=False)

@@ -121,6 +121,9 @@ def unreachable_connection(monkeypatch: pytest.MonkeyPatch) -> str:
         ({"pipeline_definition": "{not json"}, "pipeline_definition"),
         ({"pipeline_definition": {"Version": "2020-12-01", "Steps": []}}, "pipeline_definition"),
         ({"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
+        ({"role_arn": "arn:aws-cn:iam::123456789012:role/R"}, "role_arn .* partition 'aws-cn'.* 'us-east-1'"),
+        ({"region_name": "cn-north-1"}, "role_arn .* region 'cn-north-1' is in partition 'aws-cn'"),
+        ({"region_name": "us-gov-west-1"}, "role_arn .* region 'us-gov-west-1' is in partition 'aws-us-gov'"),
         ({"s3_output_path": "https://bucket/prefix"}, "s3_output_path"),
         ({"eval_type": "vibes"}, "eval_type"),
         ({"evaluation_name": ""}, "evaluation_name"),
@@ -488,6 +491,7 @@ WRITES = ("CreatePipeline", "UpdatePipeline", "StartPipelineExecution", "RetryPi
     [
         ({"evaluation_name": "not a valid name!"}, "evaluation_name"),
         ({"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
+        ({"role_arn": "arn:aws-cn:iam::123456789012:role/R"}, "role_arn"),
         ({"s3_output_path": "https://bucket/prefix"}, "s3_output_path"),
         ({"pipeline_definition": "{not json"}, "pipeline_definition"),
         ({"pipeline_parameters": {"NotDeclared": "x"}}, "pipeline_parameters"),

@@ -108,6 +108,10 @@ VALID: dict[str, Any] = {
             "cycle of step dependencies: EvaluateBaseModel -> EvaluateCustomModel -> EvaluateBaseModel",
         ),
         ({"eval_type": "llmasjudge"}, "cannot produce the results of a llmasjudge evaluation"),
+        (
+            {"role_arn": "arn:aws-cn:iam::123456789012:role/R"},
+            "role_arn 'arn:aws-cn:iam::123456789012:role/R' is in partition 'aws-cn', but region 'us-east-1'",
+        ),
     ],
 )
 def test_invalid_input_raises_before_any_aws_call(
@@ -202,3 +206,49 @@ def test_declared_types_and_defaults_are_accepted(sm_eval_emulator: EvaluationEm
         **{**VALID, "pipeline_definition": INTEGER_PARAMETER, "pipeline_parameters": {"Shots": 5}}
     )
     assert request.execution_parameters() == {"Shots": "5", "S3OutputPath": OUTPUT}
+
+
+CN_ROLE = "arn:aws-cn:iam::123456789012:role/SageMakerEvaluationRole"
+GOV_ROLE = "arn:aws-us-gov:iam::123456789012:role/SageMakerEvaluationRole"
+
+
+@pytest.mark.parametrize(
+    ("role_arn", "region", "partitions"),
+    [
+        (CN_ROLE, "us-east-1", "'aws-cn', but region 'us-east-1' is in partition 'aws'"),
+        (ROLE, "cn-north-1", "'aws', but region 'cn-north-1' is in partition 'aws-cn'"),
+        (ROLE, "us-gov-west-1", "'aws', but region 'us-gov-west-1' is in partition 'aws-us-gov'"),
+        (GOV_ROLE, "cn-northwest-1", "'aws-us-gov', but region 'cn-northwest-1' is in partition 'aws-cn'"),
+    ],
+)
+def test_role_of_another_partition_than_the_region_is_refused(
+    role_arn: str, region: str, partitions: str
+) -> None:
+    with pytest.raises(InvalidInputError, match=f"is in partition {partitions}") as caught:
+        StartRequest(**{**VALID, "role_arn": role_arn}, region=region)
+    assert caught.value.field == "role_arn"
+    assert role_arn in str(caught.value)
+
+    sagemaker_in_region = boto3.client(
+        "sagemaker",
+        endpoint_url="http://127.0.0.1:9",
+        region_name=region,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
+    )
+    with pytest.raises(InvalidInputError, match=f"is in partition {partitions}"):
+        EvaluationPipelineExecution.start(
+            **{**VALID, "role_arn": role_arn}, clients=AwsClients(sagemaker_client=sagemaker_in_region)
+        )
+    with pytest.raises(InvalidInputError, match=f"is in partition {partitions}"):
+        EvaluationPipelineExecution.start(**{**VALID, "role_arn": role_arn}, region=region)
+
+
+@pytest.mark.parametrize(
+    ("role_arn", "region"),
+    [(ROLE, "us-east-1"), (CN_ROLE, "cn-north-1"), (GOV_ROLE, "us-gov-east-1"), (ROLE, "local-test-1")],
+)
+def test_role_of_the_region_partition_is_accepted(role_arn: str, region: str) -> None:
+    """A region botocore does not know (an emulator's, a newer one) has no partition to check."""
+    assert StartRequest(**{**VALID, "role_arn": role_arn}, region=region).role_arn == role_arn
