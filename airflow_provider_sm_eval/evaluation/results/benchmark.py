@@ -10,6 +10,7 @@ from airflow_provider_sm_eval.evaluation.constants import BENCHMARK_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
+from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric, warn_non_numeric
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import is_benchmark_result_key, job_output_prefix
 
@@ -22,12 +23,13 @@ STDERR_MARKER = "stderr"
 
 @dataclass(frozen=True)
 class ModelMetrics:
-    """The metrics one evaluation job reported for one model."""
+    """The metrics one evaluation job reported for one model; those that are not numbers apart."""
 
     role: ModelRole
     job_name: str
     result_uri: str
     metrics: dict[str, float]
+    non_numeric: tuple[NonNumericMetric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,14 +52,15 @@ def read_benchmark_results(execution: EvaluationExecutionData, s3: S3Client) -> 
         uri = first_key(s3, folder, is_benchmark_result_key)
         if uri is None:
             raise ResultFileError(f"{folder}/results_*.json", "no result file was found")
-        models[role] = ModelMetrics(
-            role, job_name, str(uri), metrics_from_document(read_json(s3, uri), str(uri))
-        )
+        metrics, non_numeric = metrics_from_document(read_json(s3, uri), str(uri))
+        warn_non_numeric(str(uri), non_numeric)
+        models[role] = ModelMetrics(role, job_name, str(uri), metrics, non_numeric)
     return BenchmarkResults(models)
 
 
-def metrics_from_document(document: Any, uri: str) -> dict[str, float]:
-    """Metric name to value: ``results["all"]``, else the first non-empty dict under ``results``."""
+def metrics_from_document(document: Any, uri: str) -> tuple[dict[str, float], tuple[NonNumericMetric, ...]]:
+    """Metric name to value from ``results["all"]``, else the first non-empty dict under ``results``,
+    and the entries of that dict that are not numbers (booleans included)."""
     results = document.get("results") if isinstance(document, dict) else None
     if not isinstance(results, dict):
         raise ResultFileError(uri, "has no 'results' object")
@@ -65,14 +68,16 @@ def metrics_from_document(document: Any, uri: str) -> dict[str, float]:
     chosen = next((c for c in candidates if isinstance(c, dict) and c), None)
     if chosen is None:
         raise ResultFileError(uri, "'results' holds no metrics")
-    metrics = {
-        str(name): float(value)
-        for name, value in chosen.items()
-        if isinstance(value, int | float) and not isinstance(value, bool)
-    }
-    for name, value in metrics.items():
-        if not math.isfinite(value):
+    metrics: dict[str, float] = {}
+    non_numeric: list[NonNumericMetric] = []
+    for name, value in chosen.items():
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            non_numeric.append(NonNumericMetric.of(str(name), value))
+        elif not math.isfinite(value):
             raise ResultFileError(uri, f"metric {name!r} is {value}, not a finite number")
+        else:
+            metrics[str(name)] = float(value)
     if not metrics:
-        raise ResultFileError(uri, "'results' holds no numeric metric")
-    return metrics
+        listed = "; ".join(metric.describe() for metric in non_numeric)
+        raise ResultFileError(uri, f"'results' holds no numeric metric (not numbers: {listed})")
+    return metrics, tuple(non_numeric)

@@ -13,6 +13,7 @@ from airflow_provider_sm_eval.evaluation.constants import LLMAJ_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
+from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric, warn_non_numeric
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, iter_json_lines, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import (
     LLMAJ_AGGREGATE_FILE,
@@ -42,7 +43,8 @@ class JudgeMetric:
 
 @dataclass(frozen=True)
 class JudgeModelResults:
-    """Where one model's judge results live and its aggregate metrics."""
+    """Where one model's judge results live and its aggregate metrics (``non_numeric``: those whose
+    score is null or absent)."""
 
     role: ModelRole
     job_name: str
@@ -50,6 +52,7 @@ class JudgeModelResults:
     aggregate_uri: str
     examples_uri: str
     metrics: dict[str, JudgeMetric]
+    non_numeric: tuple[NonNumericMetric, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,13 +125,19 @@ def read_llmaj_results(execution: EvaluationExecutionData, s3: S3Client) -> LLMA
             raise ResultFileError(
                 f"{examples_folder}/*{LLMAJ_EXAMPLES_SUFFIX}", "no per-example file was found"
             )
+        metrics = _aggregate_metrics(read_json(s3, aggregate), str(aggregate))
+        non_numeric = tuple(
+            NonNumericMetric.of(name, None) for name, metric in metrics.items() if metric.score is None
+        )
+        warn_non_numeric(str(aggregate), non_numeric)
         models[role] = JudgeModelResults(
             role=role,
             job_name=job_name,
             judge_job_name=judge_job_name,
             aggregate_uri=str(aggregate),
             examples_uri=str(examples),
-            metrics=_aggregate_metrics(read_json(s3, aggregate), str(aggregate)),
+            metrics=metrics,
+            non_numeric=non_numeric,
         )
     return LLMAJResults(models)
 

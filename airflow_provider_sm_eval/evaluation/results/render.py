@@ -25,6 +25,7 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     read_llmaj_results,
 )
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole
+from airflow_provider_sm_eval.evaluation.results.non_numeric import render_non_numeric
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
 
@@ -90,6 +91,7 @@ def _render_benchmark(results: BenchmarkResults) -> str:
     lines = [
         "Metrics",
         format_table(("Metric", "Custom model", "Base model", "Delta"), rows),
+        *render_non_numeric({model.role.value: model.non_numeric for model in results.models.values()}),
         "",
         "Artifacts",
     ]
@@ -131,7 +133,12 @@ def _render_llmaj(
             metric = results.models[role].metrics.get(name)
             row += [metric.score, metric.std_deviation, metric.total_evaluations] if metric else [None] * 3
         rows.append(row)
-    lines = ["Aggregate judge scores", format_table(headers, rows), ""]
+    lines = [
+        "Aggregate judge scores",
+        format_table(headers, rows),
+        *render_non_numeric({model.role.value: model.non_numeric for model in results.models.values()}),
+        "",
+    ]
 
     rates = comparison.win_rates
     if rates is not None:

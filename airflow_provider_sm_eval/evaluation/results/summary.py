@@ -1,14 +1,14 @@
 """EvaluationSummary: a compact, bounded, JSON-serializable digest of an execution's results.
 
 It is meant for XCom: whatever the size of the results, it keeps at most
-``MAX_METRICS_PER_MODEL`` metrics per model and ``MAX_ARTIFACT_URIS`` URIs, with names cut to
-``MAX_NAME_CHARS``, and says so in ``truncated``.
+``MAX_METRICS_PER_MODEL`` metrics (and as many non-numeric ones) per model and
+``MAX_ARTIFACT_URIS`` URIs, with names cut to ``MAX_NAME_CHARS``, and says so in ``truncated``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     compare_examples,
     read_llmaj_results,
 )
+from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 MAX_METRICS_PER_MODEL = 50
 MAX_ARTIFACT_URIS = 20
 MAX_NAME_CHARS = 200
+_V = TypeVar("_V")
 
 
 class WinRateSummary(BaseModel):
@@ -53,8 +55,19 @@ class WinRateSummary(BaseModel):
         )
 
 
+class NonNumericValue(BaseModel):
+    """A metric whose value is not a number: its JSON type and its JSON text (cut short)."""
+
+    type: str
+    value: str
+
+
 class EvaluationSummary(BaseModel):
-    """Per-model metrics, custom minus base deltas, win rates, example counts and artifact URIs."""
+    """Per-model metrics, custom minus base deltas, win rates, example counts and artifact URIs.
+
+    ``non_numeric_metrics`` (model to metric name) lists the metrics of the result files whose
+    value is not a number; they are in neither ``metrics`` nor ``deltas``.
+    """
 
     eval_type: EvalType
     execution_arn: str
@@ -64,6 +77,7 @@ class EvaluationSummary(BaseModel):
     example_counts: dict[str, int] = {}
     artifact_uris: list[str] = []
     truncated: bool = False
+    non_numeric_metrics: dict[str, dict[str, NonNumericValue]] = {}
 
 
 def summarize_benchmark(execution: EvaluationExecutionData, s3: S3Client) -> EvaluationSummary:
@@ -73,6 +87,7 @@ def summarize_benchmark(execution: EvaluationExecutionData, s3: S3Client) -> Eva
         execution,
         metrics={role.value: model.metrics for role, model in benchmark.models.items()},
         artifact_uris=[model.result_uri for model in benchmark.models.values()],
+        non_numeric={role.value: model.non_numeric for role, model in benchmark.models.items()},
     )
 
 
@@ -91,6 +106,7 @@ def summarize_llmaj(execution: EvaluationExecutionData, s3: S3Client) -> Evaluat
         ],
         win_rates=comparison.win_rates,
         example_counts={role.value: count for role, count in comparison.counts.items()},
+        non_numeric={role.value: model.non_numeric for role, model in llmaj.models.items()},
     )
 
 
@@ -101,24 +117,23 @@ def build_summary(
     artifact_uris: list[str],
     win_rates: WinRates | None = None,
     example_counts: Mapping[str, int] | None = None,
+    non_numeric: Mapping[str, Iterable[NonNumericMetric]] | None = None,
 ) -> EvaluationSummary:
     """Bound the inputs and compute the custom-minus-base deltas of the scores both models have."""
-    truncated = False
-    kept: dict[str, dict[str, float]] = {}
-    for role, values in metrics.items():
-        names = sorted(values)
-        truncated = truncated or len(names) > MAX_METRICS_PER_MODEL
-        kept[role] = {}
-        for name in names[:MAX_METRICS_PER_MODEL]:
-            truncated = truncated or len(name) > MAX_NAME_CHARS
-            kept[role][name[:MAX_NAME_CHARS]] = values[name]
+    kept, truncated = _bounded(metrics)
+    listed, truncated_listing = _bounded(
+        {
+            role: {metric.name: NonNumericValue(type=metric.json_type, value=metric.raw) for metric in items}
+            for role, items in (non_numeric or {}).items()
+        }
+    )
     custom, base = kept.get("custom", {}), kept.get("base", {})
     deltas = {
         name: round(custom[name] - base[name], 10)
         for name in sorted(custom.keys() & base.keys())
         if not is_standard_error(name)
     }
-    truncated = truncated or len(artifact_uris) > MAX_ARTIFACT_URIS
+    truncated = truncated or truncated_listing or len(artifact_uris) > MAX_ARTIFACT_URIS
     return EvaluationSummary(
         eval_type=execution.eval_type,
         execution_arn=execution.arn,
@@ -128,4 +143,20 @@ def build_summary(
         example_counts=dict(example_counts or {}),
         artifact_uris=artifact_uris[:MAX_ARTIFACT_URIS],
         truncated=truncated,
+        non_numeric_metrics={role: values for role, values in listed.items() if values},
     )
+
+
+def _bounded(per_model: Mapping[str, Mapping[str, _V]]) -> tuple[dict[str, dict[str, _V]], bool]:
+    """At most ``MAX_METRICS_PER_MODEL`` names per model (in name order), each cut to
+    ``MAX_NAME_CHARS``, and whether anything was cut."""
+    truncated = False
+    kept: dict[str, dict[str, _V]] = {}
+    for role, values in per_model.items():
+        names = sorted(values)
+        truncated = truncated or len(names) > MAX_METRICS_PER_MODEL
+        kept[role] = {}
+        for name in names[:MAX_METRICS_PER_MODEL]:
+            truncated = truncated or len(name) > MAX_NAME_CHARS
+            kept[role][name[:MAX_NAME_CHARS]] = values[name]
+    return kept, truncated

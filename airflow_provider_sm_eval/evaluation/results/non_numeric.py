@@ -1,0 +1,64 @@
+"""Metrics whose value is not a number: kept, logged and reported, never dropped silently.
+
+They take no part in deltas, win rates or gates; the summary and the rendering list them with
+their JSON type and raw value (cut to :data:`MAX_RAW_CHARS`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+#: Characters of a non-numeric value's JSON text that are kept.
+MAX_RAW_CHARS = 200
+_JSON_TYPES: tuple[tuple[type, str], ...] = (
+    (bool, "boolean"),
+    (str, "string"),
+    (dict, "object"),
+    (list, "array"),
+    (int, "number"),
+    (float, "number"),
+)
+
+
+@dataclass(frozen=True)
+class NonNumericMetric:
+    """A metric of a result file whose value is not a number: its JSON type and raw JSON text."""
+
+    name: str
+    json_type: str
+    raw: str
+
+    @classmethod
+    def of(cls, name: str, value: Any) -> NonNumericMetric:
+        json_type = next((label for kind, label in _JSON_TYPES if isinstance(value, kind)), "null")
+        raw = json.dumps(value, default=str)
+        if len(raw) > MAX_RAW_CHARS:
+            raw = raw[: MAX_RAW_CHARS - 3] + "..."
+        return cls(name, json_type, raw)
+
+    def describe(self) -> str:
+        return f"{self.name} = {self.raw} ({self.json_type})"
+
+
+def warn_non_numeric(uri: str, metrics: Iterable[NonNumericMetric]) -> None:
+    """Log a warning naming the file and each metric that is not a number."""
+    described = [metric.describe() for metric in metrics]
+    if described:
+        log.warning(
+            "Result file %s: %d metric(s) not numeric, left out of deltas and comparisons: %s",
+            uri,
+            len(described),
+            "; ".join(described),
+        )
+
+
+def render_non_numeric(models: Mapping[str, Iterable[NonNumericMetric]]) -> list[str]:
+    """Text lines listing each model's non-numeric metrics; none when every metric is a number."""
+    lines = [f"  {role} model: {metric.describe()}" for role, metrics in models.items() for metric in metrics]
+    return ["", "Metrics that are not numbers (not compared)", *lines] if lines else []
