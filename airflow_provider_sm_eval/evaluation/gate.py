@@ -145,7 +145,13 @@ class GateRules:
         """Apply every rule; raise ValueError when a rule names a value the summaries lack."""
         checks: list[GateCheck] = []
         metrics = _model_metrics(summary, self.model, "summary")
+        not_numbers = summary.non_numeric_metrics.get(self.model, {})
         for name, bound in self.thresholds.items():
+            if name in not_numbers:
+                raise ValueError(
+                    f"thresholds: metric {name!r} of the {self.model} model is not a number in the "
+                    f"results ({not_numbers[name].type} {not_numbers[name].value})"
+                )
             checks.append(GateCheck("threshold", f"{self.model} {name}", _metric(metrics, name), bound))
         checks += self._delta_checks(summary)
         if self.min_win_rate is not None:

@@ -23,7 +23,8 @@ class EvaluationResultsOperator(EvaluationBaseOperator):
 
     XCom ``return_value``: the ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
     ``{"custom": {...}, "base": {...}}``, deltas custom minus base, win_rates for LLM-as-judge,
-    example_counts, artifact_uris, truncated); bounded in size whatever the results' size.
+    example_counts, artifact_uris, truncated, non_numeric_metrics: the metrics that are not
+    numbers, with their JSON type and raw value); bounded in size whatever the results' size.
 
     :param execution_arn: ARN of the pipeline execution (templated).
     :param results_log_limit: LLM-as-judge examples shown in the task log.

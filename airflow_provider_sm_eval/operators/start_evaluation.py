@@ -72,7 +72,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
       failure_reason, job_arn).
     - ``results``: ``EvaluationSummary`` dict (eval_type, execution_arn, metrics
       ``{"custom": {...}, "base": {...}}``, deltas, win_rates, example_counts, artifact_uris,
-      truncated), or None when results were not read.
+      truncated, non_numeric_metrics), or None when results were not read.
     - ``return_value``: ``{"execution_arn", "eval_type", "status", "failure_reason", "steps",
       "results", "console_url"}`` with the same ``steps`` and ``results``. Without waiting,
       ``status`` is the status right after the start and ``steps`` / ``results`` are not final.

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.evaluation.gate import Bound, GateRules, gate_report, parse_summary
-from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
+from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary, NonNumericValue
 
 ARN = (
     "arn:aws:sagemaker:us-east-1:123456789012:pipeline/sagemakerevaluation-benchmarkevaluation-1/execution/a"
@@ -113,6 +113,16 @@ def test_lower_is_better_turns_a_bare_delta_and_a_regression_around() -> None:
 def test_a_missing_metric_names_the_metrics_present() -> None:
     with pytest.raises(ValueError, match="metric 'f1' is not in the metrics; present: acc"):
         GateRules.parse(thresholds={"f1": 0.5}).evaluate(summary({"acc": 0.7}), None)
+
+
+def test_a_threshold_on_a_metric_that_is_not_a_number_says_so() -> None:
+    reported = summary({"acc": 0.7}).model_copy(
+        update={"non_numeric_metrics": {"custom": {"f1": NonNumericValue(type="string", value='"n/a"')}}}
+    )
+    with pytest.raises(
+        ValueError, match=r"metric 'f1' of the custom model is not a number in the results \(string \"n/a\"\)"
+    ):
+        GateRules.parse(thresholds={"f1": 0.5}).evaluate(reported, None)
 
 
 def test_parse_summary_accepts_a_model_a_dict_or_json_and_names_bad_input() -> None:
