@@ -329,7 +329,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
     def _start_request(self, context: Context, hook: SageMakerEvaluationHook) -> StartRequest:
         """Check every rendered input before any AWS call; bad input fails without retries.
 
-        The region is the one the hook's client resolved (argument, connection or environment).
+        The region is the one the hook's client resolves (argument, connection or environment).
         """
         from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
         from airflow_provider_sm_eval.evaluation.request import StartRequest
@@ -346,7 +346,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
                 pipeline_parameters=self.pipeline_parameters,
                 client_request_token=identity.client_request_token("start", context["ti"].try_number),
                 description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
-                region=hook.conn_region_name,
+                region=_resolved_region(hook),
             )
         except InvalidInputError as error:
             argument = _ARGUMENT_OF_FIELD.get(error.field, error.field)
@@ -505,3 +505,14 @@ def _earliest_start(context: Context) -> datetime | None:
     dag_run = context.get("dag_run")
     run_after = getattr(dag_run, "run_after", None)
     return run_after - _CLOCK_SKEW if isinstance(run_after, datetime) else None
+
+
+def _resolved_region(hook: SageMakerEvaluationHook) -> str | None:
+    """The region of the hook's client; None when none is configured, so that bad input is still
+    reported first (the start then fails on the missing region)."""
+    from botocore.exceptions import NoRegionError
+
+    try:
+        return hook.conn_region_name
+    except NoRegionError:
+        return None

@@ -138,6 +138,19 @@ def test_bad_input_fails_before_any_aws_call(
         op.execute(task_context(RecordingTaskInstance()))
 
 
+def test_bad_input_is_reported_first_without_any_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The role's partition needs the region; without one, the other inputs are still checked first."""
+    connection = {"conn_type": "aws", "login": "testing", "password": "testing", "extra": {}}
+    monkeypatch.setenv("AIRFLOW_CONN_NO_REGION", json.dumps(connection))
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/aws-config")
+    op = operator(aws_conn_id="no_region", evaluation_name="not a valid name!")
+
+    with pytest.raises(AirflowFailException, match="evaluation_name"):
+        op.execute(task_context(RecordingTaskInstance()))
+
+
 @pytest.mark.parametrize(
     ("overrides", "named"),
     [
