@@ -10,10 +10,11 @@ poll, so a late, lost or misrouted event costs latency, never correctness.
 Several triggerers (Airflow's HA) compete for one queue, and SQS gives each message to one
 receiver. A consumer deletes what it routed (a terminal status of an execution it waits on; a
 wait on the same execution in another triggerer then ends by its safety poll) or what nobody
-needs (other events of its executions, messages that are no pipeline status
-change); an event for an execution it does not wait on is released, made visible again after
-``RELEASE_SECONDS`` so that the other triggerers' long polls can receive it, until it is older
-than ``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). A consumer
+needs (statuses other than an execution's end, messages that are no pipeline status change);
+the end of an execution it does not wait on is released, made visible again after
+``RELEASE_SECONDS`` (doubling at each release, up to ``MAX_RELEASE_SECONDS``) so that the other
+triggerers' long polls can receive it, until it is older than ``UNCLAIMED_TTL`` (the wait it
+was for may be gone; its safety poll covers it). A consumer
 that released events pauses (longer than ``RELEASE_SECONDS``, jittered) before it receives
 again: otherwise its next receive, started as it releases, is the first to see the event
 reappear, and it takes the event back every time while the holder never gets it. A queue that
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 20
 #: How long a released event stays invisible, so that other consumers receive it first.
 RELEASE_SECONDS = 2
+#: The longest a released event stays invisible (its visibility doubles at each release).
+MAX_RELEASE_SECONDS = 60
 #: After releasing events a consumer pauses this many times ``RELEASE_SECONDS`` (jittered).
 RELEASE_PAUSE_FACTOR = (1.5, 2.5)
 #: An event that no wait claimed for this long is deleted (seconds since SQS received it).
@@ -114,7 +117,8 @@ class EventConsumer:
         """Tell ``watcher`` of every execution that ends, once, while inside the block.
 
         Events stay on the queue for the waits that need them (they are released as usual),
-        so an asset watcher and the waits can share one queue.
+        so an asset watcher and the waits of this process can share one queue; the waits of
+        another triggerer delete their events where they receive them, unseen by this watcher.
         """
         self.watchers.append(watcher)
         self._ensure_running()
@@ -168,7 +172,7 @@ class EventConsumer:
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=["SentTimestamp"],
+            MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
         )
         delete: list[dict[str, str]] = []
         release: list[dict[str, Any]] = []
@@ -177,26 +181,27 @@ class EventConsumer:
         for message in answer.get("Messages", []):
             handle = {"Id": str(len(delete) + len(release)), "ReceiptHandle": message["ReceiptHandle"]}
             parsed = parse_event(message.get("Body", ""))
-            sent_ms = float(message.get("Attributes", {}).get("SentTimestamp", now_ms))
-            if parsed is None:
-                delete.append(handle)  # not a pipeline event: nobody needs it
+            attributes = message.get("Attributes", {})
+            sent_ms = float(attributes.get("SentTimestamp", now_ms))
+            arn, status, detail = parsed or ("", None, {})
+            if status is None or status not in TERMINAL_STATUSES:
+                delete.append(handle)  # not an execution's end: no wait and no watcher needs it
                 continue
-            arn, status, detail = parsed
-            if status in TERMINAL_STATUSES and self.watchers and message["MessageId"] not in self._watched:
+            if self.watchers and message["MessageId"] not in self._watched:
                 self._watched[message["MessageId"]] = sent_ms
                 for watcher in list(self.watchers):
                     watcher(arn, status, detail)
             if arn.lower() in self.routes:
-                if status in TERMINAL_STATUSES:
-                    self.routed += 1
-                    for wake in list(self.routes[arn.lower()]):
-                        wake()
+                self.routed += 1
+                for wake in list(self.routes[arn.lower()]):
+                    wake()
                 delete.append(handle)
             elif now_ms - sent_ms > UNCLAIMED_TTL * 1000:
                 delete.append(handle)
             else:
                 self.released += 1
-                release.append({**handle, "VisibilityTimeout": RELEASE_SECONDS})
+                received = int(attributes.get("ApproximateReceiveCount", 1))
+                release.append({**handle, "VisibilityTimeout": release_seconds(received)})
         if delete:
             await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
         if release:
@@ -214,6 +219,16 @@ class EventConsumer:
         horizon = now_ms - 2 * UNCLAIMED_TTL * 1000
         for message_id in [m for m, sent in self._watched.items() if sent < horizon]:
             del self._watched[message_id]
+
+
+def release_seconds(received: int) -> int:
+    """How long an event released after its ``received``-th receive stays invisible.
+
+    Doubles from ``RELEASE_SECONDS`` up to ``MAX_RELEASE_SECONDS``: the holder of the wait
+    usually gets it at the first release; an event nobody holds is received about ten times in
+    its ``UNCLAIMED_TTL`` instead of every few seconds, and does not crowd out new events.
+    """
+    return int(min(MAX_RELEASE_SECONDS, RELEASE_SECONDS * 2 ** min(max(received, 1) - 1, 16)))
 
 
 def release_pause() -> float:

@@ -144,6 +144,36 @@ async def test_a_consumer_that_released_an_event_lets_the_others_receive_it_firs
     assert next_receive - released_at >= execution_events.RELEASE_SECONDS, receives
 
 
+async def test_an_unclaimed_end_is_released_for_longer_each_time_and_other_statuses_are_deleted(
+    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Unclaimed ends come back ever later (they must not crowd out new events); no one needs the rest."""
+    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
+    seen: list[float] = []
+    third_time = asyncio.Event()
+    receive_message = sqs.receive_message
+
+    async def recorded_receive(**kwargs: Any) -> Any:
+        answer = await receive_message(**kwargs)
+        if any(execution(3) in m["Body"] for m in answer.get("Messages", [])):
+            seen.append(asyncio.get_running_loop().time())
+            if len(seen) == 3:
+                third_time.set()
+        return answer
+
+    monkeypatch.setattr(sqs, "receive_message", recorded_receive)
+    consumer = EventConsumer(sqs, queue_url)
+    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(3), "Succeeded"))
+    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(4), "Executing"))
+    with consumer.route(execution(1), lambda: None):
+        await asyncio.wait_for(third_time.wait(), 60)
+        assert await visible_messages(sqs, queue_url) == 1, "the Executing event was deleted"
+    first_gap, second_gap = seen[1] - seen[0], seen[2] - seen[1]
+    assert first_gap >= execution_events.release_seconds(1) == 1
+    assert second_gap >= execution_events.release_seconds(2) == 2
+    assert execution_events.release_seconds(100) == execution_events.MAX_RELEASE_SECONDS
+
+
 async def test_a_queue_that_cannot_be_read_wakes_the_waits_and_is_read_once_it_exists(
     sqs: Any, emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
