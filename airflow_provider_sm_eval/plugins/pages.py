@@ -249,6 +249,16 @@ def _results_section(view: TaskEvaluationView) -> str:
         f'<div id="metrics-chart">{chart}</div>',
         _table(("metric", "custom", "base", "delta"), rows, (False, True, True, True), css="metrics"),
     ]
+    not_numbers = [
+        f"{role} {name} = {value.value} ({value.type})"
+        for role, metrics in sorted(summary.non_numeric_metrics.items())
+        for name, value in sorted(metrics.items())
+    ]
+    if not_numbers:
+        parts.append(
+            f'<p class="meta" id="non-numeric">Metrics that are not numbers (not compared): '
+            f"{_h('; '.join(not_numbers))}.</p>"
+        )
     if summary.truncated:
         parts.append('<p class="meta">The summary was truncated to its bounded size.</p>')
     rates = summary.win_rates
