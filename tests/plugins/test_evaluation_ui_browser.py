@@ -4,16 +4,20 @@ The example DAGs run on the stack against the emulator: the scheduled gate DAG f
 nights (each night's evaluation scores the fine-tuned model differently, and the gate compares
 it with the model promoted before), the LLM-as-judge DAG once, watched while its sensor is
 deferred. The tests open the tabs as a user does (the UI's own routes, the plugin's page in the
-tab's iframe) and check what is drawn. Screenshots go to the test's temporary folder, or with
+tab's iframe) and check what is drawn; Airflow's own task instance page of a night's deferred
+evaluation shows its extra links and, in its log, the step table. Screenshots go to the test's
+temporary folder, or with
 ``SM_EVAL_WRITE_SCREENSHOTS=1`` to ``docs/screenshots/`` (the README shows them).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pytest
 
@@ -160,3 +164,40 @@ def test_the_dag_tab_draws_the_history_of_the_nights(
 
     assert frame.locator("svg.history polyline.history-line").count() == 2
     assert frame.locator('svg.history polyline[data-metric="acc_norm"]').count() == 0
+
+
+def test_the_task_instance_page_shows_the_extra_links_and_the_log_the_step_table(
+    airflow_stack: AirflowStack, nights: list[str], page: Any, shots: Path
+) -> None:
+    run_id = finished_nights(airflow_stack, nights)[-1]
+    value = airflow_stack.api.xcom(SCHEDULED_DAG, run_id, "evaluate")  # a deferred start's
+    task_url = f"{airflow_stack.base_url}/dags/{SCHEDULED_DAG}/runs/{run_id}/tasks/evaluate"
+    # Airflow's own pages (no plugin), wide enough for the step table's columns beside the grid.
+    page.set_viewport_size({"width": 1600, "height": 760})
+
+    page.goto(f"{task_url}/details")
+    execution_link = page.get_by_role("link", name="Evaluation execution", exact=True)
+    execution_link.wait_for(timeout=60_000)
+
+    execution_href = unquote(execution_link.get_attribute("href") or "")
+    assert execution_href.startswith("https://us-east-1.console.aws.amazon.com/sagemaker/"), execution_href
+    assert f"/executions/{value['execution_arn'].rsplit('/', 1)[1]}" in execution_href
+    assert execution_href == unquote(value["console_url"])
+    results_link = page.get_by_role("link", name="Evaluation results (S3)", exact=True)
+    results_href = unquote(results_link.get_attribute("href") or "")
+    assert results_href.startswith("https://console.aws.amazon.com/s3/buckets/sm-eval-example?"), results_href
+    page.screenshot(path=shots / "ui-task-instance-extra-links.png")
+
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    page.goto(task_url)  # the task instance page opens on its log
+    table = page.get_by_test_id(re.compile(r"^virtualized-item-")).filter(has_text="ended Succeeded")
+    table.wait_for(timeout=60_000)
+    table.scroll_into_view_if_needed()
+
+    lines = table.inner_text().splitlines()
+    header = next(index for index, line in enumerate(lines) if line.startswith("Step "))
+    columns = ["Step", "Status", "Started (UTC)", "Ended (UTC)", "Job", "Failure reason"]
+    assert re.split(r"\s{2,}", lines[header].strip()) == columns
+    rows = {line.split()[0]: line.split()[1] for line in lines[header + 2 :] if line.strip()}
+    assert rows == {step["name"]: "Succeeded" for step in value["steps"]}, lines
+    page.screenshot(path=shots / "ui-task-log-step-table.png")
