@@ -123,10 +123,9 @@ class AirflowStack:
         self._write_passwords_file()
         self._airflow_cli(["db", "migrate"], "db-migrate")
         self._exit.callback(self._stop_components)
-        # The API server first: the others talk to it (the execution API) as soon as they run.
-        self.start_component("api-server")
-        self.wait_healthy(parts=("metadatabase",))
-        for name in COMPONENTS[1:]:
+        # All at once: the others need the API server (the execution API) only once tasks and
+        # triggers run, and each component's start takes tens of seconds of CPU.
+        for name in COMPONENTS:
             self.start_component(name)
         self.wait_healthy()
 

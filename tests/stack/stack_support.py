@@ -36,11 +36,10 @@ def executions_of(stack: AirflowStack, dag_id: str, run_id: str, task_id: str = 
         pages = client.get_paginator("list_pipeline_executions").paginate(
             PipelineName=pipeline["PipelineName"]
         )
+        # The summaries carry the description (as SageMaker's do): no DescribePipelineExecution each.
         for summary in pages.build_full_result()["PipelineExecutionSummaries"]:
-            arn = summary["PipelineExecutionArn"]
-            described = client.describe_pipeline_execution(PipelineExecutionArn=arn)
-            if marker in (described.get("PipelineExecutionDescription") or ""):
-                found.append(arn)
+            if marker in (summary.get("PipelineExecutionDescription") or ""):
+                found.append(summary["PipelineExecutionArn"])
     return found
 
 
@@ -73,7 +72,37 @@ def wait_for_deferred(
     stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate"
 ) -> dict[str, Any]:
     """Wait until the task instance is deferred; the task instance (with its ``trigger``)."""
-    return stack.api.wait_for_task_state(dag_id, run_id, task_id, {"deferred"})
+    return wait_for_all_deferred(stack, [(dag_id, run_id, task_id)])[0]
+
+
+def wait_for_all_deferred(
+    stack: AirflowStack, instances: list[tuple[str, str, str]], timeout: float = 240
+) -> list[dict[str, Any]]:
+    """Wait until each ``(dag_id, run_id, task_id)`` was seen deferred; each task instance as seen then.
+
+    They are polled together, so that a short deferral of one is not missed while waiting for
+    another. A task instance that ends without being seen deferred fails the wait.
+    """
+    seen: dict[int, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout
+    while len(seen) < len(instances):
+        for index, (dag_id, run_id, task_id) in enumerate(instances):
+            if index in seen:
+                continue
+            instance = stack.api.task_instance(dag_id, run_id, task_id)
+            if instance["state"] == "deferred":
+                seen[index] = instance
+            elif instance["state"] in ("success", "failed", "upstream_failed", "skipped"):
+                raise AssertionError(
+                    f"{dag_id}/{run_id}/{task_id} ended {instance['state']} without being seen deferred\n"
+                    f"{failed_task_logs(stack, dag_id, run_id)}"
+                )
+        if len(seen) < len(instances):
+            if time.monotonic() > deadline:
+                pending = [instance for index, instance in enumerate(instances) if index not in seen]
+                raise TimeoutError(f"not deferred after {timeout:g} s: {pending}")
+            time.sleep(0.5)
+    return [seen[index] for index in range(len(instances))]
 
 
 def wait_for_trigger_started(

@@ -15,6 +15,7 @@ import time
 import pytest
 
 from devstack import AirflowStack
+from tests.stack.conftest import SharedRun
 from tests.stack.stack_support import (
     emulator_step_seconds,
     execution_status,
@@ -135,13 +136,13 @@ def test_deferred_task_marked_failed_stops_its_execution(airflow_stack: AirflowS
         assert wait_for_execution_status(airflow_stack, arn, TERMINAL) == "Stopped"
 
 
-def test_execution_timeout_while_deferred_stops_the_execution(airflow_stack: AirflowStack) -> None:
-    name = unique_name("timeout")
-    with emulator_step_seconds(airflow_stack, 30):
-        run_id = trigger_named(airflow_stack, "stack_deferred_timeout", name)
-        run_to_end(airflow_stack, "stack_deferred_timeout", run_id, expected="failed")
-        (arn,) = executions_of(airflow_stack, "stack_deferred_timeout", run_id)
-        assert wait_for_execution_status(airflow_stack, arn, TERMINAL) == "Stopped"
+def test_execution_timeout_while_deferred_stops_the_execution(
+    airflow_stack: AirflowStack, long_step_runs: dict[str, SharedRun]
+) -> None:
+    run = long_step_runs["timeout"]  # the fixture waited for its execution to end
+    run_to_end(airflow_stack, run.dag_id, run.run_id, expected="failed")
+    (arn,) = executions_of(airflow_stack, run.dag_id, run.run_id)
+    assert execution_status(airflow_stack, arn) == "Stopped"
 
 
 def test_cleared_deferred_task_new_try_succeeds(airflow_stack: AirflowStack) -> None:

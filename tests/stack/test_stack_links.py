@@ -7,7 +7,8 @@ from urllib.parse import unquote
 import pytest
 
 from devstack import AirflowStack
-from tests.stack.stack_support import executions_of, run_to_end, trigger_named, unique_name
+from tests.stack.conftest import SharedRun
+from tests.stack.stack_support import executions_of, run_to_end
 
 pytestmark = pytest.mark.stack
 
@@ -21,10 +22,9 @@ def _links(stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evalua
 
 
 def test_extra_links_point_at_the_region_execution_and_real_pipeline_name(
-    airflow_stack: AirflowStack,
+    airflow_stack: AirflowStack, shared_runs: dict[str, SharedRun]
 ) -> None:
-    name = unique_name("links")
-    run_id = trigger_named(airflow_stack, "stack_deferred", name)
+    name, run_id = shared_runs["deferred"].name, shared_runs["deferred"].run_id
     run_to_end(airflow_stack, "stack_deferred", run_id)
     (arn,) = executions_of(airflow_stack, "stack_deferred", run_id)
     client = airflow_stack.emulator_client("sagemaker")
@@ -46,11 +46,10 @@ def test_extra_links_point_at_the_region_execution_and_real_pipeline_name(
     assert f"prefix=stack/{name}/" in results_url
 
 
-def test_task_failing_before_its_links_exist_logs_no_xcom_errors(airflow_stack: AirflowStack) -> None:
-    name = unique_name("nolinks")
-    run_id = airflow_stack.api.trigger(
-        "stack_deferred", conf={"name": name, "role_arn": "not-a-role-arn"}, run_id=f"{name}__run"
-    )
+def test_task_failing_before_its_links_exist_logs_no_xcom_errors(
+    airflow_stack: AirflowStack, shared_runs: dict[str, SharedRun]
+) -> None:
+    run_id = shared_runs["nolinks"].run_id  # started with role_arn "not-a-role-arn"
     run_to_end(airflow_stack, "stack_deferred", run_id, expected="failed")
     assert executions_of(airflow_stack, "stack_deferred", run_id) == []
     log = airflow_stack.api.task_log("stack_deferred", run_id, "evaluate", 1)

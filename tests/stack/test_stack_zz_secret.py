@@ -13,12 +13,7 @@ from typing import Any
 import pytest
 
 from devstack import AirflowStack
-from tests.stack.stack_support import (
-    run_to_end,
-    trigger_named,
-    unique_name,
-    wait_for_deferred,
-)
+from tests.stack.conftest import SharedRun
 
 pytestmark = pytest.mark.stack
 
@@ -27,17 +22,17 @@ RUNS_PER_KIND = 1
 
 
 @pytest.mark.timeout(900)
-def test_connection_secret_appears_nowhere(airflow_stack: AirflowStack) -> None:
+def test_connection_secret_appears_nowhere(
+    airflow_stack: AirflowStack, shared_runs: dict[str, SharedRun]
+) -> None:
     secret = airflow_stack.aws_secret_access_key
     answers: dict[str, Any] = {}
     api = airflow_stack.api
 
-    name = unique_name("secret")
-    run_id = trigger_named(airflow_stack, "stack_deferred", name)
-    deferred = wait_for_deferred(airflow_stack, "stack_deferred", run_id)
+    deferred = shared_runs["deferred"].deferred  # the REST answer while the task was deferred
+    assert deferred is not None
     answers["deferred task instance (trigger kwargs, rendered fields)"] = deferred
     assert deferred["trigger"]["kwargs"], "the trigger row has kwargs"
-    run_to_end(airflow_stack, "stack_deferred", run_id)
 
     per_kind: Counter[str] = Counter()  # runs read per test kind (name prefix): the load test's are many
     for dag in api.get("/dags", limit=1000)["dags"]:
