@@ -104,12 +104,21 @@ def test_retry_resumes_a_failed_execution(
 
 
 async def test_async_status_reads_every_step(hook: SageMakerEvaluationHook) -> None:
-    arn = start(hook)
+    execution = hook.get_execution(start(hook))
+    hook.wait_for_execution(execution, poll_interval=0.05)
     async with hook.shared_async_client() as client:
-        status = await hook.get_execution_status_async(client, arn)
+        status = await hook.get_execution_status_async(client, execution.arn)
 
-    assert status.overall_status in {ExecutionStatus.EXECUTING, ExecutionStatus.SUCCEEDED}
-    assert {step.name for step in status.step_details} <= {s.value for s in StepName}
+    assert status.overall_status is ExecutionStatus.SUCCEEDED
+    assert sorted((step.name, step.status, step.job_arn) for step in status.step_details) == sorted(
+        (step.name, step.status, step.job_arn) for step in execution.steps
+    )
+    assert {step.name for step in status.step_details} == {
+        "CreateEvaluationAction",
+        "EvaluateBaseModel",
+        "EvaluateCustomModel",
+        "AssociateLineage",
+    }
 
 
 def test_every_client_gets_the_throttling_retry_policy(hook: SageMakerEvaluationHook) -> None:

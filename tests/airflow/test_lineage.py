@@ -174,6 +174,7 @@ def test_llm_as_judge_execution_lineage(emulator: EvaluationEmulator) -> None:
     )
     written = [f"{d.namespace}/{d.name}" for d in lineage.outputs]
     assert written == result["results"]["artifact_uris"]
+    assert len(written) == 4  # aggregate and per-example file of each model
     assert all(uri.startswith(f"s3://{BUCKET}/judge/") for uri in written)
     assert executed_by(lineage) == result["execution_arn"]
 

@@ -7,6 +7,7 @@ end-to-end runs through Airflow itself are in test_dags.py.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import threading
 from collections.abc import Callable
@@ -20,8 +21,9 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
+from airflow_provider_sm_eval.evaluation.request import StartRequest
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.operators.start_evaluation import _ARGUMENT_OF_FIELD, StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
@@ -166,15 +168,11 @@ def test_bad_arguments_fail_at_construction(overrides: dict[str, Any], named: st
 
 
 def test_template_fields_cover_every_start_input() -> None:
-    assert {
-        "eval_type",
-        "evaluation_name",
-        "pipeline_definition",
-        "role_arn",
-        "s3_output_path",
-        "tags",
-        "pipeline_parameters",
-    } <= set(StartEvaluationOperator.template_fields)
+    """Every operator argument that becomes a StartRequest field is templated (a new one too)."""
+    arguments = set(inspect.signature(StartEvaluationOperator.__init__).parameters)
+    start_inputs = {_ARGUMENT_OF_FIELD.get(field, field) for field in StartRequest.model_fields} & arguments
+    assert {"eval_type", "evaluation_name", "pipeline_definition", "role_arn"} <= start_inputs
+    assert start_inputs - set(StartEvaluationOperator.template_fields) == set()
 
 
 # Waiting, both modes ------------------------------------------------------------------------------

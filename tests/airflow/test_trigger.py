@@ -150,7 +150,10 @@ async def test_unknown_execution_is_an_error_event(emulator: EvaluationEmulator)
 
     assert payload["status"] == EVENT_ERROR
     assert payload["execution_arn"] == UNKNOWN_EXECUTION_ARN
-    assert "DescribePipelineExecution" in payload["message"] or "not" in payload["message"].lower()
+    # The pipeline's shared watch finds the pipeline missing (ListPipelineExecutions).
+    assert payload["message"].startswith("ResourceNotFound")
+    assert "sagemakerevaluation-benchmarkevaluation-nothere" in payload["message"]
+    assert "does not exist" in payload["message"]
 
 
 async def test_missing_connection_is_an_error_event(emulator: EvaluationEmulator) -> None:

@@ -112,8 +112,10 @@ def test_moto_serves_everything_else_on_the_same_endpoint(harness: Harness) -> N
     assert role["Arn"] == "arn:aws:iam::123456789012:role/EvalRole"
     assert harness.emu.client("sts").get_caller_identity()["Account"] == "123456789012"
     assert harness.sm.list_training_jobs()["TrainingJobSummaries"] == []  # a moto SageMaker call
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as info:
         harness.sm.describe_training_job(TrainingJobName="not-a-pipeline-job")  # moto answers
+    assert info.value.response["Error"]["Code"] == "ValidationException"
+    assert "Could not find training job" in info.value.response["Error"]["Message"]
 
 
 def test_tags_on_pipelines_add_and_list(harness: Harness) -> None:

@@ -110,11 +110,13 @@ def test_start_wait_and_summarize_each_type(clients: AwsClients, output: str, ev
 
     assert execution.wait(poll=POLL, timeout=TIMEOUT) is execution
     assert execution.status.is_succeeded
+    assert {step.name for step in execution.steps} >= {s.value for s in kind_of(eval_type).result_steps}
     assert all(step.status is StepStatus.SUCCEEDED for step in execution.steps)
 
     summary = execution.summary()
     assert set(summary.metrics) == {"custom", "base"}
     assert summary.deltas
+    assert len(summary.artifact_uris) == (4 if eval_type is EvalType.LLM_AS_JUDGE else 2)
     assert all(uri.startswith(output) for uri in summary.artifact_uris)
     if eval_type is EvalType.LLM_AS_JUDGE:
         assert summary.win_rates is not None and summary.win_rates.pairs > 0
@@ -428,6 +430,7 @@ def test_wait_reports_progress_through_callback_and_logging(
         )
     assert seen, "on_progress was never called"
     assert len(set(seen)) == len(seen)
+    assert len(execution.steps) == 4
     assert all(f"{s.name}={s.status.value}" in seen[-1] for s in execution.steps)
     assert any("EvaluateCustomModel" in record.getMessage() for record in caplog.records)
 

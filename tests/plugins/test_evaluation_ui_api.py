@@ -114,6 +114,7 @@ def test_a_task_that_returned_before_the_execution_ended_shows_live_status(ui_ru
     assert view["status"] == "Executing"
     assert view["results"] is None
     # Steps not yet started are not listed; those listed are still running.
+    assert view["steps"], "a running execution has a running step"
     assert all(
         step["status"] in {"Starting", "Executing"} and step["end_time"] is None for step in view["steps"]
     )
