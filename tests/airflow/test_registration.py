@@ -49,6 +49,7 @@ def test_dag_facing_modules_import_without_boto() -> None:
 
 def test_airflow_discovers_the_provider_and_its_links() -> None:
     from airflow.providers_manager import ProvidersManager
+    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
     manager = ProvidersManager()
 
@@ -57,4 +58,5 @@ def test_airflow_discovers_the_provider_and_its_links() -> None:
         "airflow_provider_sm_eval.links.evaluation.EvaluationExecutionLink",
         "airflow_provider_sm_eval.links.evaluation.EvaluationResultsLink",
     } <= set(manager.extra_links_class_names)
-    assert manager.hooks["aws"].package_name == "apache-airflow-providers-amazon"
+    hooks = ProvidersManagerTaskRuntime().hooks  # where tasks resolve connection types
+    assert hooks["aws"].package_name == "apache-airflow-providers-amazon"

@@ -81,7 +81,8 @@ def ui_runs(
         emulator_connection(monkeypatch, "aws_default", emulator)
         monkeypatch.setenv("SM_EVAL_POLL_SECONDS", "0.05")
         monkeypatch.setenv("AIRFLOW__CORE__AUTH_MANAGER", "dag_scoped_auth_manager.DagScopedAuthManager")
-        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "sm-eval-ui-tests")
+        # 64 bytes: the HS512 minimum (RFC 7518 3.2); a shorter key makes PyJWT warn on every token.
+        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "sm-eval-ui-tests-" + "k" * 47)
         monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
         emulator.client("s3").create_bucket(Bucket="sm-eval-example")
         forget_runs(SCHEDULED_DAG, JUDGE_DAG)
