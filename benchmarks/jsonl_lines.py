@@ -2,7 +2,7 @@
 
 Prints, per line size, the seconds each reader takes to read the line (the new reader with its
 limit raised above the size), then the new reader refusing a 64 MiB line without a newline at its
-default limit: seconds, bytes read from S3 and traced peak memory. S3 is a moto server in another
+default limit: seconds, bytes read from S3 and traced peak memory. S3 is the emulator's moto in another
 process, so the memory figure is the reader's own.
 
     .venv/bin/python benchmarks/jsonl_lines.py            # sizes 4, 8, 16, 32 MiB
@@ -12,56 +12,17 @@ process, so the memory figure is the reader's own.
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import boto3
-
+from airflow_provider_sm_eval.emulator.child_process import emulator_process
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.results import s3_objects
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
 MIB = 1024 * 1024
-_SERVER = (
-    "import sys\n"
-    "from moto.server import ThreadedMotoServer\n"
-    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n"
-    "server.start()\n"
-    "print('%s:%s' % server.get_host_and_port(), flush=True)\n"
-    "sys.stdin.read()\n"
-    "server.stop()\n"
-)
-
-
-@contextmanager
-def s3_server() -> Iterator[Any]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield boto3.client(
-            "s3",
-            endpoint_url=f"http://{process.stdout.readline().strip()}",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=30)
-
-
 def one_line(s3: Any, bucket: str, size: int) -> S3Uri:
     uri = S3Uri(bucket, f"line-{size}.jsonl")
     s3.put_object(Bucket=bucket, Key=uri.key, Body=b'{"x": "' + b"x" * (size - 10) + b'"}\n')
@@ -117,7 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[4, 8, 16, 32], help="line sizes in MiB")
     sizes = parser.parse_args().sizes
-    with s3_server() as s3:
+    with emulator_process(quiet=True, publish_events=False) as process:
+        s3 = process.client("s3")
         bucket = "jsonl-bench"
         s3.create_bucket(Bucket=bucket)
         print(f"{'line (MiB)':>10}  {'iter_lines (s)':>14}  {'linear reader (s)':>17}")

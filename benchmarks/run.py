@@ -24,8 +24,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from airflow_provider_sm_eval.emulator.child_process import emulator_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -120,14 +118,7 @@ def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str,
 def _emulator(examples: int) -> Iterator[str]:
     """The emulator as a child process, with the benchmarks' bucket; yields its endpoint."""
     with emulator_process(step_seconds=0.05, examples=examples, quiet=True) as process:
-        s3 = boto3.client(
-            "s3",
-            endpoint_url=process.endpoint_url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        s3.create_bucket(Bucket=BUCKET)
+        process.client("s3").create_bucket(Bucket=BUCKET)
         yield process.endpoint_url
 
 

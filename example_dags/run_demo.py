@@ -254,17 +254,9 @@ def _print_execution(summary: dict[str, Any], task_id: str, endpoint: str) -> No
 
 def _emulator_client(service: Literal["sagemaker", "s3"], endpoint: str) -> Any:
     """A boto3 client of the emulator, with its dummy keys."""
-    import boto3
+    from airflow_provider_sm_eval.emulator.server import emulator_client
 
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
-
-    return boto3.session.Session().client(
-        service,
-        endpoint_url=endpoint,
-        region_name=DEFAULT_REGION,
-        aws_access_key_id=ACCESS_KEY_ID,
-        aws_secret_access_key=SECRET_ACCESS_KEY,
-    )
+    return emulator_client(endpoint, service)
 
 
 def _section(title: str) -> None:

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 #: The line the CLI prints once it serves.
 ENDPOINT_PREFIX = "endpoint: "
@@ -25,6 +26,12 @@ class EmulatorProcess:
 
     endpoint_url: str
     pid: int
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        """A boto3 client for ``service_name`` pointed at this emulator, with its dummy keys."""
+        from airflow_provider_sm_eval.emulator.server import emulator_client
+
+        return emulator_client(self.endpoint_url, service_name, **kwargs)
 
 
 @contextmanager

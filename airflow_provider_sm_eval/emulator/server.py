@@ -31,6 +31,23 @@ ACCESS_KEY_ID = "testing"
 SECRET_ACCESS_KEY = "testing"
 
 
+def emulator_client(endpoint_url: str, service_name: str, **kwargs: Any) -> Any:
+    """A boto3 client for ``service_name`` of the emulator at ``endpoint_url``, with its dummy keys.
+
+    ``kwargs`` are boto3's client arguments (``region_name`` defaults to ``DEFAULT_REGION``).
+    """
+    import boto3
+
+    options: dict[str, Any] = {
+        "region_name": DEFAULT_REGION,
+        "aws_access_key_id": ACCESS_KEY_ID,
+        "aws_secret_access_key": SECRET_ACCESS_KEY,
+        **kwargs,
+    }
+    session: Any = boto3.session.Session()
+    return session.client(service_name, endpoint_url=endpoint_url, **options)
+
+
 class EvaluationEmulator:
     """A local SageMaker evaluation emulator; S3, STS, IAM and the rest are served by moto.
 
@@ -164,17 +181,7 @@ class EvaluationEmulator:
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service_name`` pointed at the emulator, with dummy credentials."""
-        import boto3
-
-        options: dict[str, Any] = {
-            "endpoint_url": self.endpoint_url,
-            "region_name": self.region,
-            "aws_access_key_id": ACCESS_KEY_ID,
-            "aws_secret_access_key": SECRET_ACCESS_KEY,
-            **kwargs,
-        }
-        session: Any = boto3.session.Session()
-        return session.client(service_name, **options)
+        return emulator_client(self.endpoint_url, service_name, **{"region_name": self.region, **kwargs})
 
     def reset(self) -> None:
         """Forget every pipeline, execution, fault, setting and call; reset moto; restore the config."""

@@ -1,21 +1,18 @@
 """Large LLM-as-judge result files are read with bounded memory: 100,000 records are summarized,
 a 64 MiB line without a newline is refused once it passes the maximum line size.
 
-The S3 server runs in another process so that tracemalloc measures only the reader's memory.
+S3 (the emulator's moto) runs in another process so that tracemalloc measures only the reader's memory.
 """
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import tracemalloc
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from evaluation_helpers import (
     BASE_METRICS_STEP,
@@ -26,6 +23,7 @@ from evaluation_helpers import (
     succeeded_execution,
 )
 
+from airflow_provider_sm_eval.emulator.child_process import emulator_process
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
@@ -35,40 +33,10 @@ from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 RECORDS = 100_000
 #: The base file is shorter: pairs stop at the shorter file while the longer one is still counted.
 BASE_RECORDS = 1_000
-_SERVER = (
-    "import sys, time\n"
-    "from moto.server import ThreadedMotoServer\n"
-    "server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)\n"
-    "server.start()\n"
-    "print('%s:%s' % server.get_host_and_port(), flush=True)\n"
-    "sys.stdin.read()\n"
-    "server.stop()\n"
-)
-
-
 @pytest.fixture(scope="module")
 def s3_in_other_process() -> Iterator[Any]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", _SERVER],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        address = process.stdout.readline().strip()
-        yield boto3.client(
-            "s3",
-            endpoint_url=f"http://{address}",
-            region_name=REGION,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-    finally:
-        assert process.stdin is not None
-        process.stdin.close()
-        process.wait(timeout=30)
+    with emulator_process(quiet=True, publish_events=False) as process:
+        yield process.client("s3", region_name=REGION)
 
 
 def write_records(path: Path, count: int, custom: bool) -> None:
