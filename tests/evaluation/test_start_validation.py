@@ -25,17 +25,21 @@ ROLE = "arn:aws:iam::123456789012:role/SageMakerEvaluationRole"
 OUTPUT = "s3://bucket/evaluations"
 
 
-@pytest.fixture
-def unreachable_sagemaker() -> Any:
+def sagemaker_nowhere(region: str = "us-east-1") -> Any:
     """A client whose every call fails fast: any AWS call made during validation would show."""
     return boto3.client(
         "sagemaker",
         endpoint_url="http://127.0.0.1:9",
-        region_name="us-east-1",
+        region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
     )
+
+
+@pytest.fixture
+def unreachable_sagemaker() -> Any:
+    return sagemaker_nowhere()
 
 
 #: The benchmark definition with an Integer parameter without a default.
@@ -229,14 +233,7 @@ def test_role_of_another_partition_than_the_region_is_refused(
     assert caught.value.field == "role_arn"
     assert role_arn in str(caught.value)
 
-    sagemaker_in_region = boto3.client(
-        "sagemaker",
-        endpoint_url="http://127.0.0.1:9",
-        region_name=region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1}, connect_timeout=1),
-    )
+    sagemaker_in_region = sagemaker_nowhere(region)
     with pytest.raises(InvalidInputError, match=f"is in partition {partitions}"):
         EvaluationPipelineExecution.start(
             **{**VALID, "role_arn": role_arn}, clients=AwsClients(sagemaker_client=sagemaker_in_region)
