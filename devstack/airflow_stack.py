@@ -48,6 +48,12 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 USERNAME = "admin"
 #: The S3 bucket the example DAGs (and the stack tests) write results to.
 RESULTS_BUCKET = "sm-eval-example"
+#: Queues that SageMaker's status-change events reach, each through its own EventBridge rule: one
+#: for deferred waits (``SM_EVAL_WAIT_QUEUE_URL``), one for the event-driven example DAG's
+#: AssetWatcher (``SM_EVAL_ASSET_QUEUE_URL``). SQS hands a message to one consumer, and with
+#: several triggerers a consumer deletes the events of its own waits: a watcher needs its own queue.
+WAIT_QUEUE_NAME = "sm-eval-events"
+ASSET_QUEUE_NAME = "sm-eval-asset-events"
 
 
 class AirflowStack:
@@ -84,6 +90,8 @@ class AirflowStack:
         self.folder = Path()
         self.postgres: PostgresServer | None = None
         self.emulator_url = ""
+        self.wait_queue_url = ""
+        self.asset_queue_url = ""
         self.api_port = 0
         self._api: AirflowApi | None = None
 
@@ -119,6 +127,8 @@ class AirflowStack:
         self.emulator_url = emulator.endpoint_url
         self.emulator_pid = emulator.pid
         self.emulator_client("s3").create_bucket(Bucket=RESULTS_BUCKET)
+        self.wait_queue_url = self._create_event_queue(WAIT_QUEUE_NAME)
+        self.asset_queue_url = self._create_event_queue(ASSET_QUEUE_NAME)
         self.api_port = free_port()
         self._write_passwords_file()
         self._airflow_cli(["db", "migrate"], "db-migrate")
@@ -312,6 +322,8 @@ class AirflowStack:
             AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="2",
             AIRFLOW_CONN_AWS_DEFAULT=json.dumps(self.aws_connection),
             SM_EVAL_POLL_SECONDS=str(self.poll_seconds),
+            SM_EVAL_WAIT_QUEUE_URL=self.wait_queue_url,
+            SM_EVAL_ASSET_QUEUE_URL=self.asset_queue_url,
         )
         env.update(self.extra_env)
         return env
@@ -370,11 +382,27 @@ class AirflowStack:
             aws_secret_access_key=self.aws_secret_access_key,
         )
 
+    def _create_event_queue(self, name: str) -> str:
+        """An SQS queue and its EventBridge rule of SageMaker's status-change events, in the emulator."""
+        from airflow_provider_sm_eval.evaluation.event_setup import ensure_event_queue
+
+        return ensure_event_queue(name, session=_EmulatorSession(self)).queue_url
+
     def emulator_control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
         """One request to the emulator's control API (``/_emulator/<route>``); its JSON answer."""
         answer = httpx.request(method, f"{self.emulator_url}/_emulator/{route}", json=body, timeout=30)
         answer.raise_for_status()
         return answer.json()
+
+
+class _EmulatorSession:
+    """What ``ensure_event_queue`` needs of a boto3 session: clients of the stack's emulator."""
+
+    def __init__(self, stack: AirflowStack) -> None:
+        self._stack = stack
+
+    def client(self, service: str, region_name: str | None = None) -> Any:
+        return self._stack.emulator_client(service)
 
 
 def _bundle_name(folder: Path, index: int) -> str:

@@ -5,10 +5,12 @@ with ``python -m airflow_provider_sm_eval.evaluation.event_setup --queue-name sm
 An Airflow 3 ``AssetWatcher`` runs ``EvaluationEndedTrigger`` on that queue in the triggerer;
 each succeeded benchmark execution updates the asset ``sm-eval://evaluations/succeeded``, and
 this DAG, scheduled on the asset, gates the evaluated model by the execution's ARN (taken from
-the asset event). The same queue can serve deferred waits (``event_queue_url``): the asset
-trigger leaves the events on it for them.
+the asset event). Give the watcher a queue of its own (a second ``event_setup`` queue), not the
+queue of deferred waits (``event_queue_url``): with several triggerers, SQS hands each event to
+one of them, and a triggerer deletes the events of its own waits, which the watcher in another
+triggerer would then miss. (In a single triggerer they can share one queue.)
 
-Environment: ``SM_EVAL_EVENT_QUEUE_URL`` (the queue), ``SM_EVAL_AWS_CONN_ID``.
+Environment: ``SM_EVAL_ASSET_QUEUE_URL`` (the watcher's queue), ``SM_EVAL_AWS_CONN_ID``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOpe
 from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
 
 QUEUE_URL = os.environ.get(
-    "SM_EVAL_EVENT_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-events"
+    "SM_EVAL_ASSET_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-asset-events"
 )
 AWS_CONN_ID = os.environ.get("SM_EVAL_AWS_CONN_ID", "aws_default")
 

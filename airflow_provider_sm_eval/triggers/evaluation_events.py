@@ -2,8 +2,10 @@
 
 It reads the SQS queue that SageMaker's status-change events reach (see
 :mod:`..evaluation.event_setup`) through the triggerer's shared consumer of that queue, so it can
-share the queue with deferred waits (``event_queue_url``): it is told of each terminal event
-once and leaves the event on the queue for the wait that needs it. Events are delivered at
+share the queue with deferred waits (``event_queue_url``) of the same triggerer: it is told of
+each terminal event once and leaves the event on the queue for the wait that needs it. With
+several triggerers give it a queue of its own: SQS hands each event to one triggerer, whose
+consumer deletes the events of its own waits. Events are delivered at
 least once: a DAG scheduled on the asset may, rarely, run twice for one execution.
 
 Each event: ``{"execution_arn", "pipeline_arn", "status", "display_name"}``.

@@ -35,6 +35,7 @@ STEP_SECONDS = 5.0
 #: The DAGs every stack test may use; the fixture waits until they are parsed.
 STACK_DAG_IDS = (
     "stack_deferred",
+    "stack_deferred_events",
     "stack_deferred_retries",
     "stack_blocking",
     "stack_deferred_timeout",
@@ -43,7 +44,10 @@ STACK_DAG_IDS = (
     "stack_resume_failed",
     "stack_definition_variant",
     "example_sm_eval_benchmark",
+    "example_sm_eval_event_driven",
 )
+#: Paused but by the event tests: its AssetWatcher would gate every benchmark of the suite.
+PAUSED_DAG_IDS = ("example_sm_eval_event_driven",)
 
 
 @pytest.fixture(scope="session")
@@ -57,4 +61,6 @@ def airflow_stack() -> Iterator[AirflowStack]:
         folder=Path(keep) if keep else None,
     ) as stack:
         stack.wait_for_dags(STACK_DAG_IDS)
+        for dag_id in PAUSED_DAG_IDS:
+            stack.api.patch(f"/dags/{dag_id}", {"is_paused": True})
         yield stack

@@ -105,6 +105,12 @@ def wait_for_all_deferred(
     return [seen[index] for index in range(len(instances))]
 
 
+def alive_triggerer_jobs(stack: AirflowStack) -> set[int]:
+    """IDs of the triggerer jobs whose heartbeat is recent."""
+    jobs = stack.api.get("/jobs", job_type="TriggererJob", is_alive=True, limit=100)["jobs"]
+    return {int(job["id"]) for job in jobs}
+
+
 def wait_for_trigger_started(
     stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate", timeout: float = 120
 ) -> None:

@@ -17,6 +17,7 @@ import pytest
 from devstack import AirflowStack
 from tests.stack.conftest import SharedRun
 from tests.stack.stack_support import (
+    alive_triggerer_jobs,
     emulator_step_seconds,
     execution_status,
     executions_of,
@@ -42,11 +43,6 @@ def _one_execution_each(
         arns = executions_of(stack, dag_id, run_id)
         assert len(arns) == 1, f"{run_id}: {len(arns)} executions {arns}"
         assert execution_status(stack, arns[0]) == status
-
-
-def _triggerer_jobs(stack: AirflowStack) -> set[int]:
-    jobs = stack.api.get("/jobs", job_type="TriggererJob", is_alive=True, limit=100)["jobs"]
-    return {int(job["id"]) for job in jobs}
 
 
 @pytest.mark.timeout(600)
@@ -87,14 +83,14 @@ def test_worker_killed_while_blocking_the_retry_reattaches(airflow_stack: Airflo
 
 @pytest.mark.timeout(900)
 def test_two_triggerers_one_killed_its_waits_move_to_the_other(airflow_stack: AirflowStack) -> None:
-    before = _triggerer_jobs(airflow_stack)
+    before = alive_triggerer_jobs(airflow_stack)
     airflow_stack.start_component("triggerer-2", "triggerer")
     try:
         deadline = time.monotonic() + 120
-        while not (_triggerer_jobs(airflow_stack) - before):
+        while not (alive_triggerer_jobs(airflow_stack) - before):
             assert time.monotonic() < deadline, "the second triggerer never heartbeat"
             time.sleep(1)
-        (second_job,) = _triggerer_jobs(airflow_stack) - before
+        (second_job,) = alive_triggerer_jobs(airflow_stack) - before
         with emulator_step_seconds(airflow_stack, 10):
             run_ids = [
                 trigger_named(airflow_stack, "stack_deferred", unique_name("ha")) for _ in range(2 * WAITS)

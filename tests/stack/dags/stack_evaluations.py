@@ -56,6 +56,10 @@ def _start(task_id: str = "evaluate", **kwargs: Any) -> StartEvaluationOperator:
 with _dag("stack_deferred"):
     _start(deferrable=True, retries=0)
 
+# Deferrable start woken by SageMaker's status-change events (the stack's queue), no retries.
+with _dag("stack_deferred_events"):
+    _start(deferrable=True, retries=0, event_queue_url=os.environ.get("SM_EVAL_WAIT_QUEUE_URL") or None)
+
 # Deferrable start with retries (triggerer crashes, clears, ...).
 with _dag("stack_deferred_retries"):
     _start(deferrable=True, retries=2, retry_delay=timedelta(seconds=2))

@@ -1,0 +1,81 @@
+"""Event-driven waits and the event-driven example DAG on the real stack, with two triggerers.
+
+The stack makes two queues of SageMaker's status-change events in the emulator: deferred waits
+of ``stack_deferred_events`` are woken from one, the AssetWatcher of
+``example_sm_eval_event_driven`` reads the other and starts a gate run per succeeded benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from devstack import AirflowStack
+from tests.stack.stack_support import (
+    alive_triggerer_jobs,
+    execution_status,
+    executions_of,
+    run_to_end,
+    trigger_named,
+    unique_name,
+    wait_for_deferred,
+)
+
+WAITS = 4
+EVENT_DAG = "example_sm_eval_event_driven"
+
+
+def _asset_events(stack: AirflowStack) -> dict[str, list[str]]:
+    """Execution ARN -> runs of the event-driven DAG that consumed its asset event (maybe none yet)."""
+    events = stack.api.get("/assets/events", limit=100, order_by="-timestamp")["asset_events"]
+    consumed: dict[str, list[str]] = {}
+    for event in events:
+        payload: dict[str, Any] = (event.get("extra") or {}).get("payload") or {}
+        if payload.get("execution_arn"):
+            runs = [run["run_id"] for run in event.get("created_dagruns") or [] if run["dag_id"] == EVENT_DAG]
+            consumed.setdefault(payload["execution_arn"], []).extend(runs)
+    return consumed
+
+
+@pytest.mark.timeout(600)
+def test_event_woken_waits_in_two_triggerers_and_the_asset_watcher_records_each_end(
+    airflow_stack: AirflowStack,
+) -> None:
+    before = alive_triggerer_jobs(airflow_stack)
+    airflow_stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": False})
+    airflow_stack.start_component("triggerer-2", "triggerer")
+    try:
+        deadline = time.monotonic() + 120
+        while not (alive_triggerer_jobs(airflow_stack) - before):
+            assert time.monotonic() < deadline, "the second triggerer never heartbeat"
+            time.sleep(1)
+        run_ids = [
+            trigger_named(airflow_stack, "stack_deferred_events", unique_name("events")) for _ in range(WAITS)
+        ]
+        for run_id in run_ids:
+            wait_for_deferred(airflow_stack, "stack_deferred_events", run_id)
+        # An event-fed wait polls once within its poll_interval, then every 600 s: runs that end
+        # within run_to_end's 300 s were woken by their executions' events.
+        for run_id in run_ids:
+            run_to_end(airflow_stack, "stack_deferred_events", run_id)
+        arns = []
+        for run_id in run_ids:
+            (arn,) = executions_of(airflow_stack, "stack_deferred_events", run_id)
+            assert execution_status(airflow_stack, arn) == "Succeeded"
+            arns.append(arn)
+
+        # Each end reaches the asset; Airflow starts one run for the events that arrive together.
+        deadline = time.monotonic() + 180
+        while not set(arns) <= set(events := _asset_events(airflow_stack)):
+            assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
+            time.sleep(2)
+        gate_runs = {run for arn in arns for run in events[arn]}
+        assert gate_runs, f"the asset events started no run of {EVENT_DAG}: {events}"
+        for run_id in gate_runs:
+            run_to_end(airflow_stack, EVENT_DAG, run_id)
+    finally:
+        airflow_stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
+        if airflow_stack.components["triggerer-2"].running():
+            airflow_stack.stop_component("triggerer-2")
