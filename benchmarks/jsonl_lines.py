@@ -23,6 +23,8 @@ from airflow_provider_sm_eval.evaluation.results import s3_objects
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
 MIB = 1024 * 1024
+
+
 def one_line(s3: Any, bucket: str, size: int) -> S3Uri:
     uri = S3Uri(bucket, f"line-{size}.jsonl")
     s3.put_object(Bucket=bucket, Key=uri.key, Body=b'{"x": "' + b"x" * (size - 10) + b'"}\n')

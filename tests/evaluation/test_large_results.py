@@ -33,6 +33,8 @@ from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 RECORDS = 100_000
 #: The base file is shorter: pairs stop at the shorter file while the longer one is still counted.
 BASE_RECORDS = 1_000
+
+
 @pytest.fixture(scope="module")
 def s3_in_other_process() -> Iterator[Any]:
     with emulator_process(quiet=True, publish_events=False) as process:
