@@ -34,6 +34,7 @@ from airflow_provider_sm_eval.evaluation.models import (
 from airflow_provider_sm_eval.evaluation.pipelines import evaluation_pipelines, pin_pipeline_version
 from airflow_provider_sm_eval.evaluation.polling import (
     PollState,
+    is_transient_aws_error,
     poll_until_terminal,
     validate_poll_interval,
     validate_timeout,
@@ -74,7 +75,24 @@ def start_execution(request: StartRequest, clients: AwsClients) -> EvaluationExe
     with aws_errors("StartPipelineExecution", pinned.name):
         arn = sagemaker.start_pipeline_execution(**arguments)["PipelineExecutionArn"]
     log.info("Started evaluation execution %s (pipeline version %s)", arn, pinned.version_id)
-    execution = _describe(arn, clients, s3_output_path=request.s3_output_path)
+    try:
+        execution = _describe(arn, clients, s3_output_path=request.s3_output_path)
+    except Exception as error:
+        if not is_transient_aws_error(error):
+            raise
+        # The execution runs: a throttled first read must not abandon it (the caller would fail
+        # and leave it running). Waiting for it reads its status, and waits out throttling.
+        log.warning("Could not read evaluation execution %s yet (%s); it is taken as Executing", arn, error)
+        execution = EvaluationExecutionData(
+            arn=arn,
+            name=request.name,
+            eval_type=kind_of_pipeline(pinned.name).eval_type,
+            status=PipelineExecutionStatus(overall_status=ExecutionStatus.EXECUTING),
+            pipeline_name=pinned.name,
+            s3_output_path=request.s3_output_path,
+            description=request.description,
+            pipeline_version_id=pinned.version_id,
+        )
     execution.name = request.name
     execution.pipeline_name = pinned.name
     return execution

@@ -470,3 +470,31 @@ def test_tags_given_when_the_pipeline_exists_are_added_to_it(clients: AwsClients
     arn = clients.sagemaker.describe_pipeline(PipelineName=first.pipeline_name)["PipelineArn"]
     tags = {t["Key"]: t["Value"] for t in clients.sagemaker.list_tags(ResourceArn=arn)["Tags"]}
     assert tags == {EVALUATION_TAG_KEY: EVALUATION_TAG_VALUE, "team": "ml", "cost-center": "42"}
+
+
+def test_a_start_whose_first_status_read_is_throttled_returns_the_running_execution(
+    emu: EvaluationEmulator, output: str
+) -> None:
+    sagemaker = emu.client("sagemaker", config=Config(retries={"total_max_attempts": 1}))
+    clients = AwsClients(sagemaker_client=sagemaker, s3_client=emu.client("s3"))
+    emu.faults.throttle(share=1.0, operations=["DescribePipelineExecution"])
+    try:
+        execution = start(clients, output)
+    finally:
+        emu.faults.clear()
+
+    assert execution.status.overall_status is ExecutionStatus.EXECUTING
+    assert execution.pipeline_name.startswith("SagemakerEvaluation-")
+    assert execution.wait(poll=POLL, timeout=TIMEOUT).status.overall_status is ExecutionStatus.SUCCEEDED
+
+
+def test_a_start_whose_first_status_read_is_refused_raises_the_aws_error(
+    emu: EvaluationEmulator, output: str
+) -> None:
+    emu.faults.fail_call("DescribePipelineExecution", "AccessDeniedException", "not allowed", times=1)
+    try:
+        with pytest.raises(EvaluationAWSError) as caught:
+            start(AwsClients(sagemaker_client=emu.client("sagemaker"), s3_client=emu.client("s3")), output)
+    finally:
+        emu.faults.clear()
+    assert caught.value.code == "AccessDeniedException"
