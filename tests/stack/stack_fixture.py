@@ -37,6 +37,7 @@ STACK_DAG_IDS = (
     "stack_deferred",
     "stack_deferred_events",
     "stack_deferred_retries",
+    "stack_deferred_load",
     "stack_blocking",
     "stack_deferred_timeout",
     "stack_sensor",

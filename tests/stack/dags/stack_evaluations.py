@@ -39,7 +39,9 @@ def _dag(dag_id: str, **kwargs: Any) -> DAG:
     )
 
 
-def _start(task_id: str = "evaluate", **kwargs: Any) -> StartEvaluationOperator:
+def _start(
+    task_id: str = "evaluate", poll_interval: float = POLL_SECONDS, **kwargs: Any
+) -> StartEvaluationOperator:
     return StartEvaluationOperator(
         task_id=task_id,
         eval_type="benchmark",
@@ -47,7 +49,7 @@ def _start(task_id: str = "evaluate", **kwargs: Any) -> StartEvaluationOperator:
         pipeline_definition=str(DEFINITION),
         role_arn="{{ params.role_arn }}",
         s3_output_path="s3://sm-eval-example/stack/{{ params.name }}",
-        poll_interval=POLL_SECONDS,
+        poll_interval=poll_interval,
         **kwargs,
     )
 
@@ -59,6 +61,11 @@ with _dag("stack_deferred"):
 # Deferrable start woken by SageMaker's status-change events (the stack's queue), no retries.
 with _dag("stack_deferred_events"):
     _start(deferrable=True, retries=0, event_queue_url=os.environ.get("SM_EVAL_WAIT_QUEUE_URL") or None)
+
+# The load test's: deferred, no retries, polling every 10 s (a third of the default) rather than
+# every second, as a deployment with many evaluations in flight would.
+with _dag("stack_deferred_load"):
+    _start(deferrable=True, retries=0, poll_interval=10)
 
 # Deferrable start with retries (triggerer crashes, clears, ...).
 with _dag("stack_deferred_retries"):
