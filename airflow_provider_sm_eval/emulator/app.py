@@ -4,7 +4,8 @@ A request whose ``X-Amz-Target`` is ``SageMaker.<Op>`` is checked against botoco
 model first (``validation``: unknown operations, wrong member types, constraint violations get
 SageMaker's 400 errors); operations of the pipeline backend are answered here in the awsJson1.1
 protocol, other SageMaker operations by moto when moto implements them (else a JSON 501 saying
-so); control requests go to the control API; everything else (S3, STS, IAM, ...) is passed
+so); control requests go to the control API; SQS long polls are served by ``long_poll``
+(moto's own answer only once a second); everything else (S3, STS, IAM, ...) is passed
 unchanged to moto's server application. Injected delays, throttling and call errors apply to every
 JSON-protocol call (``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never
 faulted. Every AWS request is counted in the call log, except the emulator's own requests to itself
@@ -34,6 +35,7 @@ from airflow_provider_sm_eval.emulator.errors import (
     SerializationException,
     ThrottlingException,
 )
+from airflow_provider_sm_eval.emulator.long_poll import is_long_poll, long_poll
 from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
 from airflow_provider_sm_eval.emulator.validation import validate
 
@@ -81,9 +83,12 @@ class EmulatorApp:
         injected = self._backend.faults.take_call_failure(operation)
         if injected is not None:
             return _error(start_response, InjectedError(injected.code, injected.message))
-        if service != "SageMaker":
-            return self._moto_app(environ, start_response)
         body = _read_body(environ)
+        environ["wsgi.input"] = io.BytesIO(body)
+        if service != "SageMaker":
+            if is_long_poll(environ, body):
+                return long_poll(self._moto_app, environ, body, start_response)
+            return self._moto_app(environ, start_response)
         try:
             params = _request_params(body)
             validate(operation, params)
@@ -95,7 +100,6 @@ class EmulatorApp:
         ):
             if not moto_implements(operation):
                 return _error(start_response, NotImplementedByEmulator(operation))
-            environ["wsgi.input"] = io.BytesIO(body)
             return self._moto_app(environ, start_response)
         try:
             response = OPERATIONS[operation](self._backend, params, region)
