@@ -10,19 +10,20 @@ poll, so a late, lost or misrouted event costs latency, never correctness.
 Several triggerers (Airflow's HA) compete for one queue, and SQS gives each message to one
 receiver. A consumer deletes what it routed (a terminal status of an execution it waits on; a
 wait on the same execution in another triggerer then ends by its safety poll) or what nobody
-needs (statuses other than an execution's end, messages that are no pipeline status change);
-the end of an execution it does not wait on is released, made visible again after
-``RELEASE_SECONDS`` (doubling at each release, up to ``MAX_RELEASE_SECONDS``) so that the other
-triggerers' long polls can receive it, until it is older than ``UNCLAIMED_TTL`` (the wait it
-was for may be gone; its safety poll covers it). A consumer
-that released events pauses (longer than ``RELEASE_SECONDS``, jittered) before it receives
-again: otherwise its next receive, started as it releases, is the first to see the event
-reappear, and it takes the event back every time while the holder never gets it. A queue that
-cannot be read (missing, access denied) does not end the consumer: it logs the error, wakes every
-wait it routes (so they are polled meanwhile) and tries again every ``UNREADABLE_RETRY_SECONDS``,
-so an asset watcher on the queue resumes once the queue is fixed. Do not
-give the queue a redrive policy with a small ``maxReceiveCount``: released events are received
-several times on purpose.
+needs (statuses other than an execution's end, messages that are no pipeline status change).
+The end of an execution it does not wait on is released: made visible again, for the other
+triggerers' long polls, after ``RELEASE_SECONDS`` while the event is fresh and after a growing
+fraction of its age later (see :func:`release_seconds`), until it is older than
+``UNCLAIMED_TTL`` (the wait it was for may be gone; its safety poll covers it). A consumer that
+released events pauses (longer than ``RELEASE_SECONDS``, jittered) before it receives again:
+otherwise its next receive, started as it releases, is the first to see the event reappear,
+and it takes the event back every time while the holder never gets it.
+
+A queue that cannot be read (missing, access denied) does not end the consumer: it logs the
+error, wakes every wait it routes (so they are polled meanwhile) and tries again every
+``UNREADABLE_RETRY_SECONDS``, so an asset watcher on the queue resumes once the queue is fixed.
+Do not give the queue a redrive policy with a small ``maxReceiveCount``: released events are
+received several times on purpose.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ log = logging.getLogger(__name__)
 LONG_POLL_SECONDS = 20
 #: How long a released event stays invisible, so that other consumers receive it first.
 RELEASE_SECONDS = 2
-#: The longest a released event stays invisible (its visibility doubles at each release).
+#: A released event stays invisible for this fraction of its age (at least ``RELEASE_SECONDS``).
+RELEASE_AGE_FRACTION = 0.25
+#: The longest a released event stays invisible.
 MAX_RELEASE_SECONDS = 60
 #: After releasing events a consumer pauses this many times ``RELEASE_SECONDS`` (jittered).
 RELEASE_PAUSE_FACTOR = (1.5, 2.5)
@@ -172,10 +175,11 @@ class EventConsumer:
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=10,
             WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
+            MessageSystemAttributeNames=["SentTimestamp"],
         )
         delete: list[dict[str, str]] = []
         release: list[dict[str, Any]] = []
+        trace: list[str] = []
         now_ms = time.time() * 1000
         self._forget_watched(now_ms)
         for message in answer.get("Messages", []):
@@ -196,16 +200,24 @@ class EventConsumer:
                 for wake in list(self.routes[arn.lower()]):
                     wake()
                 delete.append(handle)
+                trace.append(f"routed {arn}")
             elif now_ms - sent_ms > UNCLAIMED_TTL * 1000:
                 delete.append(handle)
             else:
                 self.released += 1
-                received = int(attributes.get("ApproximateReceiveCount", 1))
-                release.append({**handle, "VisibilityTimeout": release_seconds(received)})
+                visibility = release_seconds((now_ms - sent_ms) / 1000)
+                release.append({**handle, "VisibilityTimeout": visibility})
+                trace.append(f"released {arn} for {visibility} s")
         if delete:
-            await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
+            answer = await self.client.delete_message_batch(QueueUrl=self.queue_url, Entries=delete)
+            trace += [f"delete failed: {failure}" for failure in answer.get("Failed", [])]
         if release:
-            await self.client.change_message_visibility_batch(QueueUrl=self.queue_url, Entries=release)
+            answer = await self.client.change_message_visibility_batch(
+                QueueUrl=self.queue_url, Entries=release
+            )
+            trace += [f"release failed: {failure}" for failure in answer.get("Failed", [])]
+        if trace:
+            log.debug("Consumer %x of %s: %s", id(self), self.queue_url, "; ".join(trace))
         return len(release)
 
     def _wake_all(self) -> None:
@@ -221,14 +233,15 @@ class EventConsumer:
             del self._watched[message_id]
 
 
-def release_seconds(received: int) -> int:
-    """How long an event released after its ``received``-th receive stays invisible.
+def release_seconds(age: float) -> int:
+    """How long an event ``age`` seconds old stays invisible once released.
 
-    Doubles from ``RELEASE_SECONDS`` up to ``MAX_RELEASE_SECONDS``: the holder of the wait
-    usually gets it at the first release; an event nobody holds is received about ten times in
-    its ``UNCLAIMED_TTL`` instead of every few seconds, and does not crowd out new events.
+    ``RELEASE_SECONDS`` while fresh, so its holder gets many draws in its first seconds (not a
+    visibility doubled at each lost draw: with a few triggerers that left the holder waiting a
+    minute), then a growing fraction of its age up to ``MAX_RELEASE_SECONDS``: an event nobody
+    holds is received a few dozen times in its ``UNCLAIMED_TTL``, not every few seconds.
     """
-    return int(min(MAX_RELEASE_SECONDS, RELEASE_SECONDS * 2 ** min(max(received, 1) - 1, 16)))
+    return int(min(MAX_RELEASE_SECONDS, max(RELEASE_SECONDS, RELEASE_AGE_FRACTION * age)))
 
 
 def release_pause() -> float:
