@@ -20,7 +20,7 @@ from typing import Any
 
 RECEIVE_MESSAGE_TARGET = "AmazonSQS.ReceiveMessage"
 #: How often a waiting long poll looks at the queue.
-POLL_SECONDS = 0.05
+POLL_SECONDS = 0.1
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
