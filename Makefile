@@ -3,6 +3,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# pytest-xdist workers of `make test`: the tests mostly wait (on Airflow, on emulated steps), so
+# three share two cores well; the local Airflow stack's tests all run on one of them.
+TEST_WORKERS ?= 3
 UV := $(VENV)/bin/uv
 
 .PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps
@@ -36,7 +39,7 @@ test: venv stack-deps browser-deps
 	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
 	$(MAKE) compat
-	$(PY) -m pytest -q -m "not long"
+	$(PY) -m pytest -q -m "not long" -n $(TEST_WORKERS) --no-loadscope-reorder
 
 # The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
 # (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).

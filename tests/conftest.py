@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,35 @@ from tests.stack.stack_fixture import airflow_stack  # noqa: F401  (the session'
 
 #: AWS settings from the environment that would compete with a connection's.
 AMBIENT_AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+
+
+#: Where the tests of the session's Airflow stack live: ``make test`` runs them on one worker.
+STACK_TESTS = ("tests/stack/", "tests/plugins/test_evaluation_ui_browser.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The stack's tests first (the longest group: its worker starts at once), each part in order.
+
+    A test that asks for the stack outside ``STACK_TESTS`` would start a second stack on another
+    worker: refused.
+    """
+    for item in items:
+        if "airflow_stack" in getattr(item, "fixturenames", ()) and not item.nodeid.startswith(STACK_TESTS):
+            raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: put it under one of {STACK_TESTS}")
+    items.sort(key=lambda item: not item.nodeid.startswith(STACK_TESTS))  # stable
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``pytest -n N`` (``make test``): every stack test on one worker, in order (one stack per
+    session; the secret-key scan after the rest); every other module whole on one worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class StackOnOneWorker(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "airflow-stack" if nodeid.startswith(STACK_TESTS) else nodeid.partition("::")[0]
+
+    return StackOnOneWorker(config, log)
 
 
 @pytest.fixture(scope="session")
