@@ -21,6 +21,8 @@ from devstack.processes import ManagedProcess, free_port
 POSTGRES_BIN = Path(os.environ.get("SM_EVAL_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 DATABASE = "airflow"
 USER = "airflow"
+#: PostgreSQL's fast shutdown, if the process that started it dies.
+_PARENT_DEATH_SIGNAL = "INT"
 
 
 @dataclass
@@ -49,6 +51,9 @@ def start_postgres(folder: Path, log_folder: Path, timeout: float = 60.0) -> Pos
     data, sockets = folder / "data", folder / "sockets"
     sockets.mkdir(exist_ok=True)
     run_as = _run_as_prefix(folder)
+    # The server stops fast (SIGINT) if we die; as root, the signal is set after the user change,
+    # which clears one set before it.
+    server_prefix = _run_as_prefix(folder, parent_death_signal=_PARENT_DEATH_SIGNAL) if run_as else []
     subprocess.run(
         [*run_as, str(POSTGRES_BIN / "initdb"), "-D", str(data), "-U", USER, "--auth=trust", "-E", "UTF8"],
         check=True,
@@ -58,7 +63,7 @@ def start_postgres(folder: Path, log_folder: Path, timeout: float = 60.0) -> Pos
     process = ManagedProcess(
         "postgres",
         [
-            *run_as,
+            *server_prefix,
             str(POSTGRES_BIN / "postgres"),
             "-D",
             str(data),
@@ -79,6 +84,7 @@ def start_postgres(folder: Path, log_folder: Path, timeout: float = 60.0) -> Pos
         ],
         env=os.environ,
         log_file=log_folder / "postgres.log",
+        parent_death_signal=None if server_prefix else _PARENT_DEATH_SIGNAL,
     ).start()
     _wait_ready(process, port, timeout)
     subprocess.run(
@@ -89,8 +95,9 @@ def start_postgres(folder: Path, log_folder: Path, timeout: float = 60.0) -> Pos
     return PostgresServer(process, port)
 
 
-def _run_as_prefix(folder: Path) -> list[str]:
-    """Nothing when we are not root; else ``setpriv`` to the postgres user, who then owns ``folder``."""
+def _run_as_prefix(folder: Path, parent_death_signal: str | None = None) -> list[str]:
+    """Nothing when we are not root; else ``setpriv`` to the postgres user, who then owns ``folder``
+    (with ``parent_death_signal`` as the parent-death signal, if given)."""
     if os.geteuid() != 0:
         return []
     user = pwd.getpwnam("postgres")
@@ -99,7 +106,8 @@ def _run_as_prefix(folder: Path) -> list[str]:
         shutil.chown(path, user.pw_uid, user.pw_gid)
     parent = folder.parent
     parent.chmod(parent.stat().st_mode | 0o011)  # let the postgres user traverse the stack folder
-    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", "--"]
+    death = [f"--pdeathsig={parent_death_signal}"] if parent_death_signal else []
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--init-groups", *death, "--"]
 
 
 def _wait_ready(process: ManagedProcess, port: int, timeout: float) -> None:

@@ -2,13 +2,16 @@
 
 Every process is started with ``start_new_session=True``, so its PID is also its process group
 id: stopping (or killing) a component reaches the subprocesses it forked (Airflow's task
-supervisors, the triggerer's runner, the API server's workers) and nothing else.
+supervisors, the triggerer's runner, the API server's workers) and nothing else. Where
+util-linux's ``setpriv`` exists, each is also started with a parent-death signal, so a stack
+whose owner is killed (SIGKILL, a CI timeout, Ctrl-C of pytest-xdist) stops by itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -36,13 +39,15 @@ class ManagedProcess:
     env: Mapping[str, str]
     log_file: Path
     cwd: Path | None = None
+    #: Sent to the process when the process that started it dies (None: the command sets its own).
+    parent_death_signal: str | None = "TERM"
     popen: subprocess.Popen[bytes] | None = field(default=None, repr=False)
 
     def start(self) -> ManagedProcess:
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
             self.popen = subprocess.Popen(
-                list(self.command),
+                [*die_with_parent(self.parent_death_signal), *self.command],
                 env=dict(self.env),
                 cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
@@ -113,6 +118,17 @@ class ManagedProcess:
         if not self.log_file.exists():
             return ""
         return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+
+
+def die_with_parent(signal_name: str | None) -> list[str]:
+    """A command prefix that makes the command receive ``signal_name`` when its parent dies.
+
+    ``setpriv --pdeathsig`` sets the signal and execs, so the PID stays the command's. Empty
+    without ``setpriv`` (not Linux) or without a signal.
+    """
+    if signal_name is None or shutil.which("setpriv") is None:
+        return []
+    return ["setpriv", f"--pdeathsig={signal_name}", "--"]
 
 
 def _signal_all(processes: list[psutil.Process], signum: int) -> None:

@@ -1,7 +1,9 @@
 """Run the emulator: ``python -m airflow_provider_sm_eval.emulator --port N``.
 
 Prints ``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or
-Ctrl-C. Without the provider's ``emulator`` extra it prints the command that installs it.
+Ctrl-C (or, with ``--stop-on-stdin-eof``, until its standard input closes: a parent that starts
+it with a pipe there and dies, even by SIGKILL, leaves no emulator behind). Without the
+provider's ``emulator`` extra it prints the command that installs it.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ def _parser(default_region: str) -> argparse.ArgumentParser:
         "--no-events",
         action="store_true",
         help="do not publish pipeline status-change events to EventBridge (saves CPU in load tests)",
+    )
+    parser.add_argument(
+        "--stop-on-stdin-eof",
+        action="store_true",
+        help="also stop when standard input closes (for a parent that starts it with a pipe there)",
     )
     parser.add_argument(
         "--region",
@@ -71,11 +78,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    if args.stop_on_stdin_eof:
+        threading.Thread(target=_set_at_eof, args=(done,), name="stdin-eof", daemon=True).start()
     with emulator:
         print(f"{ENDPOINT_PREFIX}{emulator.endpoint_url}", flush=True)
         done.wait()
     print("emulator stopped", file=sys.stderr, flush=True)
     return 0
+
+
+def _set_at_eof(done: threading.Event) -> None:
+    """Read standard input to its end (its writer closed it or died), then ask to stop."""
+    while sys.stdin.buffer.read(4096):
+        pass
+    done.set()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 ``EvaluationEmulator`` runs in the caller's process; this starts
 ``python -m airflow_provider_sm_eval.emulator`` instead, waits for its endpoint line and stops it
-however the ``with`` block is left.
+however the ``with`` block is left. The child also stops when its standard input (a pipe from
+the caller) closes, so a caller that is killed leaves no emulator behind.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def emulator_process(
             str(step_seconds),
             "--examples",
             str(examples),
+            "--stop-on-stdin-eof",
             *([] if publish_events else ["--no-events"]),
         ],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL if quiet else None,
         text=True,
@@ -75,8 +78,9 @@ def emulator_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 def _read_endpoint(process: subprocess.Popen[str], timeout: float) -> str:

@@ -1,0 +1,112 @@
+"""A process that starts the emulator or a stack component and is then killed leaves nothing running.
+
+The owner is a separate Python process here, SIGKILLed as a CI timeout or a pytest-xdist
+interrupt would kill a test worker: no ``finally`` block runs, so only the children's own
+safeguards (stdin EOF for the emulator, the parent-death signal for the stack's processes) can
+stop them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def owner_of(script: str) -> tuple[subprocess.Popen[str], int]:
+    """Run ``script`` in a new Python process; return it and the PID of the child it prints."""
+    owner = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(script)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    assert owner.stdout is not None
+    line = owner.stdout.readline()
+    assert line.strip().isdigit(), f"the owner printed {line!r}"
+    return owner, int(line)
+
+
+def wait_gone(pid: int, timeout: float = 30) -> bool:
+    """Whether ``pid`` has exited within ``timeout`` (a zombie waiting for init counts as gone)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def kill_owner_and_check(owner: subprocess.Popen[str], child: int) -> None:
+    try:
+        assert psutil.pid_exists(child)
+        owner.kill()
+        owner.wait(timeout=30)
+        assert wait_gone(child), f"process {child} outlived the process that started it"
+    finally:
+        if psutil.pid_exists(child):
+            os.kill(child, signal.SIGKILL)
+
+
+def test_an_emulator_child_process_stops_when_its_owner_is_killed() -> None:
+    owner, emulator = owner_of(
+        """
+        import time
+        from airflow_provider_sm_eval.emulator.child_process import emulator_process
+        with emulator_process(step_seconds=0.05, quiet=True) as emulator:
+            print(emulator.pid, flush=True)
+            time.sleep(600)
+        """
+    )
+    kill_owner_and_check(owner, emulator)
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv (Linux)")
+def test_a_stack_process_stops_when_its_owner_is_killed(tmp_path: Path) -> None:
+    owner, child = owner_of(
+        f"""
+        import os, time
+        from pathlib import Path
+        from devstack.processes import ManagedProcess
+        process = ManagedProcess("sleeper", ["sleep", "600"], os.environ, Path({str(tmp_path)!r}) / "s.log")
+        print(process.start().pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    kill_owner_and_check(owner, child)
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv (Linux)")
+def test_the_stack_postgres_stops_when_its_owner_is_killed() -> None:
+    from devstack.postgres import POSTGRES_BIN
+
+    if not (POSTGRES_BIN / "postgres").exists():
+        pytest.skip(f"PostgreSQL 15 is not installed at {POSTGRES_BIN}")
+    # Under /tmp, as the stack's folder: as root, the postgres user must traverse its parents.
+    with tempfile.TemporaryDirectory(prefix="sm-eval-orphan-") as folder:
+        owner, postgres = owner_of(
+            f"""
+            import time
+            from pathlib import Path
+            from devstack.postgres import start_postgres
+            folder = Path({folder!r})
+            print(start_postgres(folder / "postgres", folder / "logs").process.pid, flush=True)
+            time.sleep(600)
+            """
+        )
+        kill_owner_and_check(owner, postgres)
