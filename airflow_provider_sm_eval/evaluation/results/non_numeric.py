@@ -16,13 +16,12 @@ log = logging.getLogger(__name__)
 
 #: Characters of a non-numeric value's JSON text that are kept.
 MAX_RAW_CHARS = 200
+#: JSON type names of the values a metric may hold instead of a number (anything else is null).
 _JSON_TYPES: tuple[tuple[type, str], ...] = (
     (bool, "boolean"),
     (str, "string"),
     (dict, "object"),
     (list, "array"),
-    (int, "number"),
-    (float, "number"),
 )
 
 
