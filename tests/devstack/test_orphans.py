@@ -82,9 +82,14 @@ def test_a_stack_process_stops_when_its_owner_is_killed(tmp_path: Path) -> None:
         f"""
         import os, time
         from pathlib import Path
+        import psutil
         from devstack.processes import ManagedProcess
         process = ManagedProcess("sleeper", ["sleep", "600"], os.environ, Path({str(tmp_path)!r}) / "s.log")
-        print(process.start().pid, flush=True)
+        process.start()
+        # setpriv sets the parent-death signal, then execs sleep: once it is sleep, the signal is set.
+        while psutil.Process(process.pid).name() != "sleep":
+            time.sleep(0.01)
+        print(process.pid, flush=True)
         time.sleep(600)
         """
     )
