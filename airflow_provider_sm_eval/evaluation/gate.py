@@ -5,7 +5,9 @@ its arguments with :meth:`GateRules.parse`, applies them with :meth:`GateRules.e
 reports with :func:`gate_report`. Every rule is checked (a failing rule does not hide the
 others). A check passes only on a finite value: NaN or an infinity fails closed, whatever the
 bound. A metric named by a rule but absent from the summary is a ValueError naming the metrics
-present; a malformed rule input is a ValueError naming the input and what is wrong.
+present; a malformed rule input is a ValueError naming the input and what is wrong. Numbers are
+what the results readers call numbers (:func:`is_number`): a boolean or a string never is, and
+a rule's number must also be a finite float.
 """
 
 from __future__ import annotations

@@ -59,7 +59,9 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
         ``SageMakerEvaluationHook``. Templated.
     :param thresholds: ``{metric: bound}`` on the ``model``'s metrics, where a bound is
         ``{"min": x}``, ``{"max": y}`` (lower is better), both, or a bare number (a minimum;
-        a maximum for metrics in ``lower_is_better``). Templated.
+        a maximum for metrics in ``lower_is_better``). Every number of a rule must be a finite
+        float: a boolean or a string (``"0.5"``) is refused; a rendered argument may be JSON
+        text as a whole. Templated.
     :param min_delta_vs_base: least custom-minus-base improvement: a number for every metric
         both models have, or ``{metric: bound}`` with bounds on the raw difference. For
         metrics in ``lower_is_better`` a bare number ``x`` means ``custom - base <= -x``.
@@ -72,7 +74,8 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
     :param max_regression: how far each metric of ``model`` may fall below the baseline (rise
         above it for ``lower_is_better`` metrics): a number for every metric both summaries
         have, or ``{metric: tolerance}`` for named ones. Defaults to 0 when a baseline is
-        given. Templated.
+        given. A baseline that renders empty while this is set fails the task: with no
+        baseline yet, let this render to None too. Templated.
     :param lower_is_better: names of metrics where a smaller value is better (e.g. a loss).
     :param model: whose metrics ``thresholds`` and ``max_regression`` apply to: ``"custom"``
         (default) or ``"base"``.
