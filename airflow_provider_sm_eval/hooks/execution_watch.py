@@ -33,6 +33,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.exceptions import ACCESS_DENIED_CODES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import (
     PollState,
@@ -314,4 +315,4 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 def _denied(error: BaseException) -> bool:
     code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
-    return code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+    return code in ACCESS_DENIED_CODES
