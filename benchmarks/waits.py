@@ -8,7 +8,7 @@ Two measurements, each trigger set in a fresh process with one event loop, as a 
   call log). Start-up is the time from launching the N triggers until the loop answers within
   100 ms again and every trigger has begun waiting.
 - one 60-minute wait, time scaled: an execution whose steps take 15 minutes each, with every
-  duration divided by ``scale`` (poll intervals and the event safety poll too; call counts are
+  duration divided by ``scale`` (poll intervals too; call counts are
   not scaled), waited on by ours (polling), ours (events) and the peer at the same poll
   interval. API calls come from the call log; end-notice latency is the time from the
   execution's end to the trigger's event, multiplied back by ``scale``.
@@ -122,13 +122,11 @@ LATENCY_PROBE = textwrap.dedent(
     import asyncio, json, sys, time
     import boto3
     from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-    from airflow_provider_sm_eval.hooks import execution_events
     from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 
     who, scale, poll, queue = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
     definition, role, output = sys.argv[5:8]
-    execution_events.SAFETY_POLL_INTERVAL /= scale
     if who.startswith("ours"):
         events = {"event_queue_url": queue} if who == "ours-events" else {}
         trigger = lambda arn: EvaluationExecutionTrigger(
@@ -279,7 +277,7 @@ def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]
     peer_sagemaker = sum(n for op, n in peer["calls"].items() if op.startswith("sagemaker:"))
     for who, label in (
         ("ours", "ours, polling"),
-        ("ours-events", "ours, events + 600 s safety poll (latency unscaled: delivery is real time)"),
+        ("ours-events", "ours, events + polls (latency unscaled: delivery is real time)"),
         ("amazon", "amazon SageMakerPipelineTrigger"),
     ):
         calls = results[who]["calls"]

@@ -55,8 +55,8 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         ``on_kill`` on Airflow 3.3+; before, when the trigger is cancelled and its task instance
         is no longer deferred).
     :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
-        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends when its event arrives,
-        and polls only as a slow safety net. None: polling every ``poll_interval``.
+        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends soon after its event
+        reaches this triggerer, and within ``poll_interval`` in any case (it keeps polling).
     """
 
     def __init__(
