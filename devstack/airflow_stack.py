@@ -90,6 +90,8 @@ class AirflowStack:
         self.folder = Path()
         self.postgres: PostgresServer | None = None
         self.emulator_url = ""
+        #: The token of the emulator's control API (``emulator_control``).
+        self.emulator_control_token = ""
         self.wait_queue_url = ""
         self.asset_queue_url = ""
         self.api_port = 0
@@ -126,6 +128,7 @@ class AirflowStack:
         emulator = self._exit.enter_context(emulator_process(step_seconds=self.step_seconds, quiet=True))
         self.emulator_url = emulator.endpoint_url
         self.emulator_pid = emulator.pid
+        self.emulator_control_token = emulator.control_token
         self.emulator_client("s3").create_bucket(Bucket=RESULTS_BUCKET)
         self.wait_queue_url = self._create_event_queue(WAIT_QUEUE_NAME)
         self.asset_queue_url = self._create_event_queue(ASSET_QUEUE_NAME)
@@ -389,10 +392,10 @@ class AirflowStack:
         return ensure_event_queue(name, session=_EmulatorSession(self)).queue_url
 
     def emulator_control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
-        """One request to the emulator's control API (``/_emulator/<route>``); its JSON answer."""
-        answer = httpx.request(method, f"{self.emulator_url}/_emulator/{route}", json=body, timeout=30)
-        answer.raise_for_status()
-        return answer.json()
+        """One request to the emulator's control API (``/_emulator/<route>``) with its token; the answer."""
+        from airflow_provider_sm_eval.emulator.control import control_request
+
+        return control_request(self.emulator_url, self.emulator_control_token, method, route, body)
 
 
 class _EmulatorSession:
