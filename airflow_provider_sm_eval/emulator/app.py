@@ -89,8 +89,13 @@ class EmulatorApp:
         try:
             return self._route(environ, start_response)
         except Exception as exc:  # moto failing on a malformed request, or a bug: a JSON error all the same
-            log.exception("emulator failed on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
-            return _error(start_response, _unhandled(exc), exc_info=sys.exc_info())
+            error = _unhandled(exc)
+            where = (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            if error.status >= 500:
+                log.exception("emulator failed on %s %s", *where)
+            else:
+                log.warning("emulator refused %s %s: %s", *where, error.message)
+            return _error(start_response, error, exc_info=sys.exc_info())
 
     def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
