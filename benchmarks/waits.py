@@ -20,11 +20,12 @@ import json
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The environment variable that hands the emulator's control token to these measurements.
+CONTROL_TOKEN_ENV = "SM_EVAL_EMULATOR_CONTROL_TOKEN"
 
 #: argv: who ("ours"/"amazon"), N, poll seconds, window polls, definition, role, output.
 DENSITY_PROBE = textwrap.dedent(
@@ -172,16 +173,12 @@ def probe(code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def emulator_control(
-    endpoint: str, path: str, method: str = "GET", body: dict[str, Any] | None = None
+    env: dict[str, str], path: str, method: str = "GET", body: dict[str, Any] | None = None
 ) -> Any:
-    request = urllib.request.Request(
-        f"{endpoint}/_emulator/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.load(answer)
+    """One control request to the emulator of ``env`` (its endpoint and control token)."""
+    from airflow_provider_sm_eval.emulator.control import control_request
+
+    return control_request(env["AWS_ENDPOINT_URL"], env[CONTROL_TOKEN_ENV], method, path, body, timeout=60)
 
 
 def connection_env(env: dict[str, str]) -> dict[str, str]:
@@ -196,7 +193,6 @@ def density_rows(
 ) -> tuple[list[list[str]], list[str]]:
     """Rows of the density table, and notes on what was not run."""
     env = connection_env(env)
-    endpoint = env["AWS_ENDPOINT_URL"]
     rows: list[list[str]] = []
     notes: list[str] = []
     for count in sizes:
@@ -209,9 +205,9 @@ def density_rows(
                     f"(raise --peer-max to run it)"
                 )
                 continue
-            emulator_control(endpoint, "config", "PUT", {"step_seconds": 3600})
+            emulator_control(env, "config", "PUT", {"step_seconds": 3600})
             measured[who] = probe(DENSITY_PROBE, who, str(count), str(poll), str(polls), *args, env=env)
-            emulator_control(endpoint, "config", "PUT", {"step_seconds": 0.05})
+            emulator_control(env, "config", "PUT", {"step_seconds": 0.05})
         for who, label in (("ours", "ours"), ("amazon", "amazon")):
             if who not in measured:
                 continue
@@ -255,8 +251,8 @@ def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
     queue = ensure_event_queue("sm-eval-bench-events", session=_EndpointSession(session, endpoint)).queue_url
-    emulator_control(endpoint, "config", "PUT", {"step_seconds": 15 * 60 / scale})
-    emulator_control(endpoint, "calls", "DELETE")
+    emulator_control(env, "config", "PUT", {"step_seconds": 15 * 60 / scale})
+    emulator_control(env, "calls", "DELETE")
     procs = {
         who: subprocess.Popen(
             [sys.executable, "-c", LATENCY_PROBE, who, str(scale), str(poll), queue, *args],
@@ -271,7 +267,7 @@ def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]
     for who, proc in procs.items():
         out, _ = proc.communicate(timeout=1800)
         results[who] = json.loads(out.strip().splitlines()[-1])
-    emulator_control(endpoint, "config", "PUT", {"step_seconds": 0.05})
+    emulator_control(env, "config", "PUT", {"step_seconds": 0.05})
     rows = []
     peer = results["amazon"]
     peer_sagemaker = sum(n for op, n in peer["calls"].items() if op.startswith("sagemaker:"))
