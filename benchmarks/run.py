@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
+from airflow_provider_sm_eval.emulator.child_process import EmulatorProcess, emulator_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import emulator_throughput
@@ -115,17 +115,18 @@ def _probe(python: str, code: str, *args: str, env: dict[str, str]) -> dict[str,
 
 
 @contextmanager
-def _emulator(examples: int) -> Iterator[str]:
-    """The emulator as a child process, with the benchmarks' bucket; yields its endpoint."""
+def _emulator(examples: int) -> Iterator[EmulatorProcess]:
+    """The emulator as a child process, with the benchmarks' bucket."""
     with emulator_process(step_seconds=0.05, examples=examples, quiet=True) as process:
         process.client("s3").create_bucket(Bucket=BUCKET)
-        yield process.endpoint_url
+        yield process
 
 
-def _aws_env(endpoint: str) -> dict[str, str]:
+def _aws_env(emulator: EmulatorProcess) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(
-        AWS_ENDPOINT_URL=endpoint,
+        {waits.CONTROL_TOKEN_ENV: emulator.control_token},
+        AWS_ENDPOINT_URL=emulator.endpoint_url,
         AWS_DEFAULT_REGION="us-east-1",
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
@@ -239,8 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    with _emulator(args.examples) as endpoint:
-        env = _aws_env(endpoint)
+    with _emulator(args.examples) as emulator:
+        env = _aws_env(emulator)
         print(
             _table(
                 f"Import cost added to a DAG file (median of {args.repeat} fresh processes; "

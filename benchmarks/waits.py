@@ -8,7 +8,7 @@ Two measurements, each trigger set in a fresh process with one event loop, as a 
   call log). Start-up is the time from launching the N triggers until the loop answers within
   100 ms again and every trigger has begun waiting.
 - one 60-minute wait, time scaled: an execution whose steps take 15 minutes each, with every
-  duration divided by ``scale`` (poll intervals and the event safety poll too; call counts are
+  duration divided by ``scale`` (poll intervals too; call counts are
   not scaled), waited on by ours (polling), ours (events) and the peer at the same poll
   interval. API calls come from the call log; end-notice latency is the time from the
   execution's end to the trigger's event, multiplied back by ``scale``.
@@ -20,11 +20,12 @@ import json
 import subprocess
 import sys
 import textwrap
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The environment variable that hands the emulator's control token to these measurements.
+CONTROL_TOKEN_ENV = "SM_EVAL_EMULATOR_CONTROL_TOKEN"
 
 #: argv: who ("ours"/"amazon"), N, poll seconds, window polls, definition, role, output.
 DENSITY_PROBE = textwrap.dedent(
@@ -122,13 +123,11 @@ LATENCY_PROBE = textwrap.dedent(
     import asyncio, json, sys, time
     import boto3
     from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-    from airflow_provider_sm_eval.hooks import execution_events
     from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 
     who, scale, poll, queue = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
     definition, role, output = sys.argv[5:8]
-    execution_events.SAFETY_POLL_INTERVAL /= scale
     if who.startswith("ours"):
         events = {"event_queue_url": queue} if who == "ours-events" else {}
         trigger = lambda arn: EvaluationExecutionTrigger(
@@ -174,16 +173,12 @@ def probe(code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
 
 
 def emulator_control(
-    endpoint: str, path: str, method: str = "GET", body: dict[str, Any] | None = None
+    env: dict[str, str], path: str, method: str = "GET", body: dict[str, Any] | None = None
 ) -> Any:
-    request = urllib.request.Request(
-        f"{endpoint}/_emulator/{path}",
-        data=json.dumps(body).encode() if body is not None else None,
-        headers={"Content-Type": "application/json"},
-        method=method,
-    )
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return json.load(answer)
+    """One control request to the emulator of ``env`` (its endpoint and control token)."""
+    from airflow_provider_sm_eval.emulator.control import control_request
+
+    return control_request(env["AWS_ENDPOINT_URL"], env[CONTROL_TOKEN_ENV], method, path, body, timeout=60)
 
 
 def connection_env(env: dict[str, str]) -> dict[str, str]:
@@ -198,7 +193,6 @@ def density_rows(
 ) -> tuple[list[list[str]], list[str]]:
     """Rows of the density table, and notes on what was not run."""
     env = connection_env(env)
-    endpoint = env["AWS_ENDPOINT_URL"]
     rows: list[list[str]] = []
     notes: list[str] = []
     for count in sizes:
@@ -211,9 +205,9 @@ def density_rows(
                     f"(raise --peer-max to run it)"
                 )
                 continue
-            emulator_control(endpoint, "config", "PUT", {"step_seconds": 3600})
+            emulator_control(env, "config", "PUT", {"step_seconds": 3600})
             measured[who] = probe(DENSITY_PROBE, who, str(count), str(poll), str(polls), *args, env=env)
-            emulator_control(endpoint, "config", "PUT", {"step_seconds": 0.05})
+            emulator_control(env, "config", "PUT", {"step_seconds": 0.05})
         for who, label in (("ours", "ours"), ("amazon", "amazon")):
             if who not in measured:
                 continue
@@ -257,8 +251,8 @@ def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]
         aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
     )
     queue = ensure_event_queue("sm-eval-bench-events", session=_EndpointSession(session, endpoint)).queue_url
-    emulator_control(endpoint, "config", "PUT", {"step_seconds": 15 * 60 / scale})
-    emulator_control(endpoint, "calls", "DELETE")
+    emulator_control(env, "config", "PUT", {"step_seconds": 15 * 60 / scale})
+    emulator_control(env, "calls", "DELETE")
     procs = {
         who: subprocess.Popen(
             [sys.executable, "-c", LATENCY_PROBE, who, str(scale), str(poll), queue, *args],
@@ -273,13 +267,13 @@ def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]
     for who, proc in procs.items():
         out, _ = proc.communicate(timeout=1800)
         results[who] = json.loads(out.strip().splitlines()[-1])
-    emulator_control(endpoint, "config", "PUT", {"step_seconds": 0.05})
+    emulator_control(env, "config", "PUT", {"step_seconds": 0.05})
     rows = []
     peer = results["amazon"]
     peer_sagemaker = sum(n for op, n in peer["calls"].items() if op.startswith("sagemaker:"))
     for who, label in (
         ("ours", "ours, polling"),
-        ("ours-events", "ours, events + 600 s safety poll (latency unscaled: delivery is real time)"),
+        ("ours-events", "ours, events + polls (latency unscaled: delivery is real time)"),
         ("amazon", "amazon SageMakerPipelineTrigger"),
     ):
         calls = results[who]["calls"]

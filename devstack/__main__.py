@@ -37,6 +37,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"\nAirflow UI:  {stack.base_url}\n"
             f"Login:       {USERNAME} / {stack.password}\n"
             f"Emulator:    {stack.emulator_url} (the aws_default connection points at it)\n"
+            f"Its control token (header X-Sm-Eval-Emulator-Token of /_emulator/...): "
+            f"{stack.emulator_control_token}\n"
             f"Logs:        {stack.folder / 'logs'}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,

@@ -1,6 +1,7 @@
 """The local Airflow stack: PostgreSQL, the emulator and Airflow 3's components as separate processes.
 
-``AirflowStack`` is a context manager. On entry it makes a throwaway folder, starts PostgreSQL
+``AirflowStack`` is a context manager. On entry it makes a throwaway folder (0700; its processes
+run with umask 077, so what they create is private too), starts PostgreSQL
 (``devstack.postgres``) and the SageMaker evaluation emulator on free ports of 127.0.0.1,
 migrates Airflow's metadata database, then starts ``airflow api-server``, ``scheduler``
 (LocalExecutor), ``dag-processor`` and ``triggerer``. On exit it stops every process it started,
@@ -38,7 +39,7 @@ import psutil
 
 from devstack.api import AirflowApi
 from devstack.postgres import PostgresServer, start_postgres
-from devstack.processes import ManagedProcess, free_port
+from devstack.processes import PRIVATE_UMASK, ManagedProcess, free_port
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
@@ -90,6 +91,8 @@ class AirflowStack:
         self.folder = Path()
         self.postgres: PostgresServer | None = None
         self.emulator_url = ""
+        #: The token of the emulator's control API (``emulator_control``).
+        self.emulator_control_token = ""
         self.wait_queue_url = ""
         self.asset_queue_url = ""
         self.api_port = 0
@@ -118,14 +121,16 @@ class AirflowStack:
             if self._folder_given is None
             else self._folder_given
         )
-        self.folder.mkdir(parents=True, exist_ok=True)
-        (self.folder / "logs").mkdir(exist_ok=True)
+        for private in (self.folder, self.folder / "logs"):
+            private.mkdir(parents=True, exist_ok=True)
+            private.chmod(0o700)
         self._exit.callback(self._remove_folder)
         self.postgres = start_postgres(self.folder / "postgres", self.folder / "logs")
         self._exit.callback(self.postgres.process.stop)
         emulator = self._exit.enter_context(emulator_process(step_seconds=self.step_seconds, quiet=True))
         self.emulator_url = emulator.endpoint_url
         self.emulator_pid = emulator.pid
+        self.emulator_control_token = emulator.control_token
         self.emulator_client("s3").create_bucket(Bucket=RESULTS_BUCKET)
         self.wait_queue_url = self._create_event_queue(WAIT_QUEUE_NAME)
         self.asset_queue_url = self._create_event_queue(ASSET_QUEUE_NAME)
@@ -307,6 +312,7 @@ class AirflowStack:
             AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{self.base_url}/execution/",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS=f"{USERNAME}:admin",
             AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE=str(self.folder / "passwords.json"),
+            **self.postgres.client_env(),
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=self.postgres.sync_url,
             AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC=self.postgres.async_url,
             AIRFLOW__API__BASE_URL=self.base_url,
@@ -315,6 +321,9 @@ class AirflowStack:
             AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST=json.dumps(bundles),
             AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="5",
             AIRFLOW__LOGGING__BASE_LOG_FOLDER=str(self.task_log_folder),
+            # Airflow chmods task log folders and files itself (group-writable by default).
+            AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS="0o700",
+            AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS="0o600",
             AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(free_port()),
             AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(free_port()),
             AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="60",
@@ -361,6 +370,7 @@ class AirflowStack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 check=False,
+                umask=PRIVATE_UMASK,
             ).returncode
         if code != 0:
             tail = "\n".join(log_file.read_text(errors="replace").splitlines()[-30:])
@@ -389,10 +399,10 @@ class AirflowStack:
         return ensure_event_queue(name, session=_EmulatorSession(self)).queue_url
 
     def emulator_control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
-        """One request to the emulator's control API (``/_emulator/<route>``); its JSON answer."""
-        answer = httpx.request(method, f"{self.emulator_url}/_emulator/{route}", json=body, timeout=30)
-        answer.raise_for_status()
-        return answer.json()
+        """One request to the emulator's control API (``/_emulator/<route>``) with its token; the answer."""
+        from airflow_provider_sm_eval.emulator.control import control_request
+
+        return control_request(self.emulator_url, self.emulator_control_token, method, route, body)
 
 
 class _EmulatorSession:

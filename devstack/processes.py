@@ -22,6 +22,9 @@ from pathlib import Path
 
 import psutil
 
+#: Of every stack process: what they create (logs, Airflow's home, task logs) is the owner's alone.
+PRIVATE_UMASK = 0o077
+
 
 def free_port() -> int:
     """A TCP port of 127.0.0.1 that is free right now (bound to 0, then released)."""
@@ -54,6 +57,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=PRIVATE_UMASK,
             )
         return self
 

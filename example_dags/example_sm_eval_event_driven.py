@@ -5,10 +5,11 @@ with ``python -m airflow_provider_sm_eval.evaluation.event_setup --queue-name sm
 An Airflow 3 ``AssetWatcher`` runs ``EvaluationEndedTrigger`` on that queue in the triggerer;
 each succeeded benchmark execution updates the asset ``sm-eval://evaluations/succeeded``, and
 this DAG, scheduled on the asset, gates the evaluated model by the execution's ARN (taken from
-the asset event). Give the watcher a queue of its own (a second ``event_setup`` queue), not the
-queue of deferred waits (``event_queue_url``): with several triggerers, SQS hands each event to
-one of them, and a triggerer deletes the events of its own waits, which the watcher in another
-triggerer would then miss. (In a single triggerer they can share one queue.)
+the asset event). The trigger reports an end only once SageMaker confirms it (a queue
+message is input, not proof). Give the watcher a queue of its own (a second ``event_setup``
+queue), not the queue of deferred waits (``event_queue_url``): with several triggerers, SQS
+hands each event to one of them, which deletes it, so the watcher in another triggerer would
+miss it. (In a single triggerer they can share one queue.)
 
 Environment: ``SM_EVAL_ASSET_QUEUE_URL`` (the watcher's queue), ``SM_EVAL_AWS_CONN_ID``.
 """

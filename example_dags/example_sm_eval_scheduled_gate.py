@@ -89,7 +89,9 @@ with DAG(
         min_delta_vs_base=0.0,
         thresholds={"acc": 0.5},
         baseline_summary=f"{{{{ var.json.get('{PROMOTED_SUMMARY_VARIABLE}', None) }}}}",
-        max_regression=0.02,
+        # No baseline before the first promotion: the regression rule then renders to None too
+        # (a baseline rendered empty while max_regression is set fails the gate).
+        max_regression=f"{{{{ 0.02 if var.json.get('{PROMOTED_SUMMARY_VARIABLE}', None) else None }}}}",
         on_failure="skip",
     )
 

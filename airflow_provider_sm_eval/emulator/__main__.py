@@ -1,21 +1,23 @@
 """Run the emulator: ``python -m airflow_provider_sm_eval.emulator --port N``.
 
-Prints ``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or
-Ctrl-C (or, with ``--stop-on-stdin-eof``, until its standard input closes: a parent that starts
-it with a pipe there and dies, even by SIGKILL, leaves no emulator behind). Without the
+Prints ``control token: TOKEN`` (the token of its control API, ``/_emulator/``) and then
+``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or Ctrl-C
+(or, with ``--stop-on-stdin-eof``, until its standard input closes: a parent that starts it with
+a pipe there and dies, even by SIGKILL, leaves no emulator behind). Without the
 provider's ``emulator`` extra it prints the command that installs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_sm_eval.emulator.child_process import ENDPOINT_PREFIX
+from airflow_provider_sm_eval.emulator.child_process import ENDPOINT_PREFIX, TOKEN_PREFIX
 from airflow_provider_sm_eval.emulator.extra import require_emulator_extra
 
 
@@ -23,6 +25,12 @@ def _parser(default_region: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_provider_sm_eval.emulator",
         description="Local SageMaker evaluation emulator (SageMaker pipelines + moto for S3, STS, IAM, ...).",
+        epilog=(
+            f"Once serving, it prints '{TOKEN_PREFIX}TOKEN' then '{ENDPOINT_PREFIX}http://HOST:PORT' on"
+            " standard output. Control requests (/_emulator/...) must carry TOKEN in the"
+            " X-Sm-Eval-Emulator-Token header; requests whose Host is not localhost or an IP address"
+            " with this port, or sent by another web page (Origin), are refused with 403."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to bind; 0 picks a free one (default 0)")
@@ -81,15 +89,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.stop_on_stdin_eof:
         threading.Thread(target=_set_at_eof, args=(done,), name="stdin-eof", daemon=True).start()
     with emulator:
-        print(f"{ENDPOINT_PREFIX}{emulator.endpoint_url}", flush=True)
+        print(f"{TOKEN_PREFIX}{emulator.control_token}\n{ENDPOINT_PREFIX}{emulator.endpoint_url}", flush=True)
         done.wait()
     print("emulator stopped", file=sys.stderr, flush=True)
     return 0
 
 
 def _set_at_eof(done: threading.Event) -> None:
-    """Read standard input to its end (its writer closed it or died), then ask to stop."""
-    while sys.stdin.buffer.read(4096):
+    """Read standard input to its end (its writer closed it or died), then ask to stop.
+
+    It reads the file descriptor itself: this daemon thread is still blocked in the read when the
+    interpreter exits, and blocked in ``sys.stdin.buffer`` it would hold the buffer's lock, which
+    the interpreter's shutdown then cannot take (a "Fatal Python error" at every stop).
+    """
+    while os.read(0, 4096):
         pass
     done.set()
 

@@ -10,6 +10,11 @@ unchanged to moto's server application. Injected delays, throttling and call err
 JSON-protocol call (``X-Amz-Target``); S3 and the query-protocol services (STS, IAM) are never
 faulted. Every AWS request is counted in the call log, except the emulator's own requests to itself
 (writing result files, publishing events), which go to moto unfaulted and uncounted.
+
+Before any of that, ``guard`` refuses foreign Host/Origin headers, control requests without the
+token and bodies over their limit. A JSON-protocol body that is not a JSON object gets a
+``SerializationException``; whatever else a request makes fail is answered as a JSON error with
+``__type`` (never werkzeug's HTML page).
 """
 
 from __future__ import annotations
@@ -17,24 +22,34 @@ from __future__ import annotations
 import io
 import json
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
+from xml.parsers.expat import ExpatError
 
 from botocore import xform_name
 
 from airflow_provider_sm_eval.emulator import beside_moto
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
-from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
+from airflow_provider_sm_eval.emulator.control import ControlApi, ControlError
 from airflow_provider_sm_eval.emulator.errors import (
     ApiError,
     InjectedError,
     NotImplementedByEmulator,
     SerializationException,
     ThrottlingException,
+)
+from airflow_provider_sm_eval.emulator.guard import (
+    MOTO_API_PREFIX,
+    RequestGuard,
+    RequestTooLarge,
+    body_limit,
+    declared_length,
+    is_control,
 )
 from airflow_provider_sm_eval.emulator.long_poll import is_long_poll, long_poll
 from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
@@ -58,7 +73,10 @@ class EmulatorApp:
         moto_app: WSGIApp,
         default_region: str,
         calls: CallLog,
+        *,
+        guard: RequestGuard,
     ) -> None:
+        self._guard = guard
         self._backend = backend
         self._control = control
         self._moto_app = moto_app
@@ -66,8 +84,25 @@ class EmulatorApp:
         self._calls = calls
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        refusal = self._guard.refusal(environ) or _bound_chunked_body(environ)
+        if refusal is not None:
+            return _error(start_response, refusal)
+        try:
+            return self._route(environ, start_response)
+        except Exception as exc:  # moto failing on a malformed request, or a bug: a JSON error all the same
+            error = _unhandled(exc)
+            where = (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+            if error.status >= 500:
+                log.exception("emulator failed on %s %s", *where)
+            else:
+                log.warning("emulator refused %s %s: %s", *where, error.message)
+            return _error(start_response, error, exc_info=sys.exc_info())
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(MOTO_API_PREFIX):
+            return self._moto_app(environ, start_response)
+        if is_control(path):
             return self._handle_control(environ, start_response)
         if INTERNAL_USER_AGENT in environ.get("HTTP_USER_AGENT", ""):  # never counted nor faulted
             return self._moto_app(environ, start_response)
@@ -87,15 +122,16 @@ class EmulatorApp:
             return _error(start_response, InjectedError(injected.code, injected.message))
         body = _read_body(environ)
         environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            params = _request_params(body)
+            if service == "SageMaker":
+                validate(operation, params)
+        except ApiError as exc:
+            return _error(start_response, exc)
         if service != "SageMaker":
             if is_long_poll(environ, body):
                 return long_poll(self._moto_app, environ, body, start_response)
             return self._moto_app(environ, start_response)
-        try:
-            params = _request_params(body)
-            validate(operation, params)
-        except ApiError as exc:
-            return _error(start_response, exc)
         region = self._region(environ)
         if operation not in OPERATIONS or (
             operation in SHARED_OPERATIONS and not self._owns(operation, params, region)
@@ -169,9 +205,32 @@ def _read_body(environ: dict[str, Any]) -> bytes:
     return environ["wsgi.input"].read(length) if length > 0 else b""
 
 
-def _error(start_response: Callable[..., Any], error: ApiError) -> Iterable[bytes]:
+def _bound_chunked_body(environ: dict[str, Any]) -> ApiError | None:
+    """A chunked body (no Content-Length) read up to its limit: RequestTooLarge past it."""
+    if declared_length(environ.get("CONTENT_LENGTH")) is not None or not environ.get("wsgi.input_terminated"):
+        return None
+    limit = body_limit(
+        environ.get("PATH_INFO", ""), environ.get("HTTP_X_AMZ_TARGET", ""), environ.get("CONTENT_TYPE", "")
+    )
+    body = environ["wsgi.input"].read(limit + 1)
+    if len(body) > limit:
+        return RequestTooLarge(f"the request body exceeds this API's limit of {limit} bytes")
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return None
+
+
+def _unhandled(exc: Exception) -> ApiError:
+    """The error answered for an exception out of a handler or moto: 400 when the body did not parse."""
+    if isinstance(exc, ValueError | ExpatError):  # JSON, XML, text encodings, numbers
+        return SerializationException(f"The request could not be parsed: {type(exc).__name__}: {exc}")
+    return ApiError(f"emulator error: {exc!r}")
+
+
+def _error(start_response: Callable[..., Any], error: ApiError, *, exc_info: Any = None) -> Iterable[bytes]:
     status = f"{error.status} {HTTPStatus(error.status).phrase}"
-    return _respond(start_response, status, {"__type": error.code, "Message": error.message})
+    payload = {"__type": error.code, "Message": error.message}
+    return _respond(start_response, status, payload, exc_info=exc_info)
 
 
 def _respond(
@@ -180,14 +239,13 @@ def _respond(
     payload: dict[str, Any],
     *,
     content_type: str = _JSON_CONTENT_TYPE,
+    exc_info: Any = None,
 ) -> Iterable[bytes]:
     data = json.dumps(payload).encode()
-    start_response(
-        status,
-        [
-            ("Content-Type", content_type),
-            ("Content-Length", str(len(data))),
-            ("x-amzn-RequestId", str(uuid.uuid4())),
-        ],
-    )
+    headers = [
+        ("Content-Type", content_type),
+        ("Content-Length", str(len(data))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    start_response(status, headers, exc_info)
     return [data]

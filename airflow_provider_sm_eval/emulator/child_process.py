@@ -1,9 +1,9 @@
 """The emulator as a child process: for scripts that must not share moto's in-process state.
 
 ``EvaluationEmulator`` runs in the caller's process; this starts
-``python -m airflow_provider_sm_eval.emulator`` instead, waits for its endpoint line and stops it
-however the ``with`` block is left. The child also stops when its standard input (a pipe from
-the caller) closes, so a caller that is killed leaves no emulator behind.
+``python -m airflow_provider_sm_eval.emulator`` instead, reads its control token and endpoint
+lines and stops it however the ``with`` block is left. The child also stops when its standard
+input (a pipe from the caller) closes, so a caller that is killed leaves no emulator behind.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-#: The line the CLI prints once it serves.
+#: The lines the CLI prints once it serves: its control API's token, then its endpoint.
+TOKEN_PREFIX = "control token: "
 ENDPOINT_PREFIX = "endpoint: "
 
 
@@ -27,12 +28,20 @@ class EmulatorProcess:
 
     endpoint_url: str
     pid: int
+    #: The token of its control API (only its owner has it).
+    control_token: str = field(repr=False)
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service_name`` pointed at this emulator, with its dummy keys."""
         from airflow_provider_sm_eval.emulator.server import emulator_client
 
         return emulator_client(self.endpoint_url, service_name, **kwargs)
+
+    def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        """One request to this emulator's control API (``/_emulator/<route>``), with its token."""
+        from airflow_provider_sm_eval.emulator.control import control_request
+
+        return control_request(self.endpoint_url, self.control_token, method, route, body)
 
 
 @contextmanager
@@ -70,7 +79,8 @@ def emulator_process(
         text=True,
     )
     try:
-        yield EmulatorProcess(_read_endpoint(process, start_timeout), process.pid)
+        token, endpoint = _read_token_and_endpoint(process, start_timeout)
+        yield EmulatorProcess(endpoint, process.pid, token)
     finally:
         process.terminate()
         try:
@@ -83,8 +93,9 @@ def emulator_process(
                 pipe.close()
 
 
-def _read_endpoint(process: subprocess.Popen[str], timeout: float) -> str:
+def _read_token_and_endpoint(process: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
     assert process.stdout is not None
+    token = ""
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
@@ -94,6 +105,9 @@ def _read_endpoint(process: subprocess.Popen[str], timeout: float) -> str:
             line = process.stdout.readline()
             if not line:
                 raise RuntimeError(f"the emulator exited (code {process.wait()}) before serving")
+            if line.startswith(TOKEN_PREFIX):  # the endpoint line came in the same write: read, not select
+                token = line.removeprefix(TOKEN_PREFIX).strip()
+                line = process.stdout.readline()
             if line.startswith(ENDPOINT_PREFIX):
-                return line.removeprefix(ENDPOINT_PREFIX).strip()
+                return token, line.removeprefix(ENDPOINT_PREFIX).strip()
     raise RuntimeError(f"the emulator printed no endpoint within {timeout:g} s")

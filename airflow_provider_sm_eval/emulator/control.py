@@ -1,6 +1,7 @@
 """The emulator's control API under ``/_emulator/``: faults, result settings, config, reset.
 
-Routes (JSON bodies and responses):
+Every control request carries the emulator's token in the ``CONTROL_TOKEN_HEADER`` header
+(``guard``); ``control_request`` sends one. Routes (JSON bodies and responses):
 
 - ``GET  /_emulator/health``
 - ``GET|DELETE /_emulator/calls``: calls received per service and operation
@@ -19,6 +20,8 @@ Routes (JSON bodies and responses):
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +29,29 @@ from airflow_provider_sm_eval.emulator.backend import PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
 
 CONTROL_PREFIX = "/_emulator/"
+#: The header of control requests that carries the emulator's token (``EvaluationEmulator.control_token``).
+CONTROL_TOKEN_HEADER = "X-Sm-Eval-Emulator-Token"
+
+
+def control_request(
+    endpoint_url: str,
+    token: str,
+    method: str,
+    route: str,
+    body: dict[str, Any] | None = None,
+    *,
+    timeout: float = 30.0,
+) -> Any:
+    """One request to the control API of the emulator at ``endpoint_url`` (``/_emulator/<route>``)
+    with its ``token``; the decoded JSON answer (``urllib.error.HTTPError`` on an error status)."""
+    request = urllib.request.Request(
+        f"{endpoint_url}{CONTROL_PREFIX}{route}",
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", CONTROL_TOKEN_HEADER: token},
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read())
 
 
 class ControlError(ValueError):

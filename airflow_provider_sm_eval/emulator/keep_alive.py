@@ -7,7 +7,9 @@ connection open instead: a request body is read through a stream limited to its 
 whatever the application left of it is read after the response, and werkzeug's drain is kept
 from reading the next request. Clients pool connections against the emulator as they
 do against AWS (no TCP connect per call). A connection idle for ``IDLE_SECONDS`` is closed, and
-the server can close every open connection when it stops.
+the server can close every open connection when it stops. A request whose declared body exceeds
+its limit (``guard``) gets no ``100 Continue`` and its connection is closed after the 413, so
+none of that body is read.
 """
 
 from __future__ import annotations
@@ -16,9 +18,12 @@ import contextlib
 import socket
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.wsgi import LimitedStream
+
+from airflow_provider_sm_eval.emulator.guard import declared_too_large
 
 #: Seconds an idle kept-alive connection stays open (AWS endpoints close idle ones too).
 IDLE_SECONDS = 60.0
@@ -101,7 +106,16 @@ def keep_alive_handler(connections: Connections) -> type[MotoRequestHandler]:
             environ["wsgi.input"] = self._body
             return environ
 
+        def handle_expect_100(self) -> bool:
+            """No ``100 Continue`` for a body over its limit: the client must not send it."""
+            if declared_too_large(urlsplit(self.path).path, self.headers):
+                return True
+            return bool(super().handle_expect_100())
+
         def run_wsgi(self) -> None:
+            if declared_too_large(urlsplit(self.path).path, self.headers):  # the app answers 413
+                self.close_connection = True
+                del self.headers["Expect"]  # werkzeug would send its own "100 Continue"
             self.rfile.reads_allowed = False
             try:
                 super().run_wsgi()

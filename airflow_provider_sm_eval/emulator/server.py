@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from types import TracebackType
 from typing import Any
@@ -15,9 +16,15 @@ from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT, EmulatorA
 from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.catalog import Catalog
-from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
+from airflow_provider_sm_eval.emulator.control import (
+    ControlApi,
+    check_examples,
+    check_step_seconds,
+    control_request,
+)
 from airflow_provider_sm_eval.emulator.events import EventPublisher
 from airflow_provider_sm_eval.emulator.faults import FaultController
+from airflow_provider_sm_eval.emulator.guard import RequestGuard
 from airflow_provider_sm_eval.emulator.keep_alive import Connections, keep_alive_handler
 from airflow_provider_sm_eval.emulator.results import ResultSettings
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
@@ -62,6 +69,10 @@ class EvaluationEmulator:
 
     Execution and step status changes are published to EventBridge as SageMaker does
     (``events``); ``publish_events=False`` turns that off.
+
+    It answers only requests addressed to 127.0.0.1/localhost at its port and not sent by another
+    web page; its control API (``control``) needs ``control_token``, made at random per emulator
+    (see ``guard``).
     """
 
     def __init__(
@@ -77,6 +88,8 @@ class EvaluationEmulator:
         self.host = host
         self.region = region
         self.account_id = ACCOUNT_ID
+        #: The token of the control API (``/_emulator/``): give it only to whoever may steer this emulator.
+        self.control_token = secrets.token_urlsafe(32)
         self._requested_port = port
         self._initial_step_seconds = check_step_seconds(step_seconds)
         self._initial_examples = check_examples(examples)
@@ -111,7 +124,14 @@ class EvaluationEmulator:
 
         self._moto_app = DomainDispatcherApplication(create_backend_app)
         control = ControlApi(self._backend, self.reset, self.calls)
-        app = EmulatorApp(self._backend, control, self._moto_app, self.region, self.calls)
+        app = EmulatorApp(
+            self._backend,
+            control,
+            self._moto_app,
+            self.region,
+            self.calls,
+            guard=RequestGuard(self.control_token),
+        )
         self._server = make_server(
             self.host,
             self._requested_port,
@@ -189,6 +209,10 @@ class EvaluationEmulator:
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service_name`` pointed at the emulator, with dummy credentials."""
         return emulator_client(self.endpoint_url, service_name, **{"region_name": self.region, **kwargs})
+
+    def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
+        """One request to this emulator's control API over HTTP (``/_emulator/<route>``), with its token."""
+        return control_request(self.endpoint_url, self.control_token, method, route, body)
 
     def reset(self) -> None:
         """Forget every pipeline, execution, fault, setting and call; reset moto; restore the config."""

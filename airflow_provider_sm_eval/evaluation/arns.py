@@ -7,9 +7,15 @@ from functools import lru_cache
 from typing import NamedTuple
 
 _PARTITION = r"aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b"
+#: A region as ARNs carry it: lower-case letters, digits and hyphens (a host label, never a dot or a slash).
+_REGION = r"[a-z0-9](?:-?[a-z0-9])*"
 _EXECUTION_ARN = re.compile(
-    rf"^arn:(?P<partition>{_PARTITION}):sagemaker:(?P<region>[a-z0-9-]+):(?P<account>\d{{12}}):"
+    rf"^arn:(?P<partition>{_PARTITION}):sagemaker:(?P<region>{_REGION}):(?P<account>\d{{12}}):"
     r"pipeline/(?P<pipeline>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,255})/execution/(?P<execution>[a-z0-9]{1,256})$"
+)
+_JOB_ARN = re.compile(
+    rf"^arn:(?P<partition>{_PARTITION}):sagemaker:(?P<region>{_REGION}):(?P<account>\d{{12}}):"
+    r"(?P<kind>[a-z]+(?:-[a-z]+)*)/(?P<name>[a-zA-Z0-9](?:-*[a-zA-Z0-9]){0,62})$"
 )
 _ROLE_ARN = re.compile(rf"^arn:(?:{_PARTITION}):iam::\d{{12}}:role/[\w+=,.@\-/]{{1,512}}$")
 
@@ -45,6 +51,28 @@ def parse_execution_arn(arn: str, *, name: str = "execution_arn") -> ExecutionAr
     return ExecutionArn(
         match["partition"], match["region"], match["account"], match["pipeline"], match["execution"]
     )
+
+
+class JobArn(NamedTuple):
+    """The parts of ``arn:PARTITION:sagemaker:REGION:ACCOUNT:KIND/NAME`` (a training, processing... job)."""
+
+    partition: str
+    region: str
+    account: str
+    kind: str
+    name: str
+
+
+def parse_job_arn(arn: str, *, name: str = "job_arn") -> JobArn:
+    """Parse a SageMaker job ARN (``training-job/NAME`` and the like); ValueError naming ``name`` when
+    it is malformed."""
+    match = _JOB_ARN.match(arn) if isinstance(arn, str) else None
+    if match is None:
+        raise ValueError(
+            f"{name} {arn!r} is not a SageMaker job ARN of the form "
+            "arn:aws:sagemaker:REGION:ACCOUNT:KIND/NAME"
+        )
+    return JobArn(match["partition"], match["region"], match["account"], match["kind"], match["name"])
 
 
 def pipeline_arn(partition: str, region: str, account: str, pipeline_name: str) -> str:

@@ -61,6 +61,15 @@ def aws_errors(operation: str, resource: str) -> Iterator[None]:
         raise wrap_client_error(error, operation, resource) from error
 
 
+def describe_client_error(error: BaseException, resource: str) -> str:
+    """``error`` in words; botocore's refusal of a permission names its IAM action and what to grant."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(error, ClientError):
+        return str(wrap_client_error(error, error.operation_name, resource))
+    return f"{type(error).__name__}: {error}"
+
+
 def error_code(error: ClientError) -> str:
     """The AWS error code of botocore's ``error``."""
     return str(error.response.get("Error", {}).get("Code", "Unknown"))

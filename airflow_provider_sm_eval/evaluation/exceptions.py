@@ -30,15 +30,41 @@ class InvalidInputError(EvaluationError, ValueError):
         return (type(self), (self.field, self.message))
 
 
+#: Error codes of an AWS answer refusing a call for want of a permission.
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+#: IAM actions of the S3 operations this package calls (every other one is SageMaker's).
+_S3_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "GetObject": "s3:GetObject"}
+
+
+def iam_action(operation: str) -> str:
+    """The IAM action that allows ``operation``: ``sagemaker:StopPipelineExecution``, ``s3:GetObject``."""
+    return _S3_ACTIONS.get(operation, f"sagemaker:{operation}")
+
+
+def access_denied_message(code: str, operation: str, resource: str, message: str) -> str:
+    """What a refused permission is called, what it was refused on, and what to grant."""
+    action = iam_action(operation)
+    return f"{code} on {action} for {resource}: grant {action} to the caller's IAM role ({message})"
+
+
 class EvaluationAWSError(EvaluationError):
-    """An AWS API call failed; wraps botocore's ClientError."""
+    """An AWS API call failed; wraps botocore's ClientError. A refused permission is named."""
 
     def __init__(self, operation: str, resource: str, code: str, message: str) -> None:
         self.operation = operation
         self.resource = resource
         self.code = code
         self.message = message
-        super().__init__(f"{operation} on {resource} failed: {code}: {message}")
+        super().__init__(
+            access_denied_message(code, operation, resource, message)
+            if self.access_denied
+            else f"{operation} on {resource} failed: {code}: {message}"
+        )
+
+    @property
+    def access_denied(self) -> bool:
+        """Whether AWS refused the call for want of a permission (:func:`iam_action` names it)."""
+        return self.code in ACCESS_DENIED_CODES
 
     def __reduce__(self) -> tuple[type, tuple[str, str, str, str]]:
         return (type(self), (self.operation, self.resource, self.code, self.message))
@@ -115,6 +141,21 @@ class EvaluationTimeoutError(EvaluationError):
 
     def __reduce__(self) -> tuple[type, tuple[str, float, ExecutionStatus]]:
         return (type(self), (self.execution_arn, self.timeout, self.status))
+
+
+class EvaluationStopError(EvaluationError):
+    """An execution could not be stopped (a killed task's): it keeps running."""
+
+    def __init__(self, execution_arn: str, reason: str) -> None:
+        self.execution_arn = execution_arn
+        self.reason = reason
+        super().__init__(
+            f"Could not stop evaluation execution {execution_arn}; it keeps running: {reason}. "
+            "Stop it with StopEvaluationOperator or in the SageMaker console."
+        )
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.execution_arn, self.reason))
 
 
 class ResultsNotAvailableError(EvaluationError):

@@ -278,6 +278,7 @@ def _facade(data: EvaluationExecutionData, clients: AwsClients) -> EvaluationPip
         _fields_set=data.model_fields_set, **data.__dict__
     )
     execution._clients = clients
+    execution._s3_output_path_problem = data.s3_output_path_problem
     return execution
 
 

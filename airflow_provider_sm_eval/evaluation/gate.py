@@ -5,7 +5,9 @@ its arguments with :meth:`GateRules.parse`, applies them with :meth:`GateRules.e
 reports with :func:`gate_report`. Every rule is checked (a failing rule does not hide the
 others). A check passes only on a finite value: NaN or an infinity fails closed, whatever the
 bound. A metric named by a rule but absent from the summary is a ValueError naming the metrics
-present; a malformed rule input is a ValueError naming the input and what is wrong.
+present; a malformed rule input is a ValueError naming the input and what is wrong. Numbers are
+what the results readers call numbers (:func:`is_number`): a boolean or a string never is, and
+a rule's number must also be a finite float.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
+from airflow_provider_sm_eval.evaluation.results.non_numeric import describe_value, finite_float, is_number
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 
 ModelRole = Literal["custom", "base"]
@@ -126,7 +129,7 @@ class GateRules:
             delta_bounds=_delta_bounds(min_delta_vs_base, lower),
             min_win_rate=None
             if min_win_rate is None
-            else _number(min_win_rate, "min_win_rate", low=0.0, high=1.0),
+            else _number(_decoded(min_win_rate, "min_win_rate"), "min_win_rate", low=0.0, high=1.0),
             regression_tolerance=_tolerances(max_regression),
             lower_is_better=lower,
             model=model,
@@ -269,20 +272,30 @@ def parse_summary(value: Any, *, name: str = "summary") -> EvaluationSummary:
 
 
 def _number(value: Any, name: str, *, low: float | None = None, high: float | None = None) -> float:
-    """A finite number (numeric strings from templates too) within [low, high]."""
-    if isinstance(value, bool):
-        raise ValueError(f"{name} must be a number, got {value!r}")
-    if isinstance(value, str):
-        try:
-            value = float(value)
-        except ValueError:
-            raise ValueError(f"{name} must be a number, got {value!r}") from None
-    if not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    if (low is not None and value < low) or (high is not None and value > high):
+    """A finite float within [low, high]; a boolean, a string or a number beyond a float's range
+    is refused (the results readers' rule of what a number is, :func:`is_number`)."""
+    if not is_number(value):
+        raise ValueError(f"{name} must be a number, got {describe_value(value)}")
+    number = finite_float(value)
+    if number is None:
+        raise ValueError(f"{name} must be a finite number, got {describe_value(value)}")
+    if (low is not None and number < low) or (high is not None and number > high):
         span = f"[{low:g}, {high:g}]" if low is not None and high is not None else f">= {low:g}"
-        raise ValueError(f"{name} must be {span}, got {value!r}")
-    return float(value)
+        raise ValueError(f"{name} must be {span}, got {describe_value(value)}")
+    return number
+
+
+def _decoded(value: Any, name: str) -> Any:
+    """A rendered template's text decoded as JSON (a number, or a dict of them); other values as given.
+
+    Only the argument as a whole may be text: a string inside it is not a number.
+    """
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError(f"{name} must be a number or a dict (or its JSON), got {value!r}") from None
 
 
 def _mapping(value: Any, name: str) -> Mapping[str, Any]:
@@ -333,17 +346,19 @@ def _bound_mapping(
 
 
 def _delta_bounds(value: Any, lower_is_better: frozenset[str]) -> Mapping[str, Bound] | Bound | None:
+    value = _decoded(value, "min_delta_vs_base")
     if value is None:
         return None
-    if isinstance(value, Mapping) or (isinstance(value, str) and value.lstrip().startswith("{")):
+    if isinstance(value, Mapping):
         return _bound_mapping(value, "min_delta_vs_base", lower_is_better, negate_lower=True)
     return Bound(min=_number(value, "min_delta_vs_base"))
 
 
 def _tolerances(value: Any) -> Mapping[str, float] | float | None:
+    value = _decoded(value, "max_regression")
     if value is None:
         return None
-    if isinstance(value, Mapping) or (isinstance(value, str) and value.lstrip().startswith("{")):
+    if isinstance(value, Mapping):
         return {
             metric: _number(tolerance, f"max_regression[{metric!r}]", low=0.0)
             for metric, tolerance in _mapping(value, "max_regression").items()

@@ -129,6 +129,7 @@ def refresh_execution(execution: EvaluationExecutionData, clients: AwsClients) -
     execution.last_modified_time = fresh.last_modified_time
     execution.creation_time = fresh.creation_time or execution.creation_time
     execution.s3_output_path = fresh.s3_output_path
+    execution._s3_output_path_problem = fresh.s3_output_path_problem
     execution.display_name = fresh.display_name or execution.display_name
     execution.description = fresh.description or execution.description
     execution.pipeline_version_id = fresh.pipeline_version_id or execution.pipeline_version_id
@@ -220,7 +221,9 @@ def wait_until_terminal(
         raise EvaluationTimeoutError(execution.arn, limit or 0, execution.status.overall_status)
     execution.status = status
     if execution.s3_output_path is None:
-        execution.s3_output_path = _s3_output_root(status.step_details, clients)
+        execution.s3_output_path, execution._s3_output_path_problem = _s3_output_root(
+            status.step_details, clients
+        )
     return status.overall_status
 
 
@@ -260,7 +263,10 @@ def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> E
     pipeline_name = parse_execution_arn(arn, name="arn").pipeline_name
     eval_type = kind_of_pipeline(pipeline_name).eval_type
     display_name = described.get("PipelineExecutionDisplayName")
-    return EvaluationExecutionData(
+    problem = None
+    if not s3_output_path:
+        s3_output_path, problem = _s3_output_root(status.step_details, clients)
+    execution = EvaluationExecutionData(
         arn=arn,
         name=name_from_display_name(display_name) if display_name else arn.rsplit("/", 1)[-1],
         eval_type=eval_type,
@@ -268,11 +274,13 @@ def _describe(arn: str, clients: AwsClients, *, s3_output_path: str | None) -> E
         pipeline_name=pipeline_name,
         last_modified_time=described.get("LastModifiedTime"),
         creation_time=described.get("CreationTime"),
-        s3_output_path=s3_output_path or _s3_output_root(status.step_details, clients),
+        s3_output_path=s3_output_path,
         display_name=display_name,
         description=described.get("PipelineExecutionDescription"),
         pipeline_version_id=described.get("PipelineVersionId"),
     )
+    execution._s3_output_path_problem = problem
+    return execution
 
 
 def _list_steps(arn: str, clients: AwsClients) -> list[Mapping[str, Any]]:
@@ -284,27 +292,31 @@ def _list_steps(arn: str, clients: AwsClients) -> list[Mapping[str, Any]]:
         return [entry for page in pages for entry in page.get("PipelineExecutionSteps", [])]
 
 
-def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> str | None:
-    """The S3 output root of the execution's evaluation training jobs, when one has started.
+def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> tuple[str | None, str | None]:
+    """The S3 output root of the execution's evaluation training jobs, when one has started, and
+    why it is unknown otherwise.
 
-    Optional metadata: when a job cannot be described or names no S3 URI, that is logged and the
-    root stays unknown, so that reading and stopping the execution never fail on it.
+    Optional metadata: when a job cannot be described or names no S3 URI, that is logged and kept
+    (results read later say it, naming a refused permission), so that reading and stopping the
+    execution never fail on it.
     """
     result_steps = all_result_steps()
     training_jobs = sorted(
         (s for s in steps if s.job_arn and _TRAINING_JOB_ARN_MARKER in s.job_arn),
         key=lambda s: s.name not in result_steps,
     )
+    problem = None
     for job_name in (s.job_arn.rsplit("/", 1)[-1] for s in training_jobs if s.job_arn):
         try:
-            with aws_errors("DescribeTrainingJob", job_name):
+            with aws_errors("DescribeTrainingJob", f"job {job_name}"):
                 described = clients.sagemaker.describe_training_job(TrainingJobName=job_name)
             root = (described.get("OutputDataConfig") or {}).get("S3OutputPath")
             if root:
-                return str(parse_s3_uri(root, name=f"S3OutputPath of training job {job_name}"))
+                return str(parse_s3_uri(root, name=f"S3OutputPath of training job {job_name}")), None
         except (EvaluationAWSError, ValueError) as error:
             log.warning("S3 output root of training job %s is unknown: %s", job_name, error)
-    return None
+            problem = problem or str(error)
+    return None, problem
 
 
 def _pipeline_executions(

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from airflow_provider_sm_eval.evaluation.constants import (
     TERMINAL_STATUSES,
@@ -133,7 +133,15 @@ class EvaluationExecutionData(BaseModel):
     display_name: str | None = None
     description: str | None = None
     pipeline_version_id: int | None = None
+    #: Why the S3 output root could not be read from the evaluation jobs (a refused
+    #: DescribeTrainingJob, say); kept out of dumps, told when results are asked for.
+    _s3_output_path_problem: str | None = PrivateAttr(default=None)
 
     @property
     def steps(self) -> list[StepDetail]:
         return self.status.step_details
+
+    @property
+    def s3_output_path_problem(self) -> str | None:
+        """Why ``s3_output_path`` is unknown, when reading it from the evaluation jobs failed."""
+        return self._s3_output_path_problem

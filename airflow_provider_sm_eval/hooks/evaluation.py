@@ -243,7 +243,7 @@ class SageMakerEvaluationHook(AwsBaseHook):
         """Wait, without blocking, through the triggerer-wide watch of the execution's pipeline.
 
         With ``event_queue_url``, the process's consumer of that SQS queue wakes the wait when
-        the execution's status-change event arrives; polling slows down to a safety poll.
+        the execution's status-change event arrives; it still polls every ``poll_interval``.
         """
         key = self._async_client_key("sagemaker")
         if event_queue_url is None:

@@ -15,8 +15,9 @@ every recent execution at once:
   polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
   waits restored after a restart do not poll in lockstep; transient errors back off apart.
 
-A wait fed by events asks only for a slow safety interval, but its first check still comes
-within its ``poll_interval`` (an execution may have ended before the wait was registered).
+A wait fed by events keeps its ``poll_interval``: an event only makes the watch describe the
+execution sooner (see :mod:`.execution_events`), so the end is known within the interval
+whatever the queue holds and whichever triggerer receives the event.
 If the connection may not call ListPipelineExecutions (AccessDenied and the like), the waits
 fall back to polling their own execution with the core's loop.
 """
@@ -33,6 +34,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.exceptions import ACCESS_DENIED_CODES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import (
     PollState,
@@ -40,7 +42,7 @@ from airflow_provider_sm_eval.evaluation.polling import (
     is_transient_aws_error,
     poll_until_terminal_async,
 )
-from airflow_provider_sm_eval.hooks.execution_events import SAFETY_POLL_INTERVAL, EventConsumer
+from airflow_provider_sm_eval.hooks.execution_events import EventConsumer
 from airflow_provider_sm_eval.hooks.shared_registry import SharedRegistry
 
 log = logging.getLogger(__name__)
@@ -86,13 +88,11 @@ class PipelineWatch:
         arn: str,
         poll_interval: float,
         on_progress: StatusCallback | None = None,
-        *,
-        first_check_within: float | None = None,
     ) -> PipelineExecutionStatus:
         """The terminal status of ``arn``; raises what ended the wait (or FallBackToPolling)."""
         wait = self.waits.get(arn)
         loop = asyncio.get_running_loop()
-        first = loop.time() + PollState(arn, first_check_within or poll_interval).first_delay()
+        first = loop.time() + PollState(arn, poll_interval).first_delay()
         if wait is None:
             wait = self.waits[arn] = _Wait(arn, poll_interval, first, loop.create_future())
         wait.interval = min(wait.interval, poll_interval)
@@ -277,19 +277,14 @@ async def wait_for_terminal_status(
 ) -> PipelineExecutionStatus:
     """Wait through the pipeline's shared watch; poll alone when the pipeline cannot be listed.
 
-    With ``events``, an event on ``arn`` wakes the watch, and the watch polls for this wait only
-    every ``SAFETY_POLL_INTERVAL`` after a first check within ``poll_interval``.
+    With ``events``, an event on ``arn`` wakes the watch (it describes ``arn`` at once); the
+    watch still polls every ``poll_interval``, so the wait never depends on the event.
     """
     with pipeline_watch(client_key, client, arn) as watch:
         routed = events.route(arn, lambda: watch.wake(arn)) if events is not None else nullcontext()
         try:
             with routed:
-                return await watch.wait(
-                    arn,
-                    max(poll_interval, SAFETY_POLL_INTERVAL) if events is not None else poll_interval,
-                    on_progress,
-                    first_check_within=poll_interval,
-                )
+                return await watch.wait(arn, poll_interval, on_progress)
         except FallBackToPolling as reason:
             log.warning(
                 "Cannot list executions of %s (%s): polling %s alone", watch.pipeline_arn, reason, arn
@@ -314,4 +309,4 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 def _denied(error: BaseException) -> bool:
     code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
-    return code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+    return code in ACCESS_DENIED_CODES

@@ -6,9 +6,9 @@ messages raised to Airflow build their URLs here, once, in the ARN's partition a
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, parse_job_arn
 from airflow_provider_sm_eval.evaluation.constants import PARTITION_CONSOLE_DOMAINS
 from airflow_provider_sm_eval.evaluation.s3_layout import parse_s3_uri
 
@@ -18,6 +18,8 @@ _LOG_GROUPS = {
     "processing-job": "/aws/sagemaker/ProcessingJobs",
     "transform-job": "/aws/sagemaker/TransformJobs",
 }
+#: Host of SageMaker Studio's pages (``studio-DOMAIN.studio.REGION.sagemaker.aws``).
+_STUDIO_HOST_SUFFIX = ".sagemaker.aws"
 
 
 def console_domain(partition: str) -> str:
@@ -65,17 +67,33 @@ def s3_console_url(s3_uri: str, region: str, partition: str = "aws") -> str:
 def job_log_url(job_arn: str) -> str | None:
     """CloudWatch log streams of a SageMaker job (group by job kind, stream prefix = job name).
 
-    None when ``job_arn`` is not the ARN of a training, processing or transform job.
+    None when ``job_arn`` is not the well-formed ARN of a training, processing or transform job
+    (its region becomes the URL's host: it is taken from a parsed ARN only).
     """
-    parts = job_arn.split(":", 5)
-    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker" or "/" not in parts[5]:
+    try:
+        arn = parse_job_arn(job_arn)
+    except ValueError:
         return None
-    partition, region = parts[1], parts[3]
-    kind, job_name = parts[5].split("/", 1)
-    group = _LOG_GROUPS.get(kind)
-    if group is None or partition not in PARTITION_CONSOLE_DOMAINS:
+    group = _LOG_GROUPS.get(arn.kind)
+    if group is None or arn.partition not in PARTITION_CONSOLE_DOMAINS:
         return None
     return (
-        f"https://{region}.{PARTITION_CONSOLE_DOMAINS[partition]}/cloudwatch/home?region={region}"
-        f"#logStream:group={group};prefix={job_name};streamFilter=typeLogStreamPrefix"
+        f"https://{arn.region}.{PARTITION_CONSOLE_DOMAINS[arn.partition]}/cloudwatch/home?region={arn.region}"
+        f"#logStream:group={group};prefix={arn.name};streamFilter=typeLogStreamPrefix"
     )
+
+
+def is_console_url(url: str) -> bool:
+    """True for an ``https`` URL of an AWS console (or SageMaker Studio) host, without user info.
+
+    The last check before a URL becomes a link in a page: every URL built here passes it.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    host = parts.hostname or ""
+    if parts.scheme != "https" or parts.username is not None or parts.password is not None:
+        return False
+    suffixes = (*PARTITION_CONSOLE_DOMAINS.values(), _STUDIO_HOST_SUFFIX.lstrip("."))
+    return any(host == suffix or host.endswith("." + suffix) for suffix in suffixes)

@@ -59,7 +59,9 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
         ``SageMakerEvaluationHook``. Templated.
     :param thresholds: ``{metric: bound}`` on the ``model``'s metrics, where a bound is
         ``{"min": x}``, ``{"max": y}`` (lower is better), both, or a bare number (a minimum;
-        a maximum for metrics in ``lower_is_better``). Templated.
+        a maximum for metrics in ``lower_is_better``). Every number of a rule must be a finite
+        float: a boolean or a string (``"0.5"``) is refused; a rendered argument may be JSON
+        text as a whole. Templated.
     :param min_delta_vs_base: least custom-minus-base improvement: a number for every metric
         both models have, or ``{metric: bound}`` with bounds on the raw difference. For
         metrics in ``lower_is_better`` a bare number ``x`` means ``custom - base <= -x``.
@@ -72,7 +74,8 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
     :param max_regression: how far each metric of ``model`` may fall below the baseline (rise
         above it for ``lower_is_better`` metrics): a number for every metric both summaries
         have, or ``{metric: tolerance}`` for named ones. Defaults to 0 when a baseline is
-        given. Templated.
+        given. A baseline that renders empty while this is set fails the task: with no
+        baseline yet, let this render to None too. Templated.
     :param lower_is_better: names of metrics where a smaller value is better (e.g. a loss).
     :param model: whose metrics ``thresholds`` and ``max_regression`` apply to: ``"custom"``
         (default) or ``"base"``.
@@ -134,6 +137,15 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
         GateRules.parse_model(model)
         GateRules.parse_lower_is_better(lower_is_better)
         self._check_given_arguments()
+        #: The baseline argument given (templated ones are replaced by their rendered value).
+        self._baseline_argument = next(
+            (
+                name
+                for name in ("baseline_summary", "baseline_execution_arn")
+                if getattr(self, name) is not None
+            ),
+            None,
+        )
 
     def _check_given_arguments(self) -> None:
         """Which arguments are given is known at DAG parse time, even for templated ones."""
@@ -149,18 +161,28 @@ class EvaluationGateOperator(EvaluationBaseOperator, SkipMixin):
         return self.baseline_summary is not None or self.baseline_execution_arn is not None
 
     def _rendered_rules(self) -> GateRules:
-        """The rules from the rendered arguments; a ValueError names the argument that is wrong."""
+        """The rules from the rendered arguments; a ValueError names the argument that is wrong.
+
+        A baseline that rendered empty while ``max_regression`` is set is an error: the rule
+        would otherwise be dropped unseen. With no baseline yet (a first run), let
+        ``max_regression`` render to None as well.
+        """
+        name = self._baseline_argument
+        if name is not None and _rendered_empty(getattr(self, name)):
+            if self.max_regression is not None:
+                raise ValueError(
+                    f"{name} rendered to {getattr(self, name)!r} while max_regression is "
+                    f"{self.max_regression!r}: there is no baseline to compare with. When "
+                    "there is no baseline yet, let max_regression render to None too"
+                )
+            self.log.warning("%s rendered empty: no regression rule is applied.", name)
+            setattr(self, name, None)
         self._check_summary_sources()
-        max_regression = self.max_regression
-        if max_regression is not None and not self._has_baseline:
-            # A templated baseline that rendered to None: typically the first run, with no baseline yet.
-            self.log.warning("No baseline to compare with: the max_regression rule is not applied.")
-            max_regression = None
         rules = GateRules.parse(
             thresholds=self.thresholds,
             min_delta_vs_base=self.min_delta_vs_base,
             min_win_rate=self.min_win_rate,
-            max_regression=0.0 if self._has_baseline and max_regression is None else max_regression,
+            max_regression=0.0 if self._has_baseline and self.max_regression is None else self.max_regression,
             lower_is_better=self.lower_is_better,
             model=self.model,
         )
@@ -265,6 +287,11 @@ def summary_from(value: Any, *, name: str = "summary") -> EvaluationSummary:
             )
         return summary_from(value[XCOM_RESULTS], name=f"{name}[{XCOM_RESULTS!r}]")
     return parse_summary(value, name=name)
+
+
+def _rendered_empty(value: Any) -> bool:
+    """Whether a rendered baseline argument holds nothing: None, or text that is blank, None or null."""
+    return value is None or (isinstance(value, str) and value.strip() in ("", "None", "null"))
 
 
 def _exactly_one(first: Any, second: Any, first_name: str, second_name: str, *, required: bool) -> None:

@@ -80,6 +80,17 @@ def task_instance(
     )
 
 
+def run_task_instances(session: Session, dag_id: str, run_id: str) -> list[tuple[str, int]]:
+    """Every task instance of the DAG run, as (task_id, map_index): the tasks that may have started
+    the executions the run's pages show."""
+    rows = session.execute(
+        select(TaskInstance.task_id, TaskInstance.map_index).where(
+            TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id
+        )
+    ).all()
+    return [(task_id, map_index) for task_id, map_index in rows]
+
+
 def rendered_fields(
     session: Session, dag_id: str, run_id: str, task_id: str, map_index: int
 ) -> dict[str, Any]:

@@ -153,7 +153,8 @@ def task_page(view: TaskEvaluationView) -> str:
         )
         + "</p>",
     ]
-    if view.live_error:
+    parts.append(_ownership_note(view))
+    if view.live_error and view.ownership != "unverified":
         parts.append(
             f'<div class="note warn" id="live-error">'
             "Live status unavailable, showing what the task recorded: "
@@ -177,6 +178,31 @@ def task_page(view: TaskEvaluationView) -> str:
         parts.append(f'<h2>Links</h2><ul class="links" id="links">{items}</ul>')
     refresh = view.source == "live" and view.status not in TERMINAL_STATUS_VALUES
     return _page(title, "".join(parts), refresh=refresh)
+
+
+def _ownership_note(view: TaskEvaluationView) -> str:
+    """Who started the execution; for one this DAG run did not start, why nothing of it is read."""
+    recorded_only = (
+        " This tab reads nothing of it from SageMaker (no live status, no per-example records, "
+        "no links): it shows only what this task recorded in XCom."
+    )
+    if view.ownership == "foreign":
+        return (
+            '<div class="note error" id="foreign-execution"><b>Not started by this DAG run.</b> '
+            f"{_h(view.ownership_note)}{recorded_only}</div>"
+        )
+    if view.ownership == "unverified":
+        return (
+            f'<div class="note warn" id="unverified-execution">{_h(view.ownership_note)}'
+            f"{recorded_only} ({_h(view.live_error)})</div>"
+        )
+    if view.ownership == "this_run":
+        task = view.started_by_task_id
+        index = "" if view.started_by_map_index in (None, -1) else f"[{view.started_by_map_index}]"
+        return (
+            f'<p class="meta" id="started-by">Started by task <code>{_h(task)}{index}</code> of this run.</p>'
+        )
+    return ""
 
 
 def _steps_section(view: TaskEvaluationView, now: datetime) -> str:

@@ -32,7 +32,6 @@ class TaskEvaluation:
     steps: list[dict[str, Any]] | None = None
     summary: dict[str, Any] | None = None
     gate_report: dict[str, Any] | None = None
-    console_url: str | None = None
 
 
 def is_summary(value: Any) -> bool:
@@ -83,14 +82,17 @@ def read_task_evaluation(
     eval_type = (
         returned_dict.get("eval_type") or (summary or {}).get("eval_type") or (gate or {}).get("eval_type")
     )
-    status = returned_dict.get("status") if isinstance(returned_dict.get("status"), str) else None
     return TaskEvaluation(
         execution_arn=arn,
         eval_type=eval_type if isinstance(eval_type, str) else None,
-        status=status,
-        failure_reason=returned_dict.get("failure_reason") or None,
-        steps=steps,
+        status=text_or_none(returned_dict.get("status")),
+        failure_reason=text_or_none(returned_dict.get("failure_reason")),
+        steps=None if steps is None else [dict(step) for step in steps if isinstance(step, Mapping)],
         summary=dict(summary) if summary else None,
         gate_report=dict(gate) if gate else None,
-        console_url=returned_dict.get("console_url") or None,
     )
+
+
+def text_or_none(value: Any) -> str | None:
+    """``value`` when it is a non-empty string (an XCom may hold anything)."""
+    return value if isinstance(value, str) and value else None

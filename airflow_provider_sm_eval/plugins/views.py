@@ -2,13 +2,16 @@
 
 ``task_evaluation_view`` reads the task instance's XComs, and asks SageMaker (through the task's
 own connection) while the execution may still change; ``dag_history_view`` reads the XComs of
-the DAG's latest runs. Both return pydantic models: the JSON endpoints serve them as they are,
+the DAG's latest runs. XComs are input, never proof: nothing is read live of an execution, and no
+link is drawn to it, before ``live.owned_execution`` proved a task instance of the page's DAG run
+started it. Both return pydantic models: the JSON endpoints serve them as they are,
 the HTML pages draw them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any, Literal
@@ -16,17 +19,27 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, EvalType, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExample
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
-from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url, s3_console_url
+from airflow_provider_sm_eval.links.console_urls import (
+    execution_console_url,
+    is_console_url,
+    job_log_url,
+    s3_console_url,
+)
 from airflow_provider_sm_eval.plugins import live, metadata
 from airflow_provider_sm_eval.plugins.task_xcoms import (
     EVALUATION_XCOM_KEYS,
     TaskEvaluation,
     read_task_evaluation,
+    text_or_none,
 )
+from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
+
+log = logging.getLogger(__name__)
 
 #: Task instance states after which the task's XComs no longer change.
 FINISHED_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
@@ -73,7 +86,15 @@ class ExampleView(BaseModel):
 
 
 class TaskEvaluationView(BaseModel):
-    """Everything the task tab shows; ``has_evaluation`` False with ``empty_reason`` when there is none."""
+    """Everything the task tab shows; ``has_evaluation`` False with ``empty_reason`` when there is none.
+
+    ``ownership`` says whether a task instance of this DAG run started the execution its XComs
+    name: ``this_task`` or ``this_run`` (``started_by_task_id`` names it), ``foreign`` (another
+    DAG or run started it, or nobody through this provider) or ``unverified`` (the check's AWS
+    call failed: ``live_error``). Only an execution of this run is read live (status, steps,
+    per-example records) and linked; otherwise the tab shows what the task recorded, and
+    ``ownership_note`` why.
+    """
 
     dag_id: str
     run_id: str
@@ -90,6 +111,10 @@ class TaskEvaluationView(BaseModel):
     status: str | None = None
     failure_reason: str | None = None
     source: Literal["live", "xcom"] | None = None
+    ownership: Literal["this_task", "this_run", "foreign", "unverified"] | None = None
+    started_by_task_id: str | None = None
+    started_by_map_index: int | None = None
+    ownership_note: str | None = None
     live_error: str | None = None
     steps: list[StepView] = []
     results: EvaluationSummary | None = None
@@ -172,13 +197,55 @@ def task_evaluation_view(
         _complete_from_run(session, record, view)
     if view.status is None and view.results is not None:
         view.status = ExecutionStatus.SUCCEEDED.value  # results are read from succeeded executions only
-    connection = live.ConnectionArgs.from_rendered(rendered)
+    owned = _check_ownership(session, record, rendered, view)
+    if owned is None:
+        return view
     if _needs_live_read(record, recorded, view):
-        _read_live(connection, view, now)
+        _read_live(owned, view, now)
     if view.eval_type == EvalType.LLM_AS_JUDGE.value and view.status == ExecutionStatus.SUCCEEDED.value:
-        _read_examples(connection, view, example_limit)
-    view.links = _links(view, recorded.console_url)
+        _read_examples(owned, view, example_limit)
+    view.links = _links(view, rendered.get("studio_domain_id"))
     return view
+
+
+def _check_ownership(
+    session: Session,
+    record: metadata.TaskInstanceRecord,
+    rendered: Mapping[str, Any],
+    view: TaskEvaluationView,
+) -> live.OwnedExecution | None:
+    """The execution, when a task instance of this run started it; else None, the view saying why.
+
+    A view of an execution not proven this run's keeps only what the task recorded in XCom,
+    without the links its steps name.
+    """
+    assert view.execution_arn is not None
+    this_task = TaskInstanceIdentity(record.dag_id, record.task_id, record.run_id, record.map_index)
+    run_tasks = [this_task] + [
+        TaskInstanceIdentity(record.dag_id, task_id, record.run_id, map_index)
+        for task_id, map_index in metadata.run_task_instances(session, record.dag_id, record.run_id)
+        if (task_id, map_index) != (record.task_id, record.map_index)
+    ]
+    try:
+        owned = live.owned_execution(
+            live.ConnectionArgs.from_rendered(rendered), view.execution_arn, run_tasks
+        )
+    except live.ForeignExecutionError as error:
+        view.ownership, view.ownership_note = "foreign", str(error)
+    except Exception as error:
+        log.warning("Cannot verify who started %s: %s", view.execution_arn, live.redact(str(error)))
+        view.ownership, view.live_error = "unverified", live.error_text(error)
+        view.ownership_note = (
+            f"Could not check that a task of this DAG run started execution {view.execution_arn}."
+        )
+    else:
+        started_by = owned.started_by
+        view.ownership = "this_task" if started_by == this_task else "this_run"
+        view.started_by_task_id, view.started_by_map_index = started_by.task_id, started_by.map_index
+        return owned
+    for step in view.steps:
+        step.log_url = None
+    return None
 
 
 def _empty_reason(record: metadata.TaskInstanceRecord) -> str:
@@ -199,11 +266,11 @@ def _needs_live_read(
     return view.status not in TERMINAL_STATUS_VALUES
 
 
-def _read_live(connection: live.ConnectionArgs, view: TaskEvaluationView, now: datetime) -> None:
-    assert view.execution_arn is not None
+def _read_live(owned: live.OwnedExecution, view: TaskEvaluationView, now: datetime) -> None:
     try:
-        execution = live.describe(connection, view.execution_arn)
+        execution = live.describe(owned)
     except Exception as error:
+        log.warning("Live read of %s failed: %s", owned.arn, live.redact(str(error)))
         view.live_error = live.error_text(error)
         return
     view.source = "live"
@@ -213,13 +280,13 @@ def _read_live(connection: live.ConnectionArgs, view: TaskEvaluationView, now: d
     view.steps = [_step_view(step.model_dump(mode="json"), now) for step in execution.status.step_details]
 
 
-def _read_examples(connection: live.ConnectionArgs, view: TaskEvaluationView, limit: int) -> None:
-    assert view.execution_arn is not None
+def _read_examples(owned: live.OwnedExecution, view: TaskEvaluationView, limit: int) -> None:
     if limit <= 0:
         return
     try:
-        pairs = live.judge_examples(connection, view.execution_arn, limit)
+        pairs = live.judge_examples(owned, limit)
     except Exception as error:
+        log.warning("Reading the judge records of %s failed: %s", owned.arn, live.redact(str(error)))
         view.examples_error = live.error_text(error)
         return
     view.examples = [
@@ -282,15 +349,15 @@ def _summary(value: Mapping[str, Any] | None) -> EvaluationSummary | None:
 
 def _step_view(step: Mapping[str, Any], now: datetime) -> StepView:
     start, end = _time(step.get("start_time")), _time(step.get("end_time"))
-    job_arn = step.get("job_arn")
+    job_arn = text_or_none(step.get("job_arn"))
     return StepView(
         name=str(step.get("name")),
-        display_name=step.get("display_name"),
+        display_name=text_or_none(step.get("display_name")),
         status=str(step.get("status")),
         start_time=start,
         end_time=end,
         duration_seconds=None if start is None else ((end or now) - start).total_seconds(),
-        failure_reason=step.get("failure_reason"),
+        failure_reason=text_or_none(step.get("failure_reason")),
         job_arn=job_arn,
         log_url=job_log_url(job_arn) if job_arn else None,
     )
@@ -309,21 +376,18 @@ def _time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _links(view: TaskEvaluationView, console_url: str | None) -> list[LinkView]:
+def _links(view: TaskEvaluationView, studio_domain_id: Any) -> list[LinkView]:
+    """Console links of an execution of this run, built from its parsed ARN (never a URL from XCom)."""
     assert view.execution_arn is not None
-    links: list[LinkView] = []
-    url = console_url
-    if url is None:
-        with contextlib.suppress(ValueError):
-            url = execution_console_url(view.execution_arn)
-    if url:
-        links.append(LinkView(name="Execution in the SageMaker console", url=url))
-    region = view.execution_arn.split(":")[3]
-    partition = view.execution_arn.split(":")[1]
+    arn = parse_execution_arn(view.execution_arn)
+    studio = studio_domain_id if isinstance(studio_domain_id, str) else None
+    candidates = []
+    with contextlib.suppress(ValueError):  # a partition without a public console
+        candidates.append(("Execution in the SageMaker console", execution_console_url(str(arn), studio)))
     for uri in (view.results.artifact_uris if view.results else [])[:4]:
         with contextlib.suppress(ValueError):
-            links.append(LinkView(name=f"Results: {uri}", url=s3_console_url(uri, region, partition)))
-    return links
+            candidates.append((f"Results: {uri}", s3_console_url(uri, arn.region, arn.partition)))
+    return [LinkView(name=name, url=url) for name, url in candidates if is_console_url(url)]
 
 
 # DAG tab ----------------------------------------------------------------------------------------------
@@ -345,7 +409,7 @@ def dag_history_view(
         gates = {
             report["execution_arn"]: (task_id, report)
             for (task_id, _), evaluation in evaluations.items()
-            if (report := evaluation.gate_report) is not None and report.get("execution_arn")
+            if (report := evaluation.gate_report) is not None and isinstance(report.get("execution_arn"), str)
         }
         statuses = {e.execution_arn: e.status for e in evaluations.values() if e.execution_arn and e.status}
         for (task_id, map_index), evaluation in sorted(evaluations.items()):
@@ -370,7 +434,7 @@ def dag_history_view(
                     custom_win_rate=summary.win_rates.custom_win_rate if summary.win_rates else None,
                     gate_task_id=gate_task,
                     gate_passed=None if report is None else bool(report.get("passed")),
-                    gate_violations=[] if report is None else [str(v) for v in report.get("violations", [])],
+                    gate_violations=[] if report is None else _violations(report),
                 )
             )
     task_ids = sorted({row.task_id for row in rows})
@@ -399,6 +463,11 @@ def _is_copy(task_id: str, evaluation: TaskEvaluation, evaluations: Mapping[Any,
         other_task < task_id and other.summary is not None and other.execution_arn == evaluation.execution_arn
         for (other_task, _), other in evaluations.items()
     )
+
+
+def _violations(report: Mapping[str, Any]) -> list[str]:
+    violations = report.get("violations")
+    return [str(v) for v in violations] if isinstance(violations, list) else []
 
 
 def _scores(metrics: Mapping[str, float]) -> dict[str, float]:

@@ -1,28 +1,59 @@
 """EvaluationEndedTrigger: fires whenever an evaluation execution ends, for Airflow 3's AssetWatcher.
 
 It reads the SQS queue that SageMaker's status-change events reach (see
-:mod:`..evaluation.event_setup`) through the triggerer's shared consumer of that queue, so it can
-share the queue with deferred waits (``event_queue_url``) of the same triggerer: it is told of
-each terminal event once and leaves the event on the queue for the wait that needs it. With
-several triggerers give it a queue of its own: SQS hands each event to one triggerer, whose
-consumer deletes the events of its own waits. Events are delivered at
-least once: a DAG scheduled on the asset may, rarely, run twice for one execution.
+:mod:`..evaluation.event_setup`) through the triggerer's shared consumer of that queue. A queue
+message is input, not proof: anyone allowed to send to the queue can write one. So an end event
+becomes an asset event only when
 
-Each event: ``{"execution_arn", "pipeline_arn", "status", "display_name"}``.
+- its execution ARN is of the queue's account, of the region of the trigger's SageMaker client,
+  and of an evaluation pipeline (a name prefix of the type registry; of ``eval_type`` when set),
+  checked before any call;
+- it is new: event ids already seen, and ends already reported (the same execution and
+  ``LastModifiedTime``), are dropped (the last ``SEEN_LIMIT`` of each are remembered);
+- DescribePipelineExecution says the execution is in that terminal status now.
+
+The payload is taken from the description, not from the message. Each event:
+``{"execution_arn", "pipeline_arn", "status", "display_name"}``. The consumer deletes every
+message it receives, so give the watcher a queue of its own (the waits' consumers in other
+triggerers would take its events). Delivery is at most once per process lifetime and per end;
+a restarted triggerer may report an end again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Collection, Hashable
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
-from airflow_provider_sm_eval.hooks.execution_events import event_consumer
+from airflow_provider_sm_eval.evaluation.polling import PollState
+from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
+from airflow_provider_sm_eval.hooks.execution_events import PipelineEvent, event_consumer
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseEventTrigger, TriggerEvent
+
+#: How many event ids, and how many reported ends, a trigger remembers to drop duplicates.
+SEEN_LIMIT = 10_000
+
+
+class _Seen:
+    """The last ``limit`` keys added: memory stays bounded however many events arrive."""
+
+    def __init__(self, limit: int = SEEN_LIMIT) -> None:
+        self.limit = limit
+        self._keys: OrderedDict[Hashable, None] = OrderedDict()
+
+    def add(self, key: Hashable) -> bool:
+        """Remember ``key``; False when it was already remembered."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self.limit:
+            self._keys.popitem(last=False)
+        return True
 
 
 class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
@@ -69,39 +100,75 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
             },
         )
 
-    def _wanted(self, arn: str, status: ExecutionStatus) -> bool:
-        if status.value not in self.statuses:
+    def _wanted(self, event: PipelineEvent, account: str, region: str) -> bool:
+        """Whether ``event`` may be reported, before asking SageMaker: status, account, region, type."""
+        if event.status is None or event.status.value not in self.statuses:
             return False
-        if self.eval_type is None:
-            return True
-        from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
-
+        arn = parse_execution_arn(event.execution_arn)
+        if (arn.account, arn.region) != (account, region):
+            self.log.warning("Ignoring an event of %s: not of account %s in %s", arn, account, region)
+            return False
         try:
-            return kind_of_pipeline(parse_execution_arn(arn).pipeline_name).eval_type.value == self.eval_type
+            kind = kind_of_pipeline(arn.pipeline_name)
         except ValueError:
+            self.log.warning("Ignoring an event of %s: not an evaluation pipeline", arn)
             return False
+        return self.eval_type is None or kind.eval_type.value == self.eval_type
+
+    async def _describe(self, client: Any, event: PipelineEvent) -> dict[str, Any] | None:
+        """The execution as SageMaker describes it; None (logged) when it cannot be described."""
+        backoff = PollState(event.execution_arn, 1.0)
+        while True:
+            try:
+                described: dict[str, Any] = await client.describe_pipeline_execution(
+                    PipelineExecutionArn=event.execution_arn
+                )
+                return described
+            except Exception as error:
+                try:
+                    delay = backoff.error_delay(error)
+                except Exception:
+                    self.log.warning("Ignoring an event of %s: %s", event.execution_arn, error)
+                    return None
+            await asyncio.sleep(delay)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self.hook
-        ended: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        account = self.event_queue_url.rstrip("/").split("/")[-2]
+        candidates: asyncio.Queue[PipelineEvent] = asyncio.Queue()
+        seen_ids, reported = _Seen(), _Seen()
 
-        def on_end(arn: str, status: ExecutionStatus, detail: dict[str, Any]) -> None:
-            if self._wanted(arn, status):
-                ended.put_nowait(
-                    {
-                        "execution_arn": arn,
-                        "pipeline_arn": detail.get("pipelineArn"),
-                        "status": status.value,
-                        "display_name": detail.get("pipelineExecutionDisplayName"),
-                    }
-                )
+        async with hook.shared_async_client() as sagemaker, hook.shared_async_client("sqs") as sqs:
+            region = sagemaker.meta.region_name
 
-        async with hook.shared_async_client("sqs") as sqs:
+            def on_end(event: PipelineEvent) -> None:
+                if self._wanted(event, account, region) and seen_ids.add(event.event_id):
+                    candidates.put_nowait(event)
+
             key = hook._async_client_key("sqs")
             with event_consumer(key, sqs, self.event_queue_url) as consumer, consumer.watch(on_end):
                 while True:
-                    payload = await ended.get()
-                    self.log.info(
-                        "Evaluation execution %s ended: %s", payload["execution_arn"], payload["status"]
+                    event = await candidates.get()
+                    described = await self._describe(sagemaker, event)
+                    if described is None:
+                        continue
+                    status = described.get("PipelineExecutionStatus")
+                    if status != event.status:
+                        self.log.warning(
+                            "Ignoring an event saying %s is %s: SageMaker says %s",
+                            event.execution_arn,
+                            event.status and event.status.value,
+                            status,
+                        )
+                        continue
+                    if not reported.add((event.execution_arn, str(described.get("LastModifiedTime")))):
+                        continue
+                    self.log.info("Evaluation execution %s ended: %s", event.execution_arn, status)
+                    yield TriggerEvent(
+                        {
+                            "execution_arn": event.execution_arn,
+                            "pipeline_arn": described.get("PipelineArn"),
+                            "status": status,
+                            "display_name": described.get("PipelineExecutionDisplayName"),
+                        }
                     )
-                    yield TriggerEvent(payload)

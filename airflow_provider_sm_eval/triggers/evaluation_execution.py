@@ -21,12 +21,15 @@ and carries on.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
+from airflow_provider_sm_eval.evaluation.clients import describe_client_error
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.exceptions import EvaluationStopError
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
@@ -52,8 +55,8 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         ``on_kill`` on Airflow 3.3+; before, when the trigger is cancelled and its task instance
         is no longer deferred).
     :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
-        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends when its event arrives,
-        and polls only as a slow safety net. None: polling every ``poll_interval``.
+        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends soon after its event
+        reaches this triggerer, and within ``poll_interval`` in any case (it keeps polling).
     """
 
     def __init__(
@@ -97,7 +100,8 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
             # Before Airflow 3.3 no on_kill is called for a killed deferred task: stop here.
             if self.stop_on_kill and await killed_while_deferred(self, cancel):
                 self.log.info("The deferred task was killed: stopping %s", self.execution_arn)
-                await self.on_kill()
+                with contextlib.suppress(EvaluationStopError):  # logged at ERROR by on_kill
+                    await self.on_kill()
             raise
         except Exception as error:
             self.log.error("Stopped waiting for evaluation execution %s: %s", self.execution_arn, error)
@@ -136,7 +140,12 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         )
 
     async def on_kill(self) -> None:
-        """Stop the execution when the user kills the deferred task and ``stop_on_kill`` is set."""
+        """Stop the execution when the user kills the deferred task and ``stop_on_kill`` is set.
+
+        A failed stop is not a clean kill: it is logged at ERROR in the task's log, naming the
+        execution and (for a refused permission) the IAM action to grant, and raised as
+        ``EvaluationStopError``, which the triggerer reports as "on_kill() raised an exception".
+        """
         if not self.stop_on_kill:
             return
         hook = self.hook
@@ -146,5 +155,9 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
                 if status.overall_status in STOPPABLE_STATUSES:
                     await hook.stop_execution_async(client, self.execution_arn)
                     self.log.info("Asked to stop evaluation execution %s", self.execution_arn)
-        except Exception:
-            self.log.exception("Could not stop evaluation execution %s", self.execution_arn)
+        except Exception as error:
+            failure = EvaluationStopError(
+                self.execution_arn, describe_client_error(error, self.execution_arn)
+            )
+            self.log.error("%s", failure)
+            raise failure from error

@@ -4,16 +4,23 @@ Every try of one task instance (dag_id, task_id, run_id, map_index) derives the 
 key goes into the execution description as a marker that ListPipelineExecutions can find, and
 into the ClientRequestToken, so a start request repeated after a lost answer starts nothing new.
 Airflow 3.3's ``task_state_store`` remembers the ARN directly when it exists.
+
+The UI plugin reads the marker back (:func:`marker_keys`) to prove an execution was started by a
+task instance of the DAG run whose page shows it: the key names dag, task, run and map index.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any
 
 #: Key of the execution ARN in Airflow 3.3's ``task_state_store``.
 STATE_STORE_ARN_KEY = "sm_eval_execution_arn"
+#: The marker's text around the key; :func:`marker_keys` parses what ``description_marker`` writes.
+_MARKER_OPEN, _MARKER_CLOSE = "[airflow-ti:", "]"
+_MARKER = re.compile(re.escape(_MARKER_OPEN) + r"([0-9a-f]{32})" + re.escape(_MARKER_CLOSE))
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,13 @@ class TaskInstanceIdentity:
     @property
     def description_marker(self) -> str:
         """Text put in the execution description so ListPipelineExecutions finds the execution."""
-        return f"[airflow-ti:{self.key}]"
+        return f"{_MARKER_OPEN}{self.key}{_MARKER_CLOSE}"
 
     def client_request_token(self, purpose: str, attempt: int) -> str:
         """Idempotency token of one start or retry request of one try (32-128 characters)."""
         return f"airflow-{self.key}-{purpose}-{attempt}"
+
+
+def marker_keys(description: str | None) -> list[str]:
+    """The task-instance keys of the markers in an execution description (none when it has none)."""
+    return _MARKER.findall(description or "")

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import ExitStack
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import ExitStack, asynccontextmanager, suppress
 from typing import Any
 
 import pytest
 from aiobotocore.session import get_session
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.event_setup import (
     EXECUTION_STATUS_CHANGE,
@@ -25,31 +26,42 @@ from airflow_provider_sm_eval.evaluation.event_setup import (
 )
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 from airflow_provider_sm_eval.hooks import execution_events
-from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, parse_event
+from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, MalformedEvent, parse_event
 from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
 from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
 from tests.airflow.airflow_test_support import CONN_ID
-from tests.airflow.test_trigger import run_to_event, start
+from tests.airflow.test_trigger import FAST, run_to_event, start
 
 pytestmark = pytest.mark.timeout(90)
 
 ACCOUNT = "123456789012"
+#: A body nested too deep for the JSON parser (200 KB: under the size bound).
+DEEP_BODY = "[" * 100_000 + "]" * 100_000
 PIPELINE = f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/sagemakerevaluation-benchmarkevaluation-x"
 
 
-def status_event(arn: str, status: str, detail_type: str = EXECUTION_STATUS_CHANGE) -> str:
-    """An EventBridge event as the rule's SQS target receives it."""
+#: Unclaimed ends queued ahead of a wait's own end, and how many consumers share the queue.
+BACKLOG = 1_000
+#: What reading an end costs on top of the poll interval (a list, a describe, a step listing).
+CALL_SLACK = 2.0
+
+
+def status_event(
+    arn: str, status: str, detail_type: str = EXECUTION_STATUS_CHANGE, *, event_id: str | None = None
+) -> str:
+    """An EventBridge event as the rule's SQS target receives it (a fresh id unless given)."""
+    pipeline = arn.split("/execution/", maxsplit=1)[0]
     return json.dumps(
         {
             "version": "0",
-            "id": "e",
+            "id": event_id or str(uuid.uuid4()),
             "detail-type": detail_type,
             "source": "aws.sagemaker",
             "account": ACCOUNT,
             "region": "us-east-1",
-            "resources": [PIPELINE, arn],
+            "resources": [pipeline, arn],
             "detail": {
-                "pipelineArn": PIPELINE,
+                "pipelineArn": pipeline,
                 "pipelineExecutionArn": arn,
                 "currentPipelineExecutionStatus": status,
                 "previousPipelineExecutionStatus": "Executing",
@@ -87,52 +99,82 @@ async def visible_messages(sqs: Any, queue_url: str) -> int:
     return sum(int(v) for v in attributes["Attributes"].values())
 
 
-async def test_two_triggerers_each_get_the_events_of_their_own_waits(
-    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+@pytest.mark.hostile("events")
+async def test_a_wait_learns_its_end_within_its_poll_interval_behind_a_thousand_unclaimed_ends(
+    emulator: EvaluationEmulator, sqs: Any
 ) -> None:
-    """Whoever receives an event for a wait it does not hold releases it; the holder gets it.
+    """The design's promise under a backlog: 1,000 ends no wait here holds, 4 consumers on the queue.
 
-    Each consumer runs its own receive loop, as in a triggerer.
+    The wait has checked its execution (running) before the backlog is complete; then the
+    execution is stopped, and its end event (published by the emulator through the rule) is
+    queued behind the backlog and may reach any of the 4 consumers. The wait still ends within
+    its poll_interval of the execution's end, plus ``CALL_SLACK`` for the list, describe and
+    step calls that read it (with a 600 s safety poll it waited for the event: minutes). No
+    consumer keeps an unclaimed end for later (no visibility change): each is deleted where it
+    is first received.
     """
-    caplog.set_level(logging.DEBUG, logger=execution_events.__name__)
-    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
-    held = {"a": [execution(1), execution(2)], "b": [execution(3), execution(4)]}
-    woken = {arn: asyncio.Event() for arns in held.values() for arn in arns}
-    triggerers = {name: EventConsumer(sqs, queue_url) for name in held}
+    poll = 2.0
+    made = ensure_event_queue("sm-eval-events-backlog", session=EmulatorSession(emulator), region="us-east-1")
+    step_seconds, emulator.step_seconds = emulator.step_seconds, 3600
+    arn = start()
+    others = [EventConsumer(sqs, made.queue_url) for _ in range(3)]
+    wait = EvaluationExecutionTrigger(
+        arn, aws_conn_id=CONN_ID, poll_interval=poll, event_queue_url=made.queue_url
+    )
+    noticed: list[float] = []
     with ExitStack() as routes:
-        for name, arns in held.items():
-            for arn in arns:
-                routes.enter_context(triggerers[name].route(arn, woken[arn].set))
-        for n in range(1, 5):
-            await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(n), "Succeeded"))
-        try:
-            await asyncio.wait_for(asyncio.gather(*(event.wait() for event in woken.values())), 60)
-        except TimeoutError:
-            late = [arn for arn, event in woken.items() if not event.is_set()]
-            pytest.fail(f"not woken within 60 s: {late}; see the consumers' debug log")
-        assert triggerers["a"].routed == 2
-        assert triggerers["b"].routed == 2
+        for n, consumer in enumerate(others):
+            routes.enter_context(consumer.route(execution(BACKLOG + n), lambda: None))
+        waiting = asyncio.ensure_future(run_to_event(wait))
+        waiting.add_done_callback(lambda _: noticed.append(time.time()))
+        for first in range(0, BACKLOG, 10):
+            entries = [
+                {"Id": str(n), "MessageBody": status_event(execution(n), "Succeeded")}
+                for n in range(first, first + 10)
+            ]
+            await sqs.send_message_batch(QueueUrl=made.queue_url, Entries=entries)
+        while emulator.calls.count("sagemaker", "ListPipelineExecutions") == 0:  # its first check
+            assert not waiting.done(), waiting
+            await asyncio.sleep(0.1)
+        emulator.step_seconds = step_seconds
+        emulator.client("sagemaker").stop_pipeline_execution(
+            PipelineExecutionArn=arn, ClientRequestToken=str(uuid.uuid4())
+        )
+        payload = await asyncio.wait_for(waiting, 25)
+    ended = emulator.client("sagemaker").describe_pipeline_execution(PipelineExecutionArn=arn)
+    latency = noticed[0] - ended["LastModifiedTime"].timestamp()
+    print(
+        f"end noticed {latency:.2f} s after it, poll_interval {poll} s, {BACKLOG} unclaimed ends, 4 consumers"
+    )
+
+    assert payload["execution_status"]["overall_status"] == "Stopped"
+    assert latency <= poll + CALL_SLACK, f"{latency:.2f} s"
+    assert sum(consumer.routed for consumer in others) == 0
+    assert emulator.calls.count("sqs", "ChangeMessageVisibilityBatch") == 0, "an end was kept for later"
+    assert emulator.calls.count("sqs", "ChangeMessageVisibility") == 0, "an end was kept for later"
+
+
+@pytest.mark.hostile("events")
+async def test_a_consumer_deletes_every_message_it_receives_held_or_not(sqs: Any, queue_url: str) -> None:
+    """Its own end wakes its wait; another's end, other statuses and malformed bodies are deleted.
+
+    A body nested too deep for the parser once made every receive fail, so the wait's end behind
+    it never arrived.
+    """
+    consumer = EventConsumer(sqs, queue_url)
+    woken = asyncio.Event()
+    for body in (
+        DEEP_BODY,
+        status_event(execution(2), "Failed"),
+        status_event(execution(1), "Stopping"),
+        status_event(execution(1), "Succeeded"),
+    ):
+        await sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+    with consumer.route(execution(1), woken.set):  # the consumer's own loop receives
+        await asyncio.wait_for(woken.wait(), 30)
         await until_no_messages(sqs, queue_url)
 
-
-async def test_among_four_triggerers_the_one_holding_the_wait_gets_its_event(
-    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Three consumers that do not hold the wait keep drawing the event; the holder still gets it soon.
-
-    A visibility doubled at each lost draw let the holder wait up to a minute (a CI failure).
-    """
-    caplog.set_level(logging.DEBUG, logger=execution_events.__name__)
-    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
-    consumers = [EventConsumer(sqs, queue_url) for _ in range(4)]
-    woken = asyncio.Event()
-    with ExitStack() as routes:
-        for n, consumer in enumerate(consumers[1:], start=10):
-            routes.enter_context(consumer.route(execution(n), lambda: None))
-        routes.enter_context(consumers[0].route(execution(1), woken.set))
-        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(1), "Succeeded"))
-        await asyncio.wait_for(woken.wait(), 30)
-    assert consumers[0].routed == 1
+    assert (consumer.routed, consumer.malformed) == (1, 1)
 
 
 async def until_no_messages(sqs: Any, queue_url: str, timeout: float = 30) -> None:
@@ -141,76 +183,6 @@ async def until_no_messages(sqs: Any, queue_url: str, timeout: float = 30) -> No
     while (left := await visible_messages(sqs, queue_url)) != 0:
         assert asyncio.get_running_loop().time() < deadline, f"{left} messages still on the queue"
         await asyncio.sleep(0.2)
-
-
-async def test_a_consumer_that_released_an_event_lets_the_others_receive_it_first(
-    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Its next receive waits past the release, else it takes the released event back every time."""
-    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
-    receives: list[tuple[float, int]] = []
-    three_receives = asyncio.Event()
-    receive_message = sqs.receive_message
-
-    async def recorded_receive(**kwargs: Any) -> Any:
-        started = asyncio.get_running_loop().time()
-        answer = await receive_message(**kwargs)
-        receives.append((started, len(answer.get("Messages", []))))
-        if len(receives) >= 3:
-            three_receives.set()
-        return answer
-
-    monkeypatch.setattr(sqs, "receive_message", recorded_receive)
-    consumer = EventConsumer(sqs, queue_url)
-    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(3), "Succeeded"))
-    with consumer.route(execution(1), lambda: None):
-        await asyncio.wait_for(three_receives.wait(), 60)
-    got = [i for i, (_, messages) in enumerate(receives) if messages]
-    assert got and got[0] + 1 < len(receives), receives
-    released_at, next_receive = receives[got[0]][0], receives[got[0] + 1][0]
-    assert consumer.released >= 1
-    assert next_receive - released_at >= execution_events.RELEASE_SECONDS, receives
-
-
-async def test_an_unclaimed_end_is_released_for_longer_as_it_ages_and_other_statuses_are_deleted(
-    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Unclaimed ends come back ever later (they must not crowd out new events); no one needs the rest."""
-    monkeypatch.setattr(execution_events, "RELEASE_SECONDS", 1)
-    monkeypatch.setattr(execution_events, "RELEASE_AGE_FRACTION", 1.0)
-    seen: list[tuple[float, float]] = []
-    fourth_time = asyncio.Event()
-    receive_message = sqs.receive_message
-
-    async def recorded_receive(**kwargs: Any) -> Any:
-        answer = await receive_message(**kwargs)
-        for message in answer.get("Messages", []):
-            if execution(3) in message["Body"]:
-                now = time.time()
-                seen.append((now, now - int(message["Attributes"]["SentTimestamp"]) / 1000))
-                if len(seen) == 4:
-                    fourth_time.set()
-        return answer
-
-    monkeypatch.setattr(sqs, "receive_message", recorded_receive)
-    consumer = EventConsumer(sqs, queue_url)
-    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(3), "Succeeded"))
-    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(4), "Executing"))
-    with consumer.route(execution(1), lambda: None):
-        await asyncio.wait_for(fourth_time.wait(), 60)
-        assert await visible_messages(sqs, queue_url) == 1, "the Executing event was deleted"
-    for (received, age), (received_again, _) in itertools.pairwise(seen):
-        assert received_again - received >= execution_events.release_seconds(age) - 0.01, seen
-    assert execution_events.release_seconds(seen[-1][1]) > execution_events.release_seconds(seen[0][1]), seen
-
-
-def test_a_released_event_is_invisible_for_a_share_of_its_age_within_bounds() -> None:
-    """Fresh: ``RELEASE_SECONDS``, so its holder soon gets another draw; old: a share of its age, capped."""
-    fresh = execution_events.RELEASE_SECONDS
-    assert execution_events.release_seconds(0) == execution_events.release_seconds(4 * fresh) == fresh
-    assert execution_events.release_seconds(120) == int(120 * execution_events.RELEASE_AGE_FRACTION)
-    old = execution_events.UNCLAIMED_TTL * 10
-    assert execution_events.release_seconds(old) == execution_events.MAX_RELEASE_SECONDS
 
 
 async def test_a_queue_that_cannot_be_read_wakes_the_waits_and_is_read_once_it_exists(
@@ -246,43 +218,171 @@ async def test_a_queue_that_cannot_be_read_wakes_the_waits_and_is_read_once_it_e
     await until_no_messages(sqs, queue_url)
 
 
-async def test_other_events_of_a_held_execution_are_deleted_without_waking(sqs: Any, queue_url: str) -> None:
-    consumer = EventConsumer(sqs, queue_url)
-    woken: list[str] = []
-    with consumer.route(execution(1), lambda: woken.append("1")):
-        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(1), "Stopping"))
-        await sqs.send_message(QueueUrl=queue_url, MessageBody="not json at all")
-        await consumer.receive_once(wait_seconds=1)
+@asynccontextmanager
+async def asset_trigger(
+    queue_url: str, **kwargs: Any
+) -> AsyncIterator[Callable[[], Awaitable[dict[str, Any]]]]:
+    """A running EvaluationEndedTrigger on ``queue_url``: a function returning its next asset event."""
+    events = EvaluationEndedTrigger(queue_url, aws_conn_id=CONN_ID, **kwargs).run()
+    pending = asyncio.ensure_future(events.__anext__())
 
-    assert woken == []
-    assert await visible_messages(sqs, queue_url) == 0
+    async def next_event() -> dict[str, Any]:
+        nonlocal pending
+        payload = (await asyncio.wait_for(asyncio.shield(pending), 20)).payload
+        pending = asyncio.ensure_future(events.__anext__())
+        return dict(payload)
+
+    try:
+        yield next_event
+    finally:
+        pending.cancel()
+        with suppress(asyncio.CancelledError, StopAsyncIteration):
+            await pending
+        await events.aclose()
 
 
-async def test_an_event_nobody_claims_is_released_then_deleted_when_old(
-    sqs: Any, queue_url: str, monkeypatch: pytest.MonkeyPatch
+async def asset_events_until(
+    sqs: Any, queue_url: str, bodies: list[str], sentinel: str, **kwargs: Any
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Send ``bodies`` to the asset trigger and let it take them all, then the end of ``sentinel``.
+
+    Returns the asset events up to the sentinel's, and the bodies' message ids. The trigger
+    handles events in the order it receives them, so an event made from ``bodies`` comes first.
+    """
+    async with asset_trigger(queue_url, **kwargs) as next_event:
+        sent = [await sqs.send_message(QueueUrl=queue_url, MessageBody=body) for body in bodies]
+        await until_no_messages(sqs, queue_url)
+        await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(sentinel, "Succeeded"))
+        got = [await next_event()]
+        while got[-1]["execution_arn"] != sentinel:
+            got.append(await next_event())
+    return got, [answer["MessageId"] for answer in sent]
+
+
+async def ended_execution() -> str:
+    """An evaluation execution that ran to Succeeded in the emulator."""
+    arn = start()
+    payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    return arn
+
+
+@pytest.mark.hostile("events")
+async def test_a_forged_end_of_a_running_execution_makes_no_asset_event(
+    emulator: EvaluationEmulator, sqs: Any, queue_url: str
 ) -> None:
-    consumer = EventConsumer(sqs, queue_url)
-    await sqs.send_message(QueueUrl=queue_url, MessageBody=status_event(execution(9), "Failed"))
-    with consumer.route(execution(1), lambda: None):
-        await consumer.receive_once(wait_seconds=1)
-        assert consumer.released == 1
-        assert await visible_messages(sqs, queue_url) == 1, "released, not deleted"
+    step_seconds = emulator.step_seconds
+    emulator.step_seconds = 3600
+    running = start()
+    emulator.step_seconds = step_seconds
+    sentinel = await ended_execution()
 
-        monkeypatch.setattr(execution_events, "UNCLAIMED_TTL", 0.0)
-        await asyncio.sleep(execution_events.RELEASE_SECONDS + 0.5)
-        await consumer.receive_once(wait_seconds=1)
+    got, _ = await asset_events_until(sqs, queue_url, [status_event(running, "Succeeded")], sentinel)
 
-    assert await visible_messages(sqs, queue_url) == 0
+    assert [event["execution_arn"] for event in got] == [sentinel]
+    assert got[0]["pipeline_arn"] == parse_execution_arn(sentinel).pipeline_arn
+
+
+#: Ends of executions that no trigger of this deployment may report, and why.
+FOREIGN = {
+    "other-account": f"{PIPELINE.replace(ACCOUNT, '210987654321')}/execution/abc123",
+    "other-region": f"{PIPELINE.replace('us-east-1', 'eu-west-1')}/execution/abc123",
+    "not-an-evaluation": f"arn:aws:sagemaker:us-east-1:{ACCOUNT}:pipeline/nightly-training/execution/abc123",
+}
+
+
+@pytest.mark.hostile("events")
+@pytest.mark.parametrize("foreign", FOREIGN.values(), ids=FOREIGN.keys())
+async def test_an_end_of_another_account_region_or_pipeline_makes_no_asset_event_nor_call(
+    emulator: EvaluationEmulator, sqs: Any, queue_url: str, foreign: str
+) -> None:
+    """Refused from the ARN, before any call (with ``eval_type=None`` they became asset events)."""
+    sentinel = await ended_execution()
+    emulator.calls.reset()
+
+    got, _ = await asset_events_until(sqs, queue_url, [status_event(foreign, "Succeeded")], sentinel)
+
+    assert [event["execution_arn"] for event in got] == [sentinel]
+    assert emulator.calls.count("sagemaker", "DescribePipelineExecution") == 1, "the sentinel's only"
+
+
+def padded(body: str, size: int) -> str:
+    """``body`` with a ``size``-character field in its detail."""
+    event = json.loads(body)
+    event["detail"]["padding"] = "x" * size
+    return json.dumps(event)
+
+
+#: Bodies that are no pipeline event, made from an execution ARN.
+MALFORMED: dict[str, Callable[[str], str]] = {
+    "deeply-nested": lambda _: DEEP_BODY,
+    "300-KB": lambda arn: padded(status_event(arn, "Succeeded"), 300_000),
+    "not-JSON": lambda _: "not json at all",
+    "status-not-a-string": lambda arn: status_event(arn, "Succeeded").replace('"Succeeded"', '{"a": 1}'),
+    "detail-not-an-object": lambda _: json.dumps({"source": "aws.sagemaker", "id": "e", "detail": ["x"]}),
+}
+
+
+@pytest.mark.hostile("events")
+@pytest.mark.parametrize("make_body", MALFORMED.values(), ids=MALFORMED.keys())
+async def test_a_malformed_message_is_logged_once_and_deleted_and_the_events_behind_it_arrive(
+    emulator: EvaluationEmulator,
+    sqs: Any,
+    queue_url: str,
+    caplog: pytest.LogCaptureFixture,
+    make_body: Callable[[str], str],
+) -> None:
+    """A body too deep to parse once stopped every receive; the asset watcher delivered nothing more."""
+    await sqs.set_queue_attributes(QueueUrl=queue_url, Attributes={"MaximumMessageSize": "1048576"})
+    sentinel = await ended_execution()
+
+    got, (message_id,) = await asset_events_until(sqs, queue_url, [make_body(execution(7))], sentinel)
+
+    assert [event["execution_arn"] for event in got] == [sentinel]
+    logged = [r for r in caplog.records if message_id in r.getMessage() and r.levelno == logging.WARNING]
+    assert len(logged) == 1, caplog.text
+
+
+@pytest.mark.hostile("events")
+async def test_duplicate_events_make_one_asset_event(
+    emulator: EvaluationEmulator, sqs: Any, queue_url: str
+) -> None:
+    """EventBridge may deliver an event twice (same id), and a copy may carry another id."""
+    ended, sentinel = await ended_execution(), await ended_execution()
+    same_id = status_event(ended, "Succeeded", event_id="dup-1")
+
+    got, _ = await asset_events_until(
+        sqs, queue_url, [same_id, same_id, status_event(ended, "Succeeded")], sentinel
+    )
+
+    assert [event["execution_arn"] for event in got] == [ended, sentinel]
 
 
 def test_events_are_parsed_for_their_execution_and_status() -> None:
-    assert parse_event(status_event(execution(1), "Succeeded"))[:2] == (execution(1), "Succeeded")
+    event = parse_event(status_event(execution(1), "Succeeded", event_id="id-1"))
+    assert (event.event_id, event.execution_arn, event.status) == ("id-1", execution(1), "Succeeded")
+    assert event.is_end
     step_event = status_event(
         execution(1), "Succeeded", "SageMaker Model Building Pipeline Execution Step Status Change"
     )
-    assert parse_event(step_event)[:2] == (execution(1), None)
-    assert parse_event("{}") is None
-    assert parse_event(json.dumps({"source": "aws.s3", "detail": {"pipelineExecutionArn": "x"}})) is None
+    assert parse_event(step_event).status is None
+    assert not parse_event(status_event(execution(1), "Executing")).is_end
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{}", "source"),
+        (json.dumps({"source": "aws.s3", "id": "e", "detail": {}}), "source"),
+        (json.dumps({"source": "aws.sagemaker", "id": "e", "detail": {"pipelineExecutionArn": "x"}}), "ARN"),
+        ("[" * 100_000 + "]" * 100_000, "deep"),
+        ("x" * (execution_events.MAX_EVENT_BYTES + 1), "bytes"),
+    ],
+    ids=["empty", "foreign", "bad-arn", "deep", "large"],
+)
+def test_a_body_that_is_no_pipeline_event_is_refused_with_the_reason(body: str, reason: str) -> None:
+    with pytest.raises(MalformedEvent, match=reason):
+        parse_event(body)
 
 
 def test_setup_creates_the_rule_its_target_and_the_queue_policy(emulator: EvaluationEmulator) -> None:
@@ -355,7 +455,7 @@ async def test_an_event_ends_the_wait_with_one_describe_and_no_polling(emulator:
 
 
 async def test_the_asset_trigger_and_a_wait_share_one_queue(emulator: EvaluationEmulator) -> None:
-    """The AssetWatcher's trigger fires for the execution and leaves its event to the wait."""
+    """In one triggerer the AssetWatcher's trigger and a wait share the queue's consumer: both see the end."""
     made = ensure_event_queue("sm-eval-events-asset", session=EmulatorSession(emulator), region="us-east-1")
     emulator.step_seconds = 0.5
     asset_events = EvaluationEndedTrigger(made.queue_url, eval_type="benchmark", aws_conn_id=CONN_ID).run()

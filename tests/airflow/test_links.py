@@ -8,6 +8,7 @@ from airflow.sdk.types import TaskInstanceKey
 
 from airflow_provider_sm_eval.links.console_urls import (
     execution_console_url,
+    is_console_url,
     job_log_url,
     s3_console_url,
 )
@@ -141,3 +142,38 @@ def test_execution_url_uses_the_real_pipeline_name_when_known() -> None:
 
     assert url.endswith("#/pipelines/SagemakerEvaluation-LLMAJEvaluation-X1/executions/abc123")
     assert other.endswith("#/pipelines/sagemakerevaluation-llmajevaluation-x1/executions/abc123")
+
+
+@pytest.mark.hostile("ui")
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:sagemaker:evil.example/x#:123456789012:training-job/eval-job-7",
+        "arn:aws:sagemaker:evil.example:123456789012:training-job/eval-job-7",
+        "arn:aws:sagemaker:us-east-1@evil.example:123456789012:training-job/eval-job-7",
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/eval-job-7#x;group=/other",
+        "arn:aws:sagemaker:us-east-1:123456789012:training-job/eval job",
+    ],
+)
+def test_job_log_url_takes_its_host_from_a_well_formed_arn_only(arn: str) -> None:
+    """The region of a job ARN (from XCom or a step's metadata) becomes a host: it must be a plain region."""
+    assert job_log_url(arn) is None
+
+
+@pytest.mark.hostile("ui")
+@pytest.mark.parametrize(
+    ("url", "allowed"),
+    [
+        ("https://us-east-1.console.aws.amazon.com/sagemaker/home", True),
+        ("https://console.aws.amazon.com/s3/buckets/b", True),
+        ("https://studio-d-abc.studio.us-east-1.sagemaker.aws/jobs", True),
+        ("javascript:alert(document.domain)", False),
+        ("http://us-east-1.console.aws.amazon.com/", False),
+        ("https://evil.example/#.console.aws.amazon.com", False),
+        ("https://console.aws.amazon.com.evil.example/", False),
+        ("https://user:pw@console.aws.amazon.com/", False),
+        ("https://evilconsole.aws.amazon.com/", False),
+    ],
+)
+def test_only_https_console_urls_are_links(url: str, allowed: bool) -> None:
+    assert is_console_url(url) is allowed

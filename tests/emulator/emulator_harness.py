@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -51,15 +50,8 @@ def wait_for(
 
 
 def control(harness: Harness, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
-    """Call the emulator's control API; the decoded JSON response (HTTPError on 4xx)."""
-    request = urllib.request.Request(
-        f"{harness.emu.endpoint_url}/_emulator/{route}",
-        method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
+    """Call the emulator's control API with its token; the decoded JSON response (HTTPError on 4xx)."""
+    return harness.emu.control(method, route, body)
 
 
 class Harness:

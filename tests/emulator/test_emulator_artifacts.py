@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import urllib.request
 
 from emulator_harness import BUCKET, Harness
 
@@ -130,14 +129,11 @@ def test_custom_worse_than_base_switch(harness: Harness) -> None:
 
 def test_metric_overrides_in_process_and_over_http(harness: Harness) -> None:
     harness.emu.results.override(StepName.EVALUATE_CUSTOM_MODEL.value, {"acc": 0.99})
-    request = urllib.request.Request(
-        f"{harness.emu.endpoint_url}/_emulator/results/override",
-        method="POST",
-        data=json.dumps(
-            {"step_name": "EvaluateCustomModelMetrics", "metrics": {"Builtin.Correctness": 0.25}}
-        ).encode(),
+    harness.emu.control(
+        "POST",
+        "results/override",
+        {"step_name": "EvaluateCustomModelMetrics", "metrics": {"Builtin.Correctness": 0.25}},
     )
-    urllib.request.urlopen(request, timeout=10).close()
 
     bench = run(harness, EvalType.BENCHMARK)
     judge = run(harness, EvalType.LLM_AS_JUDGE)

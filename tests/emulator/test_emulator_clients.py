@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, pipeline_name, token
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.emulator.control import CONTROL_TOKEN_HEADER, control_request
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
 
 REPO = Path(__file__).resolve().parents[2]
@@ -148,7 +149,7 @@ def test_region_comes_from_the_request_signature(harness: Harness) -> None:
     assert harness.sm.list_pipelines()["PipelineSummaries"] == []  # us-east-1 sees nothing
 
 
-def test_cli_prints_its_endpoint_and_stops_on_sigterm() -> None:
+def test_cli_prints_its_control_token_and_endpoint_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "airflow_provider_sm_eval.emulator", "--port", "0", "--step-seconds", "0.05"],
         stdout=subprocess.PIPE,
@@ -158,9 +159,13 @@ def test_cli_prints_its_endpoint_and_stops_on_sigterm() -> None:
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline().strip()
+        token_line, line = process.stdout.readline().strip(), process.stdout.readline().strip()
+        assert token_line.startswith("control token: ")
         assert line.startswith("endpoint: http://127.0.0.1:")
         endpoint = line.removeprefix("endpoint: ")
+        assert control_request(endpoint, token_line.removeprefix("control token: "), "GET", "health") == {
+            "status": "ok"
+        }
         sm = boto3.client(
             "sagemaker",
             endpoint_url=endpoint,
@@ -175,6 +180,19 @@ def test_cli_prints_its_endpoint_and_stops_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_cli_help_documents_the_control_token() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "airflow_provider_sm_eval.emulator", "--help"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
+    assert "control token: TOKEN" in " ".join(result.stdout.split())
+    assert CONTROL_TOKEN_HEADER in result.stdout
 
 
 def test_cli_rejects_bad_arguments() -> None:

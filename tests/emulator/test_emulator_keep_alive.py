@@ -8,6 +8,8 @@ from urllib.parse import urlsplit
 
 from emulator_harness import Harness
 
+from airflow_provider_sm_eval.emulator.control import CONTROL_TOKEN_HEADER
+
 AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sagemaker/aws4_request, "
     "SignedHeaders=host;x-amz-target, Signature=0"
@@ -70,7 +72,11 @@ def test_a_body_the_emulator_did_not_read_does_not_break_the_next_call(harness: 
 
 def test_a_client_asking_to_close_gets_its_connection_closed(harness: Harness) -> None:
     connection = connect(harness)
-    connection.request("GET", "/_emulator/health", headers={"Connection": "close"})
+    connection.request(
+        "GET",
+        "/_emulator/health",
+        headers={"Connection": "close", CONTROL_TOKEN_HEADER: harness.emu.control_token},
+    )
     response = connection.getresponse()
     assert (response.status, response.will_close) == (200, True)
     response.read()

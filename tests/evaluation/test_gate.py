@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from typing import Any
@@ -57,11 +58,60 @@ def test_bad_rule_inputs_name_the_input(inputs: dict[str, Any], message: str) ->
         GateRules.parse(**inputs)
 
 
-def test_rendered_strings_are_parsed() -> None:
-    rules = GateRules.parse(thresholds=json.dumps({"acc": "0.5"}), min_delta_vs_base="0.1")
+def test_rendered_json_is_parsed() -> None:
+    rules = GateRules.parse(
+        thresholds=json.dumps({"acc": 0.5}), min_delta_vs_base="0.1", min_win_rate="0.5", max_regression="0"
+    )
 
     assert rules.thresholds == {"acc": Bound(min=0.5)}
     assert rules.delta_bounds == Bound(min=0.1)
+    assert rules.min_win_rate == 0.5
+    assert rules.regression_tolerance == 0.0
+
+
+@pytest.mark.hostile("gate")
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"thresholds": {"acc": 10**400}}, "thresholds['acc'] must be a finite number, got 1000"),
+        ({"thresholds": {"acc": {"min": -(10**400)}}}, "thresholds['acc']['min'] must be a finite number"),
+        ({"thresholds": '{"acc": 1' + "0" * 400 + "}"}, "thresholds['acc'] must be a finite number"),
+        ({"thresholds": {"acc": float("nan")}}, "thresholds['acc'] must be a finite number, got NaN"),
+        ({"thresholds": {"acc": True}}, "thresholds['acc'] must be a number, got true (boolean)"),
+        ({"thresholds": {"acc": "0.5"}}, "thresholds['acc'] must be a number, got \"0.5\" (string)"),
+        ({"thresholds": json.dumps({"acc": "0.5"})}, "thresholds['acc'] must be a number, got \"0.5\""),
+        ({"min_delta_vs_base": 10**400}, "min_delta_vs_base must be a finite number"),
+        ({"min_delta_vs_base": "Infinity"}, "min_delta_vs_base must be a finite number, got Infinity"),
+        ({"min_delta_vs_base": False}, "min_delta_vs_base must be a number, got false (boolean)"),
+        ({"min_delta_vs_base": {"acc": "0.1"}}, "min_delta_vs_base['acc'] must be a number"),
+        ({"min_win_rate": True}, "min_win_rate must be a number, got true (boolean)"),
+        ({"min_win_rate": '"0.5"'}, 'min_win_rate must be a number, got "0.5" (string)'),
+        ({"max_regression": 10**400}, "max_regression must be a finite number"),
+        ({"max_regression": float("inf")}, "max_regression must be a finite number, got Infinity"),
+        ({"max_regression": "NaN"}, "max_regression must be a finite number, got NaN"),
+        ({"max_regression": {"acc": True}}, "max_regression['acc'] must be a number, got true (boolean)"),
+        ({"max_regression": "inf"}, "max_regression must be a number or a dict (or its JSON), got 'inf'"),
+    ],
+)
+def test_a_rule_value_that_is_not_a_finite_float_is_refused_naming_rule_and_value(
+    inputs: dict[str, Any], message: str
+) -> None:
+    """Hostile tester: 10**400 ended in a bare OverflowError; True and "0.99" passed as numbers."""
+    with pytest.raises(ValueError, match=re.escape(message)):
+        GateRules.parse(**inputs)
+
+
+@pytest.mark.hostile("gate")
+@pytest.mark.parametrize(("value", "shown"), [(True, "true (boolean)"), ("0.99", '"0.99" (string)')])
+def test_a_summary_metric_that_is_not_a_number_is_refused_not_coerced(value: Any, shown: str) -> None:
+    """The results readers call a boolean and a numeric string non-numeric; so does the summary."""
+    document = summary({"acc": 0.7}).model_dump(mode="json")
+    document["metrics"]["custom"]["acc"] = value
+
+    with pytest.raises(
+        ValueError, match=re.escape(f"metrics.custom.acc: Value error, not a number: {shown}")
+    ):
+        parse_summary(document)
 
 
 @pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])

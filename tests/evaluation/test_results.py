@@ -347,7 +347,7 @@ def test_show_results_prints_the_rendering(
     assert printed == render_results(execution, s3, limit=1) + "\n"
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1" + "0" * 400])
 def test_non_finite_benchmark_metric_is_a_result_file_error(
     s3: Any, results_root: S3Uri, literal: str
 ) -> None:
@@ -359,7 +359,7 @@ def test_non_finite_benchmark_metric_is_a_result_file_error(
     assert caught.value.s3_uri == str(uri)
 
 
-@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1" + "0" * 400])
 def test_non_finite_judge_score_is_a_result_file_error(s3: Any, results_root: S3Uri, literal: str) -> None:
     execution = llmaj_execution(s3, results_root)
     aggregate, _ = llmaj_result(

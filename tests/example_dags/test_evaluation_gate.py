@@ -134,12 +134,52 @@ def test_templated_inputs_are_checked_once_rendered() -> None:
 def test_rendered_numbers_and_json_are_accepted() -> None:
     result, _, error = run_gate(
         summary=json.dumps(SUMMARY),
-        thresholds=json.dumps({"acc": "0.65"}),
+        thresholds=json.dumps({"acc": 0.65}),
         min_delta_vs_base="0.05",
         lower_is_better=["loss"],
     )
     assert error is None
     assert result is not None and result["passed"]
+
+
+@pytest.mark.hostile("gate")
+@pytest.mark.parametrize(("value", "shown"), [(True, "true (boolean)"), ("0.99", '"0.99" (string)')])
+def test_a_summary_metric_that_is_not_a_number_fails_the_task_instead_of_passing(
+    value: Any, shown: str
+) -> None:
+    """Hostile tester: a summary's ``true`` passed a 0.5 threshold as 1.0, ``"0.99"`` as 0.99."""
+    forged = json.loads(json.dumps(SUMMARY))
+    forged["metrics"]["custom"]["acc"] = value
+
+    result, ti, error = run_gate(summary=forged, thresholds={"acc": 0.5})
+
+    assert result is None and GATE_REPORT_XCOM_KEY not in ti.xcom
+    assert isinstance(error, AirflowFailException)
+    assert f"metrics.custom.acc: Value error, not a number: {shown}" in str(error)
+
+
+@pytest.mark.hostile("gate")
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"thresholds": {"acc": 10**400}}, "thresholds['acc'] must be a finite number, got 1000"),
+        ({"thresholds": {"acc": float("inf")}}, "thresholds['acc'] must be a finite number, got Infinity"),
+        ({"thresholds": {"acc": "0.5"}}, "thresholds['acc'] must be a number, got \"0.5\" (string)"),
+        ({"min_win_rate": True}, "min_win_rate must be a number, got true (boolean)"),
+        (
+            {"baseline_summary": SUMMARY, "max_regression": 10**400},
+            "max_regression must be a finite number, got 1000",
+        ),
+    ],
+)
+def test_a_rule_value_that_is_not_a_finite_float_fails_without_retry(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    """Hostile tester: a threshold of 10**400 ended in a bare OverflowError, and the task was retried."""
+    _, _, error = run_gate(summary=SUMMARY, **kwargs)
+
+    assert isinstance(error, AirflowFailException)
+    assert message in str(error)
 
 
 # --- outcomes ---------------------------------------------------------------------------------
@@ -245,15 +285,35 @@ def test_a_value_missing_from_the_summary_fails_naming_what_is_present(
     assert message in str(error)
 
 
-def test_a_baseline_rendered_to_none_skips_the_regression_rule() -> None:
+@pytest.mark.hostile("gate")
+@pytest.mark.parametrize("rendered", [None, "", "None", "null"])
+@pytest.mark.parametrize("argument", ["baseline_summary", "baseline_execution_arn"])
+def test_a_baseline_rendered_empty_while_max_regression_is_set_fails(argument: str, rendered: Any) -> None:
+    """Hostile tester: a baseline that rendered to None dropped max_regression without a word."""
+    gate = EvaluationGateOperator(
+        task_id="gate",
+        summary=SUMMARY,
+        thresholds={"acc": 0.5},
+        max_regression=0.01,
+        **{argument: "{{ var.json.get('promoted', None) }}"},
+    )
+    setattr(gate, argument, rendered)
+
+    with pytest.raises(AirflowFailException, match=f"{argument} rendered to .* while max_regression is 0.01"):
+        gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
+
+
+def test_with_no_baseline_yet_max_regression_rendered_to_none_checks_the_other_rules() -> None:
+    """The first run of a DAG that gates against the model promoted last, as in the example DAG."""
     gate = EvaluationGateOperator(
         task_id="gate",
         summary=SUMMARY,
         thresholds={"acc": 0.5},
         baseline_summary="{{ var.json.get('promoted', None) }}",
-        max_regression=0.01,
+        max_regression="{{ 0.01 if var.json.get('promoted', None) else None }}",
     )
     gate.baseline_summary = None
+    gate.max_regression = None
     report = gate.execute({"ti": RecordingTaskInstance()})  # type: ignore[arg-type]
     assert report["passed"] is True
     assert [check["rule"] for check in report["checks"]] == ["threshold"]

@@ -35,7 +35,6 @@ def test_the_start_operator_after_waiting() -> None:
         "benchmark",
     )
     assert evaluation.steps == [STEP]
-    assert evaluation.console_url == "https://console"
 
 
 def test_a_sensor_names_its_execution_in_its_rendered_field_until_it_pushes_steps() -> None:

@@ -1,7 +1,7 @@
 """Event-driven waits and the event-driven example DAG on the real stack, with two triggerers.
 
 The stack makes two queues of SageMaker's status-change events in the emulator: deferred waits
-of ``stack_deferred_events`` are woken from one, the AssetWatcher of
+of ``stack_deferred_events`` are cued from one (and keep polling), the AssetWatcher of
 ``example_sm_eval_event_driven`` reads the other and starts a gate run per succeeded benchmark.
 """
 
@@ -56,8 +56,8 @@ def test_event_woken_waits_in_two_triggerers_and_the_asset_watcher_records_each_
         ]
         for run_id in run_ids:
             wait_for_deferred(airflow_stack, "stack_deferred_events", run_id)
-        # An event-fed wait polls once within its poll_interval, then every 600 s: runs that end
-        # within run_to_end's 300 s were woken by their executions' events.
+        # An event-fed wait keeps polling at its poll_interval: its end comes from the event
+        # when it reaches the wait's triggerer, from the next poll otherwise.
         for run_id in run_ids:
             run_to_end(airflow_stack, "stack_deferred_events", run_id)
         arns = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +9,13 @@ from airflow_provider_sm_eval.evaluation.constants import BENCHMARK_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
-from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric, warn_non_numeric
+from airflow_provider_sm_eval.evaluation.results.non_numeric import (
+    NonNumericMetric,
+    describe_value,
+    finite_float,
+    is_number,
+    warn_non_numeric,
+)
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import is_benchmark_result_key, job_output_prefix
 
@@ -71,12 +76,12 @@ def metrics_from_document(document: Any, uri: str) -> tuple[dict[str, float], tu
     metrics: dict[str, float] = {}
     non_numeric: list[NonNumericMetric] = []
     for name, value in chosen.items():
-        if isinstance(value, bool) or not isinstance(value, int | float):
+        if not is_number(value):
             non_numeric.append(NonNumericMetric.of(str(name), value))
-        elif not math.isfinite(value):
-            raise ResultFileError(uri, f"metric {name!r} is {value}, not a finite number")
+        elif (number := finite_float(value)) is None:
+            raise ResultFileError(uri, f"metric {name!r} is {describe_value(value)}, not a finite number")
         else:
-            metrics[str(name)] = float(value)
+            metrics[str(name)] = number
     if not metrics:
         listed = "; ".join(metric.describe() for metric in non_numeric)
         raise ResultFileError(uri, f"'results' holds no numeric metric (not numbers: {listed})")

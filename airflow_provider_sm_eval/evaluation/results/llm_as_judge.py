@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -13,7 +12,13 @@ from airflow_provider_sm_eval.evaluation.constants import LLMAJ_RESULT_STEPS
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole, result_jobs, results_root
-from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric, warn_non_numeric
+from airflow_provider_sm_eval.evaluation.results.non_numeric import (
+    NonNumericMetric,
+    describe_value,
+    finite_float,
+    is_number,
+    warn_non_numeric,
+)
 from airflow_provider_sm_eval.evaluation.results.s3_objects import first_key, iter_json_lines, read_json
 from airflow_provider_sm_eval.evaluation.s3_layout import (
     LLMAJ_AGGREGATE_FILE,
@@ -268,11 +273,12 @@ def _explanation(score: dict[str, Any]) -> str | None:
 def _number(value: Any, uri: str, field: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if not is_number(value):
         raise ResultFileError(uri, f"{field} is {value!r}, not a number")
-    if not math.isfinite(value):
-        raise ResultFileError(uri, f"{field} is {value}, not a finite number")
-    return float(value)
+    number = finite_float(value)
+    if number is None:
+        raise ResultFileError(uri, f"{field} is {describe_value(value)}, not a finite number")
+    return number
 
 
 def _count(value: Any, uri: str, field: str) -> int | None:

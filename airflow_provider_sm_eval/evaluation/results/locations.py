@@ -28,8 +28,11 @@ def results_root(execution: EvaluationExecutionData) -> S3Uri:
             "results exist only once it has Succeeded"
         )
     if not execution.s3_output_path:
+        why = execution.s3_output_path_problem
         raise ResultsNotAvailableError(
-            f"Evaluation execution {execution.arn} has no known S3 output path "
+            f"Evaluation execution {execution.arn} has no known S3 output path: {why}"
+            if why
+            else f"Evaluation execution {execution.arn} has no known S3 output path "
             "(refresh it, or pass s3_output_path when starting)"
         )
     return parse_s3_uri(execution.s3_output_path, name="s3_output_path")

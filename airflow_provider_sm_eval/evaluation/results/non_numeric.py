@@ -1,13 +1,15 @@
 """Metrics whose value is not a number: kept, logged and reported, never dropped silently.
 
 They take no part in deltas, win rates or gates; the summary and the rendering list them with
-their JSON type and raw value (cut to :data:`MAX_RAW_CHARS`).
+their JSON type and raw value (cut to :data:`MAX_RAW_CHARS`). :func:`is_number` is the one rule
+of what counts as a number, for the result readers, the summary and the gate alike.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +25,26 @@ _JSON_TYPES: tuple[tuple[type, str], ...] = (
     (dict, "object"),
     (list, "array"),
 )
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a number: an int or a float, never a boolean nor a numeric string."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def finite_float(value: Any) -> float | None:
+    """A number as a finite float; None for NaN, an infinity or an int too large for a float."""
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def describe_value(value: Any) -> str:
+    """``value`` as its (cut) JSON text and JSON type, for messages: ``true (boolean)``."""
+    metric = NonNumericMetric.of("", value)
+    return f"{metric.raw} ({'number' if is_number(value) else metric.json_type})"
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ It is meant for XCom: whatever the size of the results, it keeps at most
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
@@ -20,7 +20,11 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     compare_examples,
     read_llmaj_results,
 )
-from airflow_provider_sm_eval.evaluation.results.non_numeric import NonNumericMetric
+from airflow_provider_sm_eval.evaluation.results.non_numeric import (
+    NonNumericMetric,
+    describe_value,
+    is_number,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -31,16 +35,30 @@ MAX_NAME_CHARS = 200
 _V = TypeVar("_V")
 
 
+def _only_numbers(value: Any) -> Any:
+    """Refuse what the result readers call non-numeric (a boolean, a numeric string) before
+    pydantic would coerce it: a summary's ``true`` is not 1.0, nor ``"0.99"`` 0.99."""
+    if not is_number(value):
+        raise ValueError(f"not a number: {describe_value(value)}")
+    return value
+
+
+#: A float field of the summary: a JSON number only (see :func:`_only_numbers`).
+Number = Annotated[float, BeforeValidator(_only_numbers)]
+#: A count of the summary: a JSON whole number only.
+Count = Annotated[int, BeforeValidator(_only_numbers)]
+
+
 class WinRateSummary(BaseModel):
     """Custom-vs-base comparison over examples paired by index."""
 
-    pairs: int
-    custom_wins: int
-    base_wins: int
-    ties: int
-    custom_win_rate: float
-    base_win_rate: float
-    tie_rate: float
+    pairs: Count
+    custom_wins: Count
+    base_wins: Count
+    ties: Count
+    custom_win_rate: Number
+    base_win_rate: Number
+    tie_rate: Number
 
     @classmethod
     def from_win_rates(cls, rates: WinRates) -> WinRateSummary:
@@ -71,10 +89,10 @@ class EvaluationSummary(BaseModel):
 
     eval_type: EvalType
     execution_arn: str
-    metrics: dict[str, dict[str, float]]
-    deltas: dict[str, float]
+    metrics: dict[str, dict[str, Number]]
+    deltas: dict[str, Number]
     win_rates: WinRateSummary | None = None
-    example_counts: dict[str, int] = {}
+    example_counts: dict[str, Count] = {}
     artifact_uris: list[str] = []
     truncated: bool = False
     non_numeric_metrics: dict[str, dict[str, NonNumericValue]] = {}
