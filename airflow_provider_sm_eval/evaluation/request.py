@@ -77,7 +77,7 @@ class StartRequest(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise _input_error(error) from None
+            raise input_error(error) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -150,7 +150,7 @@ def check_role_partition(role_arn: str, region: str) -> None:
         raise InvalidInputError("role_arn", str(error)) from None
 
 
-def _input_error(error: ValidationError) -> InvalidInputError:
+def input_error(error: ValidationError) -> InvalidInputError:
     """The first refused input of ``error`` as an InvalidInputError naming it."""
     first = error.errors()[0]
     cause = (first.get("ctx") or {}).get("error")
