@@ -715,3 +715,23 @@ def test_the_sdk_placeholder_passes_airflow_rendering_untouched(
     rendered = op.pipeline_definition if form == "dict" else json.loads(op.pipeline_definition)
     assert rendered == definition
     assert op.evaluation_name == "nightly"
+
+
+def test_dry_run_validates_and_starts_nothing(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+
+    value = operator(dry_run=True).execute(task_context(ti))
+
+    assert {op: emulator.calls.count("sagemaker", op) for op in WRITES} == dict.fromkeys(WRITES, 0)
+    assert value["dry_run"] is True
+    assert value["eval_type"] == "benchmark"
+    assert value["definition"] == json.loads(Path(definition_path("benchmark")).read_text())
+    assert value["parameters"]["S3OutputPath"] == f"s3://{BUCKET}/runs"
+    assert ti.xcom == {}
+
+
+def test_dry_run_still_refuses_bad_input(emulator: EvaluationEmulator) -> None:
+    with pytest.raises(AirflowFailException, match="role_arn"):
+        operator(dry_run=True, role_arn="arn:aws:iam::123:user/bob").execute(
+            task_context(RecordingTaskInstance())
+        )

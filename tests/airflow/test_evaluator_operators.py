@@ -1,0 +1,179 @@
+"""The evaluator operators against the emulator's seeded hub: what they start, refuse, show and reattach to.
+
+Each operator is the start operator with its definition built from SDK-style arguments, so these
+tests cover what is the evaluators' own: the definition they start (read back from the emulator
+and compared with the SDK's fixtures), the checks at parse and at execute, the dry run, the
+rendered definition, and that the start operator's behaviours (deferral, reattach, kill) hold
+for a built definition. The task instance doubles are those of test_start_evaluation.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.operators.evaluators import (
+    DEFINITION_LOG_LIMIT,
+    BenchmarkEvaluationOperator,
+    CustomScorerEvaluationOperator,
+    LLMAsJudgeEvaluationOperator,
+    bounded_json,
+)
+from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from tests.airflow.airflow_test_support import (
+    BUCKET,
+    CONN_ID,
+    ROLE_ARN,
+)
+from tests.airflow.test_start_evaluation import WRITES
+
+pytestmark = pytest.mark.timeout(120)
+_task_ids = iter(range(1_000_000))
+
+#: What the emulator's public hub and account hold (``emulator.seed``).
+JUMPSTART_MODEL = "meta-textgeneration-llama-3-2-1b-instruct"
+MODEL_PACKAGE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-3-2-1b-finetuned/1"
+PACKAGE_WITHOUT_BASE = "arn:aws:sagemaker:us-east-1:123456789012:model-package/no-base-model/1"
+DATASET_ARN = "arn:aws:sagemaker:us-east-1:aws:hub-content/SageMakerPublicHub/DataSet/gen-qa-sample/1.0.0"
+JUDGE = "anthropic.claude-3-5-sonnet-20240620-v1:0"
+CUSTOM_METRICS = [
+    {
+        "customMetricDefinition": {
+            "name": "PositiveSentiment",
+            "instructions": "Is it positive? Prompt: {{prompt}}\nResponse: {{prediction}}",
+            "ratingScale": [{"definition": "Good", "value": {"floatValue": 1.0}}],
+        }
+    }
+]
+OPERATORS: dict[str, tuple[type[StartEvaluationOperator], dict[str, Any]]] = {
+    "benchmark": (BenchmarkEvaluationOperator, {"benchmark": "mmlu", "subtasks": ["abstract_algebra"]}),
+    "llmasjudge": (
+        LLMAsJudgeEvaluationOperator,
+        {
+            "evaluator_model": JUDGE,
+            "dataset": f"s3://{BUCKET}/data/prompts.jsonl",
+            "builtin_metrics": ["Correctness"],
+        },
+    ),
+    "customscorer": (
+        CustomScorerEvaluationOperator,
+        {"evaluator": "prime_math", "dataset": f"s3://{BUCKET}/data/prompts.jsonl"},
+    ),
+}
+
+
+def evaluator(kind: str = "benchmark", **overrides: Any) -> Any:
+    cls, specific = OPERATORS[kind]
+    arguments: dict[str, Any] = {
+        "task_id": f"evaluate_{next(_task_ids)}",
+        "model": MODEL_PACKAGE,
+        "role_arn": ROLE_ARN,
+        "s3_output_path": f"s3://{BUCKET}/runs",
+        "evaluate_base_model": True,
+        "aws_conn_id": CONN_ID,
+        "poll_interval": 0.05,
+        "deferrable": False,
+        **specific,
+    }
+    arguments.update(overrides)
+    return cls(**arguments)
+
+
+def writes(emulator: EvaluationEmulator) -> dict[str, int]:
+    return {op: emulator.calls.count("sagemaker", op) for op in WRITES}
+
+
+def started_definition(emulator: EvaluationEmulator, execution_arn: str) -> dict[str, Any]:
+    """The definition the execution runs, as SageMaker reports it."""
+    described = emulator.client("sagemaker").describe_pipeline_definition_for_execution(
+        PipelineExecutionArn=execution_arn
+    )
+    return json.loads(described["PipelineDefinition"])
+
+
+@pytest.fixture
+def dataset(emulator: EvaluationEmulator) -> str:
+    emulator.client("s3").put_object(Bucket=BUCKET, Key="data/prompts.jsonl", Body=b'{"query": "1+1?"}\n')
+    return f"s3://{BUCKET}/data/prompts.jsonl"
+
+
+# Parse time ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.hostile("start")
+@pytest.mark.parametrize(
+    ("kind", "overrides", "named"),
+    [
+        ("benchmark", {"benchmark": "vibes"}, "benchmark.*mmlu"),
+        ("benchmark", {"subtasks": ["not_a_subtask"]}, "subtasks.*abstract_algebra"),
+        ("benchmark", {"model": "s3://bucket/checkpoint"}, "model"),
+        ("benchmark", {"model": "not a model id!"}, "model"),
+        ("llmasjudge", {"builtin_metrics": ["Vibes"]}, "builtin_metrics.*Correctness"),
+        ("llmasjudge", {"custom_metrics": '{"not": "a list"}'}, "custom_metrics"),
+        ("llmasjudge", {"custom_metrics": "[not json"}, "custom_metrics"),
+        ("llmasjudge", {"dataset": "https://bucket/data.jsonl"}, "dataset"),
+        ("customscorer", {"dataset": "arn:aws:sagemaker:us-east-1:aws:hub-content/H/Model/x/1"}, "dataset"),
+        ("customscorer", {"evaluator": "vibes"}, "evaluator.*prime_math"),
+        ("benchmark", {"evaluate_base_model": "false"}, "evaluate_base_model"),
+        ("benchmark", {"top_p": 2}, "top_p"),
+        ("benchmark", {"networking": {"subnets": ["subnet-1"]}}, "networking"),
+        ("benchmark", {"mlflow_resource_arn": "arn:aws:s3:::bucket"}, "mlflow_resource_arn"),
+        ("benchmark", {"role_arn": "arn:aws:iam::123:user/bob"}, "role_arn"),
+        ("benchmark", {"dry_run": "yes"}, "dry_run"),
+    ],
+)
+def test_literal_bad_arguments_fail_at_parse_naming_them(
+    kind: str, overrides: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(ValueError, match=named):
+        evaluator(kind, **overrides)
+
+
+def test_templated_arguments_are_not_checked_at_parse() -> None:
+    op = evaluator(model="{{ params.model }}", subtasks="{{ params.subtasks }}", s3_output_path="{{ x }}")
+
+    assert op.model == "{{ params.model }}"
+
+
+def test_importing_and_building_resolves_nothing() -> None:
+    """Parsing a DAG with an evaluator operator loads no boto3 and makes no AWS call."""
+    code = (
+        "import sys\n"
+        "from airflow_provider_sm_eval.operators.evaluators import BenchmarkEvaluationOperator\n"
+        "lazy = ('boto3', 'botocore', 'airflow_provider_sm_eval.evaluation.definitions')\n"
+        "imported = sorted(m for m in lazy if m in sys.modules)\n"
+        f"BenchmarkEvaluationOperator(task_id='t', benchmark='mmlu', model={MODEL_PACKAGE!r},"
+        f" role_arn={ROLE_ARN!r}, s3_output_path='s3://bucket/p')\n"
+        "built = sorted(m for m in ('boto3', 'botocore') if m in sys.modules)\n"
+        "print('IMPORTED=' + ','.join(imported) + ';BUILT=' + ','.join(built))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert result.stdout.strip().splitlines()[-1] == "IMPORTED=;BUILT="
+
+
+def test_template_fields_cover_what_a_scheduled_dag_varies() -> None:
+    for cls, _ in OPERATORS.values():
+        assert {
+            "model",
+            "s3_output_path",
+            "mlflow_run_name",
+            "evaluation_name",
+            "rendered_definition",
+        } <= set(cls.template_fields)
+    assert {"subtasks", "benchmark"} <= set(BenchmarkEvaluationOperator.template_fields)
+    assert "dataset" in LLMAsJudgeEvaluationOperator.template_fields
+    assert "custom_metrics" not in LLMAsJudgeEvaluationOperator.template_fields
+
+
+def test_the_log_line_of_a_definition_is_bounded() -> None:
+    line = bounded_json({"Steps": ["x" * 10_000]}, DEFINITION_LOG_LIMIT)
+
+    assert len(line) < DEFINITION_LOG_LIMIT + 100
+    assert "\n" not in line
+    assert line.endswith("the whole definition is in the rendered view)")
