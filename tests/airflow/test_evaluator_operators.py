@@ -12,11 +12,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
+from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluators import (
     DEFINITION_LOG_LIMIT,
     BenchmarkEvaluationOperator,
@@ -25,12 +29,17 @@ from airflow_provider_sm_eval.operators.evaluators import (
     bounded_json,
 )
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.plugins.task_xcoms import read_task_evaluation
+from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,
     ROLE_ARN,
+    DictTaskStateStore,
+    RecordingTaskInstance,
+    task_context,
 )
-from tests.airflow.test_start_evaluation import WRITES
+from tests.airflow.test_start_evaluation import WRITES, first_event, run_deferred
 
 pytestmark = pytest.mark.timeout(120)
 _task_ids = iter(range(1_000_000))
@@ -94,6 +103,14 @@ def started_definition(emulator: EvaluationEmulator, execution_arn: str) -> dict
         PipelineExecutionArn=execution_arn
     )
     return json.loads(described["PipelineDefinition"])
+
+
+def with_pipeline_name(definition: Any, execution_arn: str) -> Any:
+    """``definition`` with the SDK's pipeline-name placeholder filled as the start fills it."""
+    lower = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(execution_arn).pipeline_name
+    described = SageMakerEvaluationHook(aws_conn_id=CONN_ID).conn.describe_pipeline(PipelineName=lower)
+    name = described["PipelineName"]
+    return json.loads(json.dumps(definition).replace("{{ pipeline_name }}", name))
 
 
 @pytest.fixture
@@ -177,3 +194,130 @@ def test_the_log_line_of_a_definition_is_bounded() -> None:
     assert len(line) < DEFINITION_LOG_LIMIT + 100
     assert "\n" not in line
     assert line.endswith("the whole definition is in the rendered view)")
+
+
+# Execute: refusals before any write --------------------------------------------------------------
+
+
+@pytest.mark.hostile("start")
+@pytest.mark.parametrize(
+    ("kind", "overrides", "named"),
+    [
+        ("benchmark", {"model": "{{ 'no-such-model' }}"}, "model.*no-such-model"),
+        ("benchmark", {"model": PACKAGE_WITHOUT_BASE}, "model.*base model"),
+        ("benchmark", {"subtasks": "{{ 'not_a_subtask' }}"}, "subtasks"),
+        ("benchmark", {"s3_output_path": "{{ 'https://bucket/prefix' }}"}, "s3_output_path"),
+        ("llmasjudge", {"dataset": "{{ 'ftp://bucket/data' }}"}, "dataset"),
+        ("customscorer", {"dataset": DATASET_ARN.replace("gen-qa-sample", "no-such-dataset")}, "dataset"),
+        ("benchmark", {"base_eval_name": "{{ 'not a name!' }}"}, "base_eval_name"),
+    ],
+)
+def test_refused_at_execute_before_any_write_naming_the_argument(
+    emulator: EvaluationEmulator, kind: str, overrides: dict[str, Any], named: str
+) -> None:
+    op = evaluator(kind, **overrides)
+    op.render_template_fields(task_context(RecordingTaskInstance()))  # type: ignore[arg-type]
+
+    with pytest.raises(AirflowFailException, match=named):
+        op.execute(task_context(RecordingTaskInstance()))
+
+    assert writes(emulator) == dict.fromkeys(WRITES, 0)
+
+
+# Execute: what is started ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", sorted(OPERATORS))
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_each_operator_evaluates_end_to_end(
+    emulator: EvaluationEmulator, dataset: str, kind: str, deferrable: bool
+) -> None:
+    ti = RecordingTaskInstance()
+    op = evaluator(kind, deferrable=deferrable)
+
+    summary = run_deferred(op, task_context(ti))
+
+    assert summary["status"] == "Succeeded"
+    assert summary["eval_type"] == kind
+    assert summary["results"]["metrics"]["custom"]
+    assert ti.xcom["execution_arn"] == summary["execution_arn"]
+    assert started_definition(emulator, summary["execution_arn"]) == with_pipeline_name(
+        op.rendered_definition, summary["execution_arn"]
+    )
+    shown = read_task_evaluation({**ti.xcom, "return_value": summary})
+    assert (shown.execution_arn, shown.eval_type, shown.status) == (
+        summary["execution_arn"],
+        kind,
+        "Succeeded",
+    )
+
+
+def test_dry_run_builds_and_starts_nothing(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+
+    value = evaluator(dry_run=True).execute(task_context(ti))
+
+    assert writes(emulator) == dict.fromkeys(WRITES, 0)
+    assert value["dry_run"] is True
+    assert value["eval_type"] == "benchmark"
+    assert {step["Name"] for step in value["definition"]["Steps"]} >= {
+        "EvaluateCustomModel",
+        "EvaluateBaseModel",
+    }
+    assert value["resolved"]["source_model_package_arn"] == MODEL_PACKAGE
+    assert value["aws_calls"] > 0
+    assert "execution_arn" not in ti.xcom
+
+
+def test_a_retried_try_reattaches_without_building_another_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 0.3
+    store = DictTaskStateStore()
+    first = RecordingTaskInstance(try_number=1)
+    evaluator(wait_for_completion=False).execute(task_context(first, store))
+
+    summary = evaluator().execute(task_context(RecordingTaskInstance(try_number=2), store))
+
+    assert summary["execution_arn"] == first.xcom["execution_arn"]
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+    assert [execution.arn for execution in hook.list_executions()] == [summary["execution_arn"]]
+
+
+@pytest.mark.hostile("kill")
+def test_kill_stops_the_execution_the_operator_built(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+    op = evaluator()
+    outcome: list[BaseException | dict[str, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append(op.execute(task_context(ti)))
+        except BaseException as error:
+            outcome.append(error)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    while "execution_arn" not in ti.xcom and worker.is_alive():
+        worker.join(0.02)
+    op.on_kill()
+    worker.join(60)
+
+    status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(ti.xcom["execution_arn"]).status
+    assert status.overall_status in {ExecutionStatus.STOPPING, ExecutionStatus.STOPPED}
+    assert isinstance(outcome[0], EvaluationExecutionFailedException)
+
+
+def test_the_rendered_definition_survives_a_deferral(emulator: EvaluationEmulator) -> None:
+    """A deferred task resumes in a fresh operator: its rendered view still shows the definition."""
+    ti = RecordingTaskInstance()
+    op = evaluator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+    event = first_event(deferred.value.trigger)
+
+    resumed = evaluator(deferrable=True)
+    summary = resumed.execute_complete(task_context(ti), event, **(deferred.value.kwargs or {}))
+
+    assert summary["status"] == "Succeeded"
+    assert resumed.rendered_definition == op.rendered_definition
+    assert resumed.rendered_definition is not None
