@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TEST_WORKERS ?= 3
 UV := $(VENV)/bin/uv
 
-.PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps
+.PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
 
 venv: $(VENV)/.installed
 
@@ -54,10 +54,17 @@ compat: venv
 
 # Peers measured beside ours: the SageMaker SDK lives in its own virtualenv (its pins differ).
 SDK_VENV ?= .venv-bench-sdk
-bench: venv
+sdk-venv: venv
 	test -x $(SDK_VENV)/bin/python || $(UV) venv --quiet --python $(PY) $(SDK_VENV)
 	$(UV) pip install --quiet --python $(SDK_VENV)/bin/python "sagemaker-train==1.27.0"
+
+bench: sdk-venv
 	$(PY) benchmarks/run.py --sdk-python $(SDK_VENV)/bin/python
+
+# The SDK's pipeline definitions (tests/fixtures/sdk_definitions/*.json), made by running the SDK's
+# three evaluators against the emulator; fails when any of them cannot evaluate, wait or show results.
+sdk-fixtures: sdk-venv
+	$(SDK_VENV)/bin/python tests/fixtures/sdk_definitions/regenerate.py --emulator-python $(PY)
 
 # Re-pin the tested dependency set (run when pyproject.toml's dependencies change).
 constraints: venv

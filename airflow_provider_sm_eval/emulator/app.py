@@ -25,6 +25,7 @@ from typing import Any
 
 from botocore import xform_name
 
+from airflow_provider_sm_eval.emulator import iam_simulation
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
@@ -73,7 +74,7 @@ class EmulatorApp:
         self._record_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target:
-            return self._moto_app(environ, start_response)
+            return iam_simulation.answer(environ, start_response) or self._moto_app(environ, start_response)
         service, _, operation = target.partition(".")
         delay = self._backend.faults.delay_for(operation)
         if delay:

@@ -28,6 +28,7 @@ from airflow_provider_sm_eval.emulator.artifacts import (
     write_step_results,
     writes_results,
 )
+from airflow_provider_sm_eval.emulator.catalog import CATALOG_OPERATIONS, Catalog
 from airflow_provider_sm_eval.emulator.definition import PipelineDefinition, parse_definition, resolve
 from airflow_provider_sm_eval.emulator.errors import (
     ConflictException,
@@ -118,8 +119,11 @@ class PipelineBackend:
         step_seconds: float,
         examples: int,
         listener: Listener | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self._lock = threading.RLock()
+        #: Hubs, model packages, MLflow apps and lineage (what the SDK looks up around a pipeline).
+        self.catalog = catalog if catalog is not None else Catalog(ACCOUNT_ID)
         self._listener = listener
         self._put_object = put_object
         self._get_object = get_object
@@ -154,6 +158,7 @@ class PipelineBackend:
             self._jobs.clear()
             self._due.clear()
             self._scheduled.clear()
+            self.catalog.reset()
 
     def advance(self, now: float | None = None) -> None:
         """Bring every execution with a transition due at ``now`` up to ``now`` (the clock's tick)."""
@@ -699,5 +704,14 @@ OPERATIONS: dict[str, Callable[[PipelineBackend, dict[str, Any], str], dict[str,
     "DescribePipelineDefinitionForExecution": PipelineBackend.op_describe_pipeline_definition_for_execution,
     "DescribeTrainingJob": PipelineBackend.op_describe_training_job,
 }
+
+
+def _catalog_operation(
+    method: Callable[[Catalog, dict[str, Any], str], dict[str, Any]],
+) -> Callable[[PipelineBackend, dict[str, Any], str], dict[str, Any]]:
+    return lambda backend, params, region: method(backend.catalog, params, region)
+
+
+OPERATIONS.update({name: _catalog_operation(method) for name, method in CATALOG_OPERATIONS.items()})
 #: Operations on resources that may belong to moto instead (decided per request).
 SHARED_OPERATIONS = frozenset({"AddTags", "ListTags", "DeleteTags", "DescribeTrainingJob"})

@@ -14,6 +14,7 @@ from werkzeug.test import Client
 from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT, EmulatorApp
 from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
+from airflow_provider_sm_eval.emulator.catalog import Catalog
 from airflow_provider_sm_eval.emulator.control import ControlApi, check_examples, check_step_seconds
 from airflow_provider_sm_eval.emulator.events import EventPublisher
 from airflow_provider_sm_eval.emulator.faults import FaultController
@@ -126,6 +127,7 @@ class EvaluationEmulator:
         for thread in self._threads:
             thread.start()
         self._s3 = self.client("s3", config=_INTERNAL)
+        self._backend.catalog.seed_objects(self.region, self._put_seed_object)
         self.events.start()
         return self
 
@@ -164,6 +166,11 @@ class EvaluationEmulator:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def catalog(self) -> Catalog:
+        """Hubs, model packages, MLflow apps and lineage (tests add to it: ``add_hub_content`` ...)."""
+        return self._backend.catalog
+
+    @property
     def step_seconds(self) -> float:
         return self._backend.step_seconds
 
@@ -198,6 +205,7 @@ class EvaluationEmulator:
             response = Client(self._moto_app).post("/moto-api/reset")
             if response.status_code != 200:
                 raise RuntimeError(f"moto reset failed with HTTP {response.status_code}")
+            self._backend.catalog.seed_objects(self.region, self._put_seed_object)
 
     # --- internals ----------------------------------------------------------------------
     def _events_client(self, region: str) -> Any:
@@ -205,6 +213,19 @@ class EvaluationEmulator:
 
     def _put_object(self, uri: S3Uri, body: bytes) -> None:
         self._s3.put_object(Bucket=uri.bucket, Key=uri.key, Body=body)
+
+    def _put_seed_object(self, bucket: str, key: str, body: bytes) -> None:
+        """Store a seeded object, creating its bucket (in the emulator's region) when it is missing."""
+        try:
+            self._s3.head_bucket(Bucket=bucket)
+        except Exception:  # missing: create it where the emulator's clients are
+            extra = (
+                {}
+                if self.region == "us-east-1"
+                else {"CreateBucketConfiguration": {"LocationConstraint": self.region}}
+            )
+            self._s3.create_bucket(Bucket=bucket, **extra)
+        self._s3.put_object(Bucket=bucket, Key=key, Body=body)
 
     def _get_object(self, uri: S3Uri, version_id: str | None) -> bytes:
         extra = {"VersionId": version_id} if version_id else {}
