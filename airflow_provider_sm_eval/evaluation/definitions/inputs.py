@@ -312,6 +312,14 @@ class EvaluatorInputs(BaseModel):
     @field_validator("tags", mode="before")
     @classmethod
     def _tags(cls, value: Any) -> list[dict[str, str]]:
+        """``{"Key", "Value"}`` dicts, or the SDK's ``{"key", "value"}`` ones, or a mapping."""
+        if isinstance(value, list):
+            value = [
+                {"Key": t["key"], "Value": t["value"]}
+                if isinstance(t, dict) and set(t) == {"key", "value"}
+                else t
+                for t in value
+            ]
         return validate_tags(value)
 
     @field_validator("max_new_tokens", "max_model_len", mode="before")
