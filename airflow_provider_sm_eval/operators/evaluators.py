@@ -192,7 +192,10 @@ class _EvaluatorOperator(StartEvaluationOperator):
             self._prepared = prepared
             self.rendered_definition = prepared.definition
             context["ti"].xcom_push(key=XCOM_DEFINITION, value=prepared.definition)
-        return {"pipeline_definition": self._prepared.definition}
+        return {
+            "pipeline_definition": self._prepared.definition,
+            "pipeline_name_fields": self._prepared.pipeline_name_fields,
+        }
 
     def _dry_run_value(self, request: StartRequest) -> dict[str, Any]:
         """The start operator's dry-run value, with what was resolved and what it cost."""

@@ -20,6 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
+from airflow_provider_sm_eval.evaluation.definitions.resolve import custom_metrics_location
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluators import (
     DEFINITION_LOG_LIMIT,
@@ -31,6 +32,7 @@ from airflow_provider_sm_eval.operators.evaluators import (
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.plugins.task_xcoms import read_task_evaluation
 from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
+from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,
@@ -40,6 +42,8 @@ from tests.airflow.airflow_test_support import (
     task_context,
 )
 from tests.airflow.test_start_evaluation import WRITES, first_event, run_deferred
+from tests.evaluation.test_sdk_definitions import DATASET_BUCKET, DATASET_KEY, OUTPUT_BUCKET, normalized
+from tests.evaluation.test_sdk_definitions import load as load_fixture
 
 pytestmark = pytest.mark.timeout(120)
 _task_ids = iter(range(1_000_000))
@@ -321,3 +325,60 @@ def test_the_rendered_definition_survives_a_deferral(emulator: EvaluationEmulato
     assert summary["status"] == "Succeeded"
     assert resumed.rendered_definition == op.rendered_definition
     assert resumed.rendered_definition is not None
+
+
+# What is started equals what the SDK starts -------------------------------------------------------
+
+#: One case per type, with arguments the operators pass on beyond the base case (VPC, custom
+#: metrics uploaded under the task instance's key, evaluator ARN). Every case is compared at the
+#: core, in tests/evaluation/test_sdk_definitions.py.
+FIXTURE_CASES = ("benchmark_vpc", "llmaj_custom_metrics", "custom_scorer_evaluator_arn")
+OPERATOR_OF_SDK_EVALUATOR = {
+    "BenchMarkEvaluator": BenchmarkEvaluationOperator,
+    "LLMAsJudgeEvaluator": LLMAsJudgeEvaluationOperator,
+    "CustomScorerEvaluator": CustomScorerEvaluationOperator,
+}
+
+
+@pytest.mark.parametrize("case", FIXTURE_CASES)
+def test_the_started_definition_equals_the_sdks(emulator: EvaluationEmulator, case: str) -> None:
+    fixture = load_fixture(case)
+    s3 = emulator.client("s3")
+    for bucket in (DATASET_BUCKET, OUTPUT_BUCKET):
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=DATASET_BUCKET, Key=DATASET_KEY, Body=b'{"query": "1+1?", "response": "2"}\n')
+    arguments = {("role_arn" if k == "role" else k): v for k, v in fixture["inputs"].items()}
+    ti = RecordingTaskInstance()
+    op = OPERATOR_OF_SDK_EVALUATOR[fixture["evaluator"]](
+        task_id="evaluate", aws_conn_id=CONN_ID, wait_for_completion=False, **arguments
+    )
+
+    arn = op.execute(task_context(ti))["execution_arn"]
+
+    pipeline_name = emulator.client("sagemaker").describe_pipeline(
+        PipelineName=SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).pipeline_name
+    )["PipelineName"]
+    artifacts = emulator.client("sagemaker").list_artifacts(
+        SourceUri=fixture["resolved"].get("model_artifact_source_uri", "")
+    )
+    upload_key = TaskInstanceIdentity.from_context(task_context(ti)).key
+    ours = normalized(
+        started_definition(emulator, arn),
+        pipeline_name=pipeline_name,
+        generated={
+            "model-artifact": next((a["ArtifactArn"] for a in artifacts["ArtifactSummaries"]), None),
+            "custom-metrics": str(custom_metrics_location(arguments["s3_output_path"], upload_key))
+            if "custom_metrics" in arguments
+            else None,
+        },
+    )
+    resolved = fixture["resolved"]
+    theirs = normalized(
+        fixture["definition"],
+        pipeline_name=fixture["pipeline_name"],
+        generated={
+            "model-artifact": resolved.get("model_artifact_arn"),
+            "custom-metrics": (resolved.get("uploaded_s3_uris") or [None])[0],
+        },
+    )
+    assert ours == theirs
