@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import threading
 from typing import Any
 
 import pytest
@@ -41,7 +40,7 @@ from tests.airflow.airflow_test_support import (
     RecordingTaskInstance,
     task_context,
 )
-from tests.airflow.test_start_evaluation import WRITES, first_event, run_deferred
+from tests.airflow.test_start_evaluation import WRITES, first_event, kill_while_blocking, run_deferred
 from tests.evaluation.test_sdk_definitions import DATASET_BUCKET, DATASET_KEY, OUTPUT_BUCKET, normalized
 from tests.evaluation.test_sdk_definitions import load as load_fixture
 
@@ -290,25 +289,12 @@ def test_a_retried_try_reattaches_without_building_another_execution(emulator: E
 def test_kill_stops_the_execution_the_operator_built(emulator: EvaluationEmulator) -> None:
     emulator.step_seconds = 3
     ti = RecordingTaskInstance()
-    op = evaluator()
-    outcome: list[BaseException | dict[str, Any]] = []
 
-    def run() -> None:
-        try:
-            outcome.append(op.execute(task_context(ti)))
-        except BaseException as error:
-            outcome.append(error)
-
-    worker = threading.Thread(target=run)
-    worker.start()
-    while "execution_arn" not in ti.xcom and worker.is_alive():
-        worker.join(0.02)
-    op.on_kill()
-    worker.join(60)
+    outcome = kill_while_blocking(evaluator(), ti)
 
     status = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(ti.xcom["execution_arn"]).status
     assert status.overall_status in {ExecutionStatus.STOPPING, ExecutionStatus.STOPPED}
-    assert isinstance(outcome[0], EvaluationExecutionFailedException)
+    assert isinstance(outcome, EvaluationExecutionFailedException)
 
 
 def test_the_rendered_definition_survives_a_deferral(emulator: EvaluationEmulator) -> None:

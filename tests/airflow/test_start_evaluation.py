@@ -426,10 +426,10 @@ def test_identity_is_the_same_for_every_try_and_differs_per_task_instance() -> N
 # Kill and timeout ---------------------------------------------------------------------------------
 
 
-def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -> None:
-    emulator.step_seconds = 3
-    ti = RecordingTaskInstance()
-    op = operator()
+def kill_while_blocking(
+    op: StartEvaluationOperator, ti: RecordingTaskInstance
+) -> BaseException | dict[str, Any]:
+    """Run ``op`` blocking in a thread, kill it once its execution exists; what ``execute`` ended with."""
     outcome: list[BaseException | dict[str, Any]] = []
 
     def run() -> None:
@@ -440,18 +440,26 @@ def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -
 
     worker = threading.Thread(target=run)
     worker.start()
-    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
     while "execution_arn" not in ti.xcom and worker.is_alive():
         worker.join(0.02)
     op.on_kill()
     worker.join(60)
+    return outcome[0]
 
+
+def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+
+    outcome = kill_while_blocking(operator(), ti)
+
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
     assert hook.get_execution(ti.xcom["execution_arn"]).status.overall_status in {
         ExecutionStatus.STOPPING,
         ExecutionStatus.STOPPED,
     }
-    assert isinstance(outcome[0], EvaluationExecutionFailedException)
-    assert "Stopped" in str(outcome[0])
+    assert isinstance(outcome, EvaluationExecutionFailedException)
+    assert "Stopped" in str(outcome)
 
 
 def test_kill_leaves_the_execution_without_stop_on_kill(emulator: EvaluationEmulator) -> None:
