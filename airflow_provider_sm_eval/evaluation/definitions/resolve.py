@@ -221,6 +221,13 @@ def _model_package(
 ) -> _Model:
     """The base model a fine-tuned model package names (its first container's ``BaseModel``)."""
     arn = inputs.model
+    parts = parse_model_package_arn(arn)
+    assert parts is not None  # validated by the inputs
+    region = clients.sagemaker.meta.region_name
+    if parts["region"] != region:
+        raise InvalidInputError(
+            "model", f"model package {arn!r} is in region {parts['region']}; the evaluation runs in {region}"
+        )
     try:
         with calls.call("DescribeModelPackage", arn):
             described = clients.sagemaker.describe_model_package(ModelPackageName=arn)
@@ -240,8 +247,6 @@ def _model_package(
             "with HubContentName and HubContentVersion): evaluation takes model packages made by "
             "SageMaker's fine-tuning",
         )
-    parts = parse_model_package_arn(arn)
-    assert parts is not None  # validated by the inputs
     hub_name = PUBLIC_HUB
     if hub != PUBLIC_HUB:  # the SDK's SAGEMAKER_HUB_NAME: used when it holds the base model
         found = _describe_hub_model(name, clients, calls, hub, version)
