@@ -147,7 +147,7 @@ def resolve_counted(
     _check_dataset(inputs, clients, calls)
     if isinstance(inputs, LLMAsJudgeEvaluation):
         _check_judge_model(inputs, region, clients, calls)
-    hyperparameters = _hyperparameters(inputs, model.base_model_name, clients, calls, hub)
+    hyperparameters = _hyperparameters(inputs, model, clients, calls, hub)
     mlflow_arn = inputs.mlflow_resource_arn or _default_mlflow_app(clients, calls)
     # Writes.
     artifact_arn = None
@@ -179,6 +179,8 @@ class _Model:
     base_model_arn: str
     hub_name: str
     source_model_package_arn: str | None = None
+    #: The base model's ``HubContentDocument`` when it was described already (JumpStart models).
+    hub_document: Any = None
 
 
 def _is_not_found(error: EvaluationAWSError) -> bool:
@@ -213,7 +215,9 @@ def _jumpstart_model(model_id: str, clients: AwsClients, calls: _Calls, hub: str
         hubs = " or ".join(dict.fromkeys((hub, PUBLIC_HUB)))
         raise InvalidInputError("model", f"model {model_id!r} is in no hub: no Model hub content in {hubs}")
     described, hub_name = found
-    return _Model(model_id, str(described["HubContentArn"]), hub_name)
+    return _Model(
+        model_id, str(described["HubContentArn"]), hub_name, None, described.get("HubContentDocument")
+    )
 
 
 def _model_package(
@@ -336,11 +340,12 @@ def _evaluation_type(inputs: EvaluatorInputs, base_model_name: str) -> str | Non
 
 
 def _hyperparameters(
-    inputs: EvaluatorInputs, base_model_name: str, clients: AwsClients, calls: _Calls, hub: str
+    inputs: EvaluatorInputs, model: _Model, clients: AwsClients, calls: _Calls, hub: str
 ) -> dict[str, str]:
     """Hub recipe defaults (the judge's fixed values), then the inputs' overrides, which must fit
     the recipe's specification (type, min, max, enum) as the SDK's ``hyperparameters`` check."""
     overrides = inputs.hyperparameter_overrides()
+    base_model_name = model.base_model_name
     evaluation_type = _evaluation_type(inputs, base_model_name)
     if evaluation_type is None:
         for name in overrides:
@@ -349,7 +354,7 @@ def _hyperparameters(
                     name, f"{name}: the judge's jobs take only {', '.join(JUDGE_HYPERPARAMETERS)}"
                 )
         return {**JUDGE_HYPERPARAMETERS, **overrides}
-    specs = _hub_specs(base_model_name, evaluation_type, clients, calls, hub)
+    specs = _hub_specs(model, evaluation_type, clients, calls, hub)
     if specs is None:
         return overrides
     for name in overrides:
@@ -384,12 +389,15 @@ def _check_against_spec(name: str, value: Any, specs: dict[str, Any], model_name
 
 
 def _hub_specs(
-    model_name: str, evaluation_type: str, clients: AwsClients, calls: _Calls, hub: str
+    model: _Model, evaluation_type: str, clients: AwsClients, calls: _Calls, hub: str
 ) -> dict[str, Any] | None:
     """The override specification of the model's evaluation recipe (``SmtjOverrideParamsS3Uri``);
     None, with a warning, when the model has no such recipe (the SDK then sends no defaults)."""
-    found = _describe_hub_model(model_name, clients, calls, hub)
-    document: Any = found[0].get("HubContentDocument") if found else None
+    model_name = model.base_model_name
+    document = model.hub_document
+    if document is None:
+        found = _describe_hub_model(model_name, clients, calls, hub)
+        document = found[0].get("HubContentDocument") if found else None
     try:
         document = json.loads(document) if isinstance(document, str) else document or {}
     except json.JSONDecodeError:
