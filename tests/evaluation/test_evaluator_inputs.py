@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import airflow_provider_sm_eval.evaluation
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.definitions import catalog
 from airflow_provider_sm_eval.evaluation.definitions.inputs import (
@@ -224,3 +229,27 @@ def test_hyperparameter_overrides_are_the_strings_the_definition_holds() -> None
 def test_every_input_type_shares_the_common_base() -> None:
     for inputs in (benchmark(), judge(), scorer()):
         assert isinstance(inputs, EvaluatorInputs)
+
+
+def test_no_core_module_imports_airflow() -> None:
+    """The layer rule, checked on the source of every module under ``evaluation/``."""
+    root = Path(airflow_provider_sm_eval.evaluation.__file__).parent
+    offenders = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            offenders += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] == "airflow"]
+    assert offenders == []
+
+
+def test_importing_the_definitions_loads_neither_airflow_nor_boto3() -> None:
+    """DAG files validate literal inputs at parse time: that import must stay cheap."""
+    code = (
+        "import sys, airflow_provider_sm_eval.evaluation.definitions as d\n"
+        "import airflow_provider_sm_eval.evaluation.definitions.inputs\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('airflow', 'boto3', 'botocore')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

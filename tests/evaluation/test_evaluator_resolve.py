@@ -183,6 +183,7 @@ def test_custom_metrics_land_under_the_same_key_on_every_retry_of_a_try(
         (lambda: benchmark(model="no-such-model"), "model", "in no hub"),
         (lambda: benchmark(model=f"{PACKAGES}/no-base-model/1"), "model", "no base model"),
         (lambda: benchmark(model=f"{PACKAGES}/missing-group/4"), "model", "not found"),
+        (lambda: benchmark(model=PACKAGE.replace("us-east-1", "eu-west-1")), "model", "region eu-west-1"),
         (lambda: benchmark(model_package_group="missing-group"), "model_package_group", "not found"),
         (lambda: benchmark(model=PACKAGE, benchmark="mmmu"), "benchmark", "Nova"),
         (
@@ -206,12 +207,83 @@ def test_custom_metrics_land_under_the_same_key_on_every_retry_of_a_try(
 def test_what_no_lookup_finds_is_refused_before_any_write(
     make: Any, field: str, expected: str, clients: AwsClients, emulator: EvaluationEmulator
 ) -> None:
+    inputs = make()  # valid without AWS: what refuses it is a lookup
     with pytest.raises(InvalidInputError) as caught:
-        prepare(make(), clients, upload_key="k")
+        prepare(inputs, clients, upload_key="k")
     assert caught.value.field == field
     assert expected in str(caught.value)
-    assert emulator.calls.total() > 0
     assert writes(emulator) == []
+
+
+@pytest.mark.hostile("start")
+@pytest.mark.parametrize(
+    ("overrides", "field", "expected"),
+    [
+        ({"max_new_tokens": 20000}, "max_new_tokens", "out of range"),
+        ({"temperature": 2.5}, "temperature", "out of range"),
+        ({"max_model_len": 4096}, "max_model_len", "does not take it"),
+        ({"top_k": -1, "aggregation": "median"}, "aggregation", "does not take it"),
+    ],
+)
+def test_hyperparameters_must_fit_the_models_recipe(
+    overrides: dict[str, Any], field: str, expected: str, clients: AwsClients, emulator: EvaluationEmulator
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        prepare(benchmark(**overrides), clients, upload_key="k")
+    assert caught.value.field == field
+    assert expected in str(caught.value)
+    assert writes(emulator) == []
+
+
+@pytest.mark.hostile("start")
+def test_the_judge_takes_only_its_four_hyperparameters(clients: AwsClients) -> None:
+    prepared = prepare(judge(temperature=0.2), clients, upload_key="k")
+    assert prepared.resolved.hyperparameters["temperature"] == "0.2"
+    with pytest.raises(InvalidInputError) as caught:
+        prepare(judge(aggregation="mean"), clients, upload_key="k")
+    assert caught.value.field == "aggregation"
+
+
+@pytest.mark.hostile("start")
+def test_a_judge_model_off_the_regions_list_is_refused_listing_the_valid_ones(
+    clients: AwsClients, emulator: EvaluationEmulator
+) -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        prepare(judge(evaluator_model="anthropic.claude-v0", custom_metrics=METRICS), clients, upload_key="k")
+    assert caught.value.field == "evaluator_model"
+    assert "anthropic.claude-3-haiku-20240307-v1:0" in str(caught.value)
+    assert writes(emulator) == []
+
+
+def test_an_unreadable_judge_list_only_warns(
+    clients: AwsClients, emulator: EvaluationEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    where = {
+        "Bucket": "jumpstart-cache-prod-us-east-1",
+        "Key": "fmhMetadata/supported-llmaj-judge-models.json",
+    }
+    listed = clients.s3.get_object(**where)["Body"].read()
+    clients.s3.delete_object(**where)
+    try:
+        with caplog.at_level(logging.WARNING):
+            prepared = prepare(judge(evaluator_model="anthropic.claude-v0"), clients, upload_key="k")
+    finally:
+        clients.s3.put_object(**where, Body=listed)
+    assert "evaluator_model is not checked" in caplog.text
+    assert '"judge_model_id": "anthropic.claude-v0"' in json.dumps(prepared.definition)
+
+
+def test_the_pipeline_of_a_jumpstart_model_is_tagged_with_its_id(clients: AwsClients) -> None:
+    tag = {"Key": "sagemaker-sdk:jumpstart-model-id", "Value": MODEL}
+    assert prepare(benchmark(tags={"team": "a"}), clients, upload_key="k").tags == (
+        tag,
+        {"Key": "team", "Value": "a"},
+    )
+    assert prepare(benchmark(model=PACKAGE, tags={"team": "a"}), clients, upload_key="k").tags == (
+        {"Key": "team", "Value": "a"},
+    )
+    mine = {"Key": "sagemaker-sdk:jumpstart-model-id", "Value": "mine"}
+    assert prepare(benchmark(tags=[mine]), clients, upload_key="k").tags == (mine,)
 
 
 @pytest.mark.hostile("start")
@@ -251,7 +323,7 @@ TRICKY = 'say "hi" \\ {{ pipeline_name }} {{ x }}'
         benchmark(
             mlflow_experiment_name=TRICKY, model=PACKAGE, s3_output_path='s3://eval-output/a"b\\c{{d}}/'
         ),
-        judge(mlflow_experiment_name=TRICKY, aggregation=TRICKY, dataset='s3://eval-input/q"a\\{{x}}.jsonl'),
+        judge(mlflow_experiment_name=TRICKY, dataset='s3://eval-input/q"a\\{{x}}.jsonl'),
         CustomScorerEvaluation(
             model=MODEL,
             evaluator="prime_code",
@@ -259,7 +331,6 @@ TRICKY = 'say "hi" \\ {{ pipeline_name }} {{ x }}'
             s3_output_path=OUTPUT,
             role_arn=ROLE,
             mlflow_experiment_name=TRICKY,
-            aggregation=TRICKY,
         ),
     ],
     ids=["benchmark", "llm_as_judge", "custom_scorer"],
@@ -299,9 +370,6 @@ def test_quotes_backslashes_and_braces_stay_intact_through_the_start(
     for value in (output, getattr(inputs, "dataset", output)):
         assert json.dumps(value) in text
     for step in stored["Steps"]:
-        hyperparameters = step.get("Arguments", {}).get("HyperParameters", {})
-        if "aggregation" in hyperparameters:
-            assert hyperparameters["aggregation"] == TRICKY
         for action in step.get("Arguments", {}).get("Actions", []):
             assert action["Properties"]["PipelineName"] == execution.pipeline_name
 

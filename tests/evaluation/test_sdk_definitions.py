@@ -97,7 +97,7 @@ def start_and_read_back(
         pipeline_name_fields=prepared.pipeline_name_fields,
         role_arn=inputs.role_arn,
         s3_output_path=inputs.s3_output_path,
-        tags=inputs.tags,
+        tags=list(prepared.tags),
     )
     execution = start_execution(request, clients)
     described = clients.sagemaker.describe_pipeline_definition_for_execution(

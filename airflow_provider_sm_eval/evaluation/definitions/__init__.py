@@ -9,7 +9,8 @@ For the same inputs the builders produce the definition the SageMaker Python SDK
     request = StartRequest(eval_type=prepared.eval_type, name="mmlu",
                            pipeline_definition=prepared.definition,
                            pipeline_name_fields=prepared.pipeline_name_fields,
-                           role_arn=role_arn, s3_output_path=inputs.s3_output_path)
+                           tags=list(prepared.tags), role_arn=role_arn,
+                           s3_output_path=inputs.s3_output_path)
 
 ``inputs`` validates without AWS (:mod:`.inputs`, :mod:`.catalog`); :func:`prepare` resolves
 (:mod:`.resolve`) and builds (one module per type). Where the SDK leaves ``{{ pipeline_name }}``,
@@ -34,7 +35,11 @@ from airflow_provider_sm_eval.evaluation.definitions.inputs import (
     LLMAsJudgeEvaluation,
 )
 from airflow_provider_sm_eval.evaluation.definitions.llm_as_judge import build as build_llm_as_judge
-from airflow_provider_sm_eval.evaluation.definitions.parts import JsonPath, pipeline_name_fields
+from airflow_provider_sm_eval.evaluation.definitions.parts import (
+    JsonPath,
+    pipeline_name_fields,
+    pipeline_tags,
+)
 from airflow_provider_sm_eval.evaluation.definitions.resolve import Resolved, resolve_counted
 
 if TYPE_CHECKING:
@@ -51,7 +56,8 @@ BUILDERS: dict[EvalType, Callable[[Any, Resolved], dict[str, Any]]] = {
 @dataclass(frozen=True)
 class PreparedDefinition:
     """A built definition, what was looked up for it, and what that cost (for dry runs, logs,
-    benchmarks). ``pipeline_name_fields`` are the positions that take the pipeline's name."""
+    benchmarks). ``pipeline_name_fields`` are the positions that take the pipeline's name;
+    ``tags`` are the pipeline's tags as the SDK sets them (a JumpStart model's id, the inputs')."""
 
     eval_type: EvalType
     definition: dict[str, Any]
@@ -59,6 +65,7 @@ class PreparedDefinition:
     aws_calls: int
     seconds: float
     pipeline_name_fields: tuple[JsonPath, ...] = ()
+    tags: tuple[dict[str, str], ...] = ()
 
 
 def build(inputs: EvaluatorInputs, resolved: Resolved) -> dict[str, Any]:
@@ -80,6 +87,7 @@ def prepare(
         aws_calls=calls,
         seconds=time.monotonic() - started,
         pipeline_name_fields=pipeline_name_fields(inputs, definition),
+        tags=tuple(pipeline_tags(inputs)),
     )
 
 

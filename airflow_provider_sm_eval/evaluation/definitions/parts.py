@@ -14,6 +14,7 @@ from typing import Any
 from airflow_provider_sm_eval.evaluation.constants import PIPELINE_DEFINITION_VERSION, StepName
 from airflow_provider_sm_eval.evaluation.definitions.inputs import EvaluatorInputs, is_hub_dataset_arn
 from airflow_provider_sm_eval.evaluation.definitions.resolve import Resolved
+from airflow_provider_sm_eval.evaluation.validators import validate_tags
 
 #: The placeholder the SDK leaves where the pipeline's name goes (filled at start, see
 #: :func:`pipeline_name_fields`).
@@ -23,6 +24,8 @@ BENCHMARK_JOB = "BenchmarkEvaluation"
 CUSTOM_SCORER_JOB = "CustomScorerEvaluation"
 LLMAJ_JOB = "LLMAJEvaluation"
 MAX_RUNTIME_SECONDS = 86400
+#: The tag the SDK puts on the pipeline of a JumpStart model (its version tag is left out: ``*``).
+JUMPSTART_MODEL_ID_TAG = "sagemaker-sdk:jumpstart-model-id"
 
 #: A position in a JSON document: keys and list indexes from the root.
 JsonPath = tuple[str | int, ...]
@@ -65,6 +68,15 @@ def mlflow_config(inputs: EvaluatorInputs, resolved: Resolved) -> dict[str, str]
         "MlflowResourceArn": resolved.mlflow_resource_arn,
         "MlflowExperimentName": inputs.mlflow_experiment_name or PIPELINE_NAME_TEMPLATE,
     }
+
+
+def pipeline_tags(inputs: EvaluatorInputs) -> list[dict[str, str]]:
+    """The pipeline's tags as the SDK sets them: a JumpStart model's id, then the inputs' tags
+    (a tag given with the same key wins)."""
+    given = {tag["Key"] for tag in inputs.tags}
+    if inputs.is_model_package or JUMPSTART_MODEL_ID_TAG in given:
+        return list(inputs.tags)
+    return validate_tags([{"Key": JUMPSTART_MODEL_ID_TAG, "Value": inputs.model}, *inputs.tags])
 
 
 def pipeline_name_fields(inputs: EvaluatorInputs, definition: dict[str, Any]) -> tuple[JsonPath, ...]:

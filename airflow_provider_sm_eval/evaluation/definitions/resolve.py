@@ -59,6 +59,9 @@ _MLFLOW_READY = frozenset({"Created", "Updated"})
 #: ``upload_key``: one S3 key segment.
 _UPLOAD_KEY = re.compile(r"^[A-Za-z0-9._=-]{1,200}$")
 CUSTOM_METRICS_FILE = "custom-metrics.json"
+#: Where the region's list of judge models is (the SDK reads it to check ``evaluator_model``).
+JUDGE_MODELS_BUCKET = "jumpstart-cache-prod-{region}"
+JUDGE_MODELS_KEY = "fmhMetadata/supported-llmaj-judge-models.json"
 
 
 @dataclass(frozen=True)
@@ -142,7 +145,9 @@ def resolve_counted(
     _check_model_family(inputs, model.base_model_name)
     group_arn = _model_package_group(inputs, clients, calls, partition, region)
     _check_dataset(inputs, clients, calls)
-    hyperparameters = _hyperparameters(inputs, model.base_model_name, clients, calls, hub)
+    if isinstance(inputs, LLMAsJudgeEvaluation):
+        _check_judge_model(inputs, region, clients, calls)
+    hyperparameters = _hyperparameters(inputs, model, clients, calls, hub)
     mlflow_arn = inputs.mlflow_resource_arn or _default_mlflow_app(clients, calls)
     # Writes.
     artifact_arn = None
@@ -174,6 +179,8 @@ class _Model:
     base_model_arn: str
     hub_name: str
     source_model_package_arn: str | None = None
+    #: The base model's ``HubContentDocument`` when it was described already (JumpStart models).
+    hub_document: Any = None
 
 
 def _is_not_found(error: EvaluationAWSError) -> bool:
@@ -208,7 +215,9 @@ def _jumpstart_model(model_id: str, clients: AwsClients, calls: _Calls, hub: str
         hubs = " or ".join(dict.fromkeys((hub, PUBLIC_HUB)))
         raise InvalidInputError("model", f"model {model_id!r} is in no hub: no Model hub content in {hubs}")
     described, hub_name = found
-    return _Model(model_id, str(described["HubContentArn"]), hub_name)
+    return _Model(
+        model_id, str(described["HubContentArn"]), hub_name, None, described.get("HubContentDocument")
+    )
 
 
 def _model_package(
@@ -216,6 +225,13 @@ def _model_package(
 ) -> _Model:
     """The base model a fine-tuned model package names (its first container's ``BaseModel``)."""
     arn = inputs.model
+    parts = parse_model_package_arn(arn)
+    assert parts is not None  # validated by the inputs
+    region = clients.sagemaker.meta.region_name
+    if parts["region"] != region:
+        raise InvalidInputError(
+            "model", f"model package {arn!r} is in region {parts['region']}; the evaluation runs in {region}"
+        )
     try:
         with calls.call("DescribeModelPackage", arn):
             described = clients.sagemaker.describe_model_package(ModelPackageName=arn)
@@ -235,8 +251,6 @@ def _model_package(
             "with HubContentName and HubContentVersion): evaluation takes model packages made by "
             "SageMaker's fine-tuning",
         )
-    parts = parse_model_package_arn(arn)
-    assert parts is not None  # validated by the inputs
     hub_name = PUBLIC_HUB
     if hub != PUBLIC_HUB:  # the SDK's SAGEMAKER_HUB_NAME: used when it holds the base model
         found = _describe_hub_model(name, clients, calls, hub, version)
@@ -326,27 +340,64 @@ def _evaluation_type(inputs: EvaluatorInputs, base_model_name: str) -> str | Non
 
 
 def _hyperparameters(
-    inputs: EvaluatorInputs, base_model_name: str, clients: AwsClients, calls: _Calls, hub: str
+    inputs: EvaluatorInputs, model: _Model, clients: AwsClients, calls: _Calls, hub: str
 ) -> dict[str, str]:
-    """Hub recipe defaults (the judge's fixed values), then the inputs' overrides."""
+    """Hub recipe defaults (the judge's fixed values), then the inputs' overrides, which must fit
+    the recipe's specification (type, min, max, enum) as the SDK's ``hyperparameters`` check."""
+    overrides = inputs.hyperparameter_overrides()
+    base_model_name = model.base_model_name
     evaluation_type = _evaluation_type(inputs, base_model_name)
     if evaluation_type is None:
-        defaults = dict(JUDGE_HYPERPARAMETERS)
-    else:
-        defaults = _hub_defaults(base_model_name, evaluation_type, clients, calls, hub)
-    overrides = inputs.hyperparameter_overrides()
-    if isinstance(inputs, LLMAsJudgeEvaluation):
-        overrides = {k: v for k, v in overrides.items() if k in JUDGE_HYPERPARAMETERS}
+        for name in overrides:
+            if name not in JUDGE_HYPERPARAMETERS:
+                raise InvalidInputError(
+                    name, f"{name}: the judge's jobs take only {', '.join(JUDGE_HYPERPARAMETERS)}"
+                )
+        return {**JUDGE_HYPERPARAMETERS, **overrides}
+    specs = _hub_specs(model, evaluation_type, clients, calls, hub)
+    if specs is None:
+        return overrides
+    for name in overrides:
+        _check_against_spec(name, getattr(inputs, name), specs, base_model_name)
+    defaults = {
+        name: str(specs[name]["default"])
+        for name in HUB_HYPERPARAMETERS
+        if isinstance(specs.get(name), dict) and specs[name].get("default") is not None
+    }
     return {**defaults, **overrides}
 
 
-def _hub_defaults(
-    model_name: str, evaluation_type: str, clients: AwsClients, calls: _Calls, hub: str
-) -> dict[str, str]:
-    """The defaults of the model's evaluation recipe (``SmtjOverrideParamsS3Uri``); none, with a
-    warning, when the model has no such recipe (the SDK then sends none either)."""
-    found = _describe_hub_model(model_name, clients, calls, hub)
-    document: Any = found[0].get("HubContentDocument") if found else None
+def _check_against_spec(name: str, value: Any, specs: dict[str, Any], model_name: str) -> None:
+    spec = specs.get(name)
+    if not isinstance(spec, dict):
+        known = ", ".join(n for n in HUB_HYPERPARAMETERS if isinstance(specs.get(n), dict))
+        raise InvalidInputError(
+            name, f"{name}: the evaluation recipe of {model_name!r} does not take it (it takes: {known})"
+        )
+    kind = spec.get("type")
+    if (kind == "integer" and not isinstance(value, int)) or (
+        kind == "string" and not isinstance(value, str)
+    ):
+        raise InvalidInputError(name, f"{name} must be of type {kind} for {model_name!r}, got {value!r}")
+    if ("min" in spec and value < spec["min"]) or ("max" in spec and value > spec["max"]):
+        raise InvalidInputError(
+            name,
+            f"{name} {value!r} is out of range for {model_name!r} ({spec.get('min')} to {spec.get('max')})",
+        )
+    if "enum" in spec and value not in spec["enum"]:
+        raise InvalidInputError(name, f"{name} {value!r} is not one of {spec['enum']} for {model_name!r}")
+
+
+def _hub_specs(
+    model: _Model, evaluation_type: str, clients: AwsClients, calls: _Calls, hub: str
+) -> dict[str, Any] | None:
+    """The override specification of the model's evaluation recipe (``SmtjOverrideParamsS3Uri``);
+    None, with a warning, when the model has no such recipe (the SDK then sends no defaults)."""
+    model_name = model.base_model_name
+    document = model.hub_document
+    if document is None:
+        found = _describe_hub_model(model_name, clients, calls, hub)
+        document = found[0].get("HubContentDocument") if found else None
     try:
         document = json.loads(document) if isinstance(document, str) else document or {}
     except json.JSONDecodeError:
@@ -368,16 +419,37 @@ def _hub_defaults(
             model_name,
             evaluation_type,
         )
-        return {}
+        return None
     location = parse_s3_uri(uri, name=f"SmtjOverrideParamsS3Uri of {model_name}")
     with calls.call("GetObject", uri):
         body = clients.s3.get_object(Bucket=location.bucket, Key=location.key)["Body"].read()
     specs = json.loads(body)
-    return {
-        name: str(specs[name]["default"])
-        for name in HUB_HYPERPARAMETERS
-        if isinstance(specs.get(name), dict) and specs[name].get("default") is not None
-    }
+    return specs if isinstance(specs, dict) else None
+
+
+def _check_judge_model(inputs: LLMAsJudgeEvaluation, region: str, clients: AwsClients, calls: _Calls) -> None:
+    """``evaluator_model`` is in the region's list of judge models, when that list can be read
+    (as the SDK checks; a list that cannot be read only warns)."""
+    bucket, key = JUDGE_MODELS_BUCKET.format(region=region), JUDGE_MODELS_KEY
+    try:
+        with calls.call("GetObject", f"s3://{bucket}/{key}"):
+            document = json.loads(clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        models = {
+            e["model_id"]
+            for e in document.get("supported_judge_models", [])
+            if isinstance(e, dict) and isinstance(e.get("model_id"), str)
+        }
+    except (EvaluationAWSError, ValueError, AttributeError) as error:
+        log.warning(
+            "Could not read the judge models of %s (%s): evaluator_model is not checked", region, error
+        )
+        return
+    if models and inputs.evaluator_model not in models:
+        raise InvalidInputError(
+            "evaluator_model",
+            f"evaluator_model {inputs.evaluator_model!r} is not a judge model in {region}; "
+            f"valid: {', '.join(sorted(models))}",
+        )
 
 
 def _default_mlflow_app(clients: AwsClients, calls: _Calls) -> str | None:
