@@ -368,3 +368,13 @@ def test_the_started_definition_equals_the_sdks(emulator: EvaluationEmulator, ca
         },
     )
     assert ours == theirs
+
+
+def test_lineage_names_the_model_the_dataset_and_the_output_before_the_run() -> None:
+    lineage = evaluator("llmasjudge").get_openlineage_facets_on_start()
+
+    assert [(d.namespace, d.name) for d in lineage.inputs] == [
+        ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/llama-3-2-1b-finetuned/1"),
+        (f"s3://{BUCKET}", "data/prompts.jsonl"),
+    ]
+    assert [(d.namespace, d.name) for d in lineage.outputs] == [(f"s3://{BUCKET}", "runs")]
