@@ -195,6 +195,7 @@ class _EvaluatorOperator(StartEvaluationOperator):
         return {
             "pipeline_definition": self._prepared.definition,
             "pipeline_name_fields": self._prepared.pipeline_name_fields,
+            "tags": list(self._prepared.tags),
         }
 
     def _dry_run_value(self, request: StartRequest) -> dict[str, Any]:

@@ -352,27 +352,28 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
         identity = TaskInstanceIdentity.from_context(context)
         try:
-            return StartRequest(
-                eval_type=self.eval_type,
-                name=self.evaluation_name,
-                **self._definition_fields(context, hook),
-                role_arn=self.role_arn,
-                s3_output_path=self.s3_output_path,
-                tags=self.tags,
-                pipeline_parameters=self.pipeline_parameters,
-                client_request_token=identity.client_request_token("start", context["ti"].try_number),
-                description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
-                region=_resolved_region(hook),
-            )
+            fields: dict[str, Any] = {
+                "eval_type": self.eval_type,
+                "name": self.evaluation_name,
+                "role_arn": self.role_arn,
+                "s3_output_path": self.s3_output_path,
+                "tags": self.tags,
+                "pipeline_parameters": self.pipeline_parameters,
+                "client_request_token": identity.client_request_token("start", context["ti"].try_number),
+                "description": f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
+                "region": _resolved_region(hook),
+            }
+            return StartRequest(**{**fields, **self._definition_fields(context, hook)})
         except InvalidInputError as error:
             argument = self.argument_of_field.get(error.field, error.field)
             message = str(error) if argument == error.field else f"{argument}: {error}"
             raise AirflowFailException(message) from None
 
     def _definition_fields(self, context: Context, hook: SageMakerEvaluationHook) -> dict[str, Any]:
-        """The ``StartRequest`` fields of the definition to start: the one given. The evaluator
-        operators build theirs here, at execute time; an ``InvalidInputError`` raised here fails
-        the task naming the argument."""
+        """The ``StartRequest`` fields that come with the definition to start: here the definition
+        given. The evaluator operators build theirs here, at execute time, with the fields their
+        builder sets (pipeline-name positions, the pipeline's tags); an ``InvalidInputError``
+        raised here fails the task naming the argument."""
         return {"pipeline_definition": self.pipeline_definition}
 
     def _dry_run_value(self, request: StartRequest) -> dict[str, Any]:

@@ -378,3 +378,20 @@ def test_lineage_names_the_model_the_dataset_and_the_output_before_the_run() -> 
         (f"s3://{BUCKET}", "data/prompts.jsonl"),
     ]
     assert [(d.namespace, d.name) for d in lineage.outputs] == [(f"s3://{BUCKET}", "runs")]
+
+
+def test_the_pipeline_is_tagged_as_the_sdk_tags_it(emulator: EvaluationEmulator) -> None:
+    """A JumpStart model's id is a tag of the pipeline (the SDK's), next to the given tags."""
+    ti = RecordingTaskInstance()
+    op = evaluator(
+        model=JUMPSTART_MODEL, evaluate_base_model=False, tags={"team": "ml"}, wait_for_completion=False
+    )
+
+    arn = op.execute(task_context(ti))["execution_arn"]
+
+    sagemaker = emulator.client("sagemaker")
+    pipeline = SageMakerEvaluationHook(aws_conn_id=CONN_ID).get_execution(arn).pipeline_name
+    pipeline_arn = sagemaker.describe_pipeline(PipelineName=pipeline)["PipelineArn"]
+    tags = {tag["Key"]: tag["Value"] for tag in sagemaker.list_tags(ResourceArn=pipeline_arn)["Tags"]}
+    assert tags["sagemaker-sdk:jumpstart-model-id"] == JUMPSTART_MODEL
+    assert tags["team"] == "ml"
