@@ -25,7 +25,7 @@ from typing import Any
 
 from botocore import xform_name
 
-from airflow_provider_sm_eval.emulator import iam_simulation
+from airflow_provider_sm_eval.emulator import beside_moto
 from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
 from airflow_provider_sm_eval.emulator.call_log import CallLog
 from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, ControlApi, ControlError
@@ -74,7 +74,8 @@ class EmulatorApp:
         self._record_call(environ)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
         if not target:
-            return iam_simulation.answer(environ, start_response) or self._moto_app(environ, start_response)
+            answered = beside_moto.answer(environ, start_response, self._backend.catalog)
+            return answered or self._moto_app(environ, start_response)
         service, _, operation = target.partition(".")
         delay = self._backend.faults.delay_for(operation)
         if delay:

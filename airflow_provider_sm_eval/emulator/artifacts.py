@@ -17,6 +17,7 @@ from airflow_provider_sm_eval.emulator.results import (
     BENCHMARK_METRICS,
     CUSTOM_SCORER_METRICS,
     CUSTOM_SCORER_TASK_KEY,
+    LLMAJ_METRICS,
     MetricSeed,
     benchmark_results,
     llmaj_aggregate,
@@ -47,6 +48,8 @@ class StepResultRun:
     seed: MetricSeed
     examples: int
     finished_at: datetime
+    #: The judge's metrics (LLM-as-judge): the step's ``llmaj_metrics`` hyperparameter, else the defaults.
+    judge_metrics: tuple[str, ...] = LLMAJ_METRICS
 
 
 #: Writes the result files of one step run and returns their URIs.
@@ -71,6 +74,19 @@ def is_custom_model_step(kind: EvaluationKind, step_name: str) -> bool:
     return step_name == kind.result_steps[0].value
 
 
+def judge_metrics(hyperparameters: object) -> tuple[str, ...]:
+    """The metrics a judge step asks for (``llmaj_metrics``, a JSON list; ``Builtin.`` added where
+    missing), or the default metrics when the step names none or names them unreadably."""
+    raw = hyperparameters.get("llmaj_metrics") if isinstance(hyperparameters, dict) else None
+    try:
+        names = json.loads(raw) if isinstance(raw, str) else None
+    except json.JSONDecodeError:
+        names = None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        return LLMAJ_METRICS
+    return tuple(dict.fromkeys(n if n.startswith("Builtin.") else f"Builtin.{n}" for n in names))
+
+
 def judge_job_name(training_job_name: str) -> str:
     """Name of the (synthetic) Bedrock judge job run by an LLM-as-judge metrics job."""
     return f"judge-{training_job_name}"[:63]
@@ -85,11 +101,13 @@ def write_step_results(
     seed: MetricSeed,
     examples: int,
     finished_at: datetime,
+    hyperparameters: object = None,
 ) -> list[S3Uri]:
     """Write the result files of one evaluation step run with ``kind``'s writer; return their URIs."""
     module, _, function = kind.emulator_writer.partition(":")
     writer = cast(ResultWriter, getattr(importlib.import_module(module), function))
-    return writer(put, StepResultRun(root, training_job_name, seed, examples, finished_at))
+    run = StepResultRun(root, training_job_name, seed, examples, finished_at, judge_metrics(hyperparameters))
+    return writer(put, run)
 
 
 def write_benchmark_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
@@ -107,13 +125,13 @@ def write_custom_scorer_results(put: PutObject, run: StepResultRun) -> list[S3Ur
 def write_llmaj_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
     """The judge's per-example records and its aggregate file."""
     judge = judge_job_name(run.training_job_name)
-    records = llmaj_example_records(run.seed, run.examples, judge)
+    records = llmaj_example_records(run.seed, run.examples, judge, run.judge_metrics)
     examples_uri = llmaj_examples_prefix(run.root, judge).join(
         "datasets", f"evaluation{LLMAJ_EXAMPLES_SUFFIX}"
     )
     aggregate_uri = llmaj_aggregate_key(run.root, run.training_job_name, judge)
     put(examples_uri, "".join(json.dumps(r) + "\n" for r in records).encode())
-    put(aggregate_uri, json.dumps(llmaj_aggregate(records, judge), indent=2).encode())
+    put(aggregate_uri, json.dumps(llmaj_aggregate(records, judge, run.judge_metrics), indent=2).encode())
     return [aggregate_uri, examples_uri]
 
 

@@ -35,7 +35,14 @@ from airflow_provider_sm_eval.emulator.errors import (
     ResourceNotFound,
     ValidationException,
 )
-from airflow_provider_sm_eval.emulator.execution import Execution, Listener, StepOutcome, StepRun, Timing
+from airflow_provider_sm_eval.emulator.execution import (
+    Execution,
+    Listener,
+    StepOutcome,
+    StepRefused,
+    StepRun,
+    Timing,
+)
 from airflow_provider_sm_eval.emulator.faults import FaultController
 from airflow_provider_sm_eval.emulator.params import (
     EXECUTION_DISPLAY_NAME,
@@ -51,6 +58,7 @@ from airflow_provider_sm_eval.emulator.params import (
     with_optional,
 )
 from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
+from airflow_provider_sm_eval.emulator.step_requests import check_training_request, run_lineage_step
 from airflow_provider_sm_eval.emulator.training_jobs import (
     TrainingJob,
     describe_training_job,
@@ -609,10 +617,12 @@ class PipelineBackend:
 
     # --- step runs ----------------------------------------------------------------------
     def _start_job(self, execution: Execution, step: StepRun, at: float) -> TrainingJob:
+        """The training job of a Training step; StepRefused when SageMaker refuses its request."""
         arguments = resolve(step.spec.arguments, execution.context())
+        name = training_job_name(execution.arn, execution.execution_id, step.name, step.attempts)
+        check_training_request(arguments, job_name=name, mlflow_config=execution.definition.mlflow_config)
         output = arguments.get("OutputDataConfig")
         s3_output_path = output.get("S3OutputPath") if isinstance(output, dict) else None
-        name = training_job_name(execution.arn, execution.execution_id, step.name, step.attempts)
         job = TrainingJob(
             name=name,
             arn=f"arn:{partition_of(execution.region)}:sagemaker:{execution.region}:{ACCOUNT_ID}:training-job/{name}",
@@ -630,6 +640,14 @@ class PipelineBackend:
         fault = self.faults.take_step_failure(execution.pipeline_name, step.name)
         if fault is not None:
             return StepOutcome(fault.reason, fault.continue_on_failure)
+        if step.spec.type == "Lineage":
+            try:
+                run_lineage_step(
+                    self.catalog, resolve(step.spec.arguments, execution.context()), execution.region
+                )
+            except StepRefused as exc:
+                return StepOutcome(str(exc))
+            return StepOutcome()
         kind = eval_kind_of(execution.pipeline_name, execution.steps)
         if kind is None or step.job is None or not writes_results(kind, step.name):
             return StepOutcome()
@@ -656,6 +674,7 @@ class PipelineBackend:
                 seed=seed,
                 examples=self.examples,
                 finished_at=datetime.fromtimestamp(at, timezone.utc),
+                hyperparameters=step.job.arguments.get("HyperParameters"),
             )
         except Exception as exc:  # the job fails as a real one would on an upload error
             return StepOutcome(f"ClientError: Failed to upload evaluation results to {raw_root}: {exc}")

@@ -152,6 +152,11 @@ class Catalog:
         for app in self._seed.mlflow_apps:
             self._add_mlflow_app(app, region)
 
+    @property
+    def judge_models(self) -> tuple[str, ...]:
+        """Bedrock model ids the LLM-as-judge evaluator accepts (also served by GetFoundationModel)."""
+        return self._seed.judge_models
+
     def seed_buckets(self, region: str) -> set[str]:
         """The buckets ``seed_objects`` writes to."""
         written: set[str] = set()
@@ -434,10 +439,17 @@ class Catalog:
             return {"Arn": arn}
 
     # --- lineage ----------------------------------------------------------------------------
-    def create_lineage(self, kind: str, params: dict[str, Any], region: str) -> str:
-        """Create a context, action or artifact; returns its ARN (also used by Lineage steps)."""
+    def create_lineage(self, kind: str, params: dict[str, Any], region: str, *, reuse: bool = False) -> str:
+        """Create a context, action or artifact; returns its ARN. With ``reuse`` (Lineage steps, which
+        run again when their execution is retried), an entity of that kind and name is kept as it is."""
         with self._lock:
             self._region(region)
+            name_key = {"context": "ContextName", "action": "ActionName", "artifact": "ArtifactName"}[kind]
+            if reuse and isinstance(params.get(name_key), str):
+                try:
+                    return self.lineage_arn(kind, params[name_key], region)
+                except ResourceNotFound:
+                    pass
             type_key = {"context": "ContextType", "action": "ActionType", "artifact": "ArtifactType"}[kind]
             name_key = {"context": "ContextName", "action": "ActionName", "artifact": "ArtifactName"}[kind]
             entity_type = required_param(params, type_key)
@@ -474,6 +486,14 @@ class Catalog:
 
     def op_create_artifact(self, params: dict[str, Any], region: str) -> dict[str, Any]:
         return {"ArtifactArn": self.create_lineage("artifact", params, region)}
+
+    def lineage_arn(self, kind: str, name: str, region: str) -> str:
+        """The ARN of the context, action or artifact named ``name``; ResourceNotFound when there is none."""
+        with self._lock:
+            for entity in self._lineage.values():
+                if entity.kind == kind and entity.name == name and f":{region}:" in entity.arn:
+                    return entity.arn
+            raise ResourceNotFound(f"{kind.capitalize()} {name} does not exist.")
 
     def _entity(self, kind: str, ref: str, region: str) -> _LineageEntity:
         arn = (

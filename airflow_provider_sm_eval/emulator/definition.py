@@ -46,6 +46,8 @@ class PipelineDefinition:
     text: str
     parameters: Mapping[str, ParameterSpec]
     steps: Mapping[str, StepSpec]
+    #: The definition's ``MlflowConfig`` (its training jobs report to that MLflow resource).
+    mlflow_config: Mapping[str, Any] | None = None
 
     def bind_parameters(self, given: list[dict[str, str]] | None) -> dict[str, str]:
         """Values of all parameters for one execution: given ones over defaults.
@@ -108,7 +110,10 @@ def parse_definition(text: str) -> PipelineDefinition:
         if step.name in step.depends_on:
             raise ValidationException(f"Invalid pipeline definition: step '{step.name}' depends on itself")
     _check_acyclic(steps)
-    return PipelineDefinition(text=text, parameters=parameters, steps=steps)
+    mlflow_config = document.get("MlflowConfig")
+    if mlflow_config is not None and not isinstance(mlflow_config, dict):
+        raise ValidationException("Invalid pipeline definition: 'MlflowConfig' must be an object")
+    return PipelineDefinition(text=text, parameters=parameters, steps=steps, mlflow_config=mlflow_config)
 
 
 def resolve(value: Any, context: Mapping[str, Any]) -> Any:

@@ -65,7 +65,13 @@ class StepOutcome:
 
 #: Called when a step reaches the end of ``Executing``; decides success or failure.
 FinishStep = Callable[["Execution", StepRun, float], StepOutcome]
-#: Called when a Training step starts; returns its training job.
+
+
+class StepRefused(Exception):
+    """SageMaker refused the request a step made when it started; the message is the failure reason."""
+
+
+#: Called when a Training step starts; returns its training job, or raises StepRefused.
 StartJob = Callable[["Execution", StepRun, float], TrainingJob]
 
 
@@ -218,10 +224,17 @@ class Execution:
             step.start_time, step.end_time, step.failure_reason = at, None, None
             step.attempts += 1
             step.phase_end = at + timing.starting
-            step.job = start_job(self, step, at) if step.spec.type == "Training" else None
-            self._set_step_status(step, StepStatus.STARTING, at)
             self._last_event = at
             self.modified = max(self.modified, at)
+            try:
+                step.job = start_job(self, step, at) if step.spec.type == "Training" else None
+            except StepRefused as exc:  # the job's create request was refused: the step fails at once
+                step.job = None
+                self._set_step_status(step, StepStatus.STARTING, at)
+                step.end_time, step.failure_reason = at, str(exc)[:1024]
+                self._set_step_status(step, StepStatus.FAILED, at)
+                return True
+            self._set_step_status(step, StepStatus.STARTING, at)
             return True
         if due is not None:
             self._finish_phase(due, timing, finish)

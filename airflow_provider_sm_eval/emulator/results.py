@@ -142,12 +142,14 @@ def benchmark_results(seed: MetricSeed, names: tuple[str, ...], key: str) -> dic
     }
 
 
-def llmaj_example_records(seed: MetricSeed, examples: int, judge_job_name: str) -> list[dict[str, Any]]:
-    """Per-example judge records (one ``*_output.jsonl`` line each)."""
+def llmaj_example_records(
+    seed: MetricSeed, examples: int, judge_job_name: str, metrics: tuple[str, ...] = LLMAJ_METRICS
+) -> list[dict[str, Any]]:
+    """Per-example judge records (one ``*_output.jsonl`` line each), scoring ``metrics``."""
     records = []
     for index in range(examples):
         scores = []
-        for metric in LLMAJ_METRICS:
+        for metric in metrics:
             result = seed.overrides.get(metric, seed.score(metric, index))
             scores.append(
                 {
@@ -183,9 +185,11 @@ def llmaj_example_records(seed: MetricSeed, examples: int, judge_job_name: str) 
     return records
 
 
-def llmaj_aggregate(records: list[dict[str, Any]], judge_job_name: str) -> dict[str, Any]:
+def llmaj_aggregate(
+    records: list[dict[str, Any]], judge_job_name: str, metrics: tuple[str, ...] = LLMAJ_METRICS
+) -> dict[str, Any]:
     """Content of ``bedrock_llm_judge_results.json`` computed from the per-example records."""
-    by_metric: dict[str, list[float]] = {metric: [] for metric in LLMAJ_METRICS}
+    by_metric: dict[str, list[float]] = {metric: [] for metric in metrics}
     for record in records:
         for score in record["automatedEvaluationResult"]["scores"]:
             by_metric.setdefault(score["metricName"], []).append(score["result"])

@@ -15,7 +15,6 @@ from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResu
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.utils.lineage import (
     EXECUTION_FACET_SOURCE,
-    MODEL_ID_NAMESPACE,
     definition_input_uris,
     definition_model_ids,
 )
@@ -29,7 +28,11 @@ from tests.airflow.airflow_test_support import (
     task_context,
 )
 
-BASE_MODEL = "meta-textgeneration-llama-3-2-1b-instruct"
+BASE_MODEL_DATASET = (  # the base model in the example definitions: a public hub content ARN
+    "arn:aws:sagemaker:us-east-1:aws",
+    "hub-content/SageMakerPublicHub/Model/meta-textgeneration-llama-3-2-1b-instruct/1.0.0",
+)
+BASE_MODEL = ":".join(BASE_MODEL_DATASET)
 MODEL_PACKAGE_ARN = "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1"
 
 
@@ -100,7 +103,7 @@ def test_start_operator_reports_dataset_read_and_result_files_written(
     lineage = op.get_openlineage_facets_on_complete(None)
 
     assert names(lineage.inputs) == [
-        (MODEL_ID_NAMESPACE, BASE_MODEL),
+        BASE_MODEL_DATASET,
         ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/my-fine-tuned-model/1"),
         ("s3://datasets", "gen_qa/v3.jsonl"),
     ]
@@ -150,7 +153,7 @@ def test_benchmark_execution_lineage(emulator: EvaluationEmulator) -> None:
     lineage = op.get_openlineage_facets_on_complete(None)
 
     models = [
-        (MODEL_ID_NAMESPACE, BASE_MODEL),
+        BASE_MODEL_DATASET,
         ("arn:aws:sagemaker:us-east-1:123456789012", "model-package/my-fine-tuned-model/1"),
     ]
     assert names(started.inputs) == models

@@ -31,6 +31,7 @@ def test_get_references_to_steps_are_dependencies() -> None:
     assert metrics.depends_on == {StepName.EVALUATE_BASE_INFERENCE_MODEL.value}
     lineage = parsed.steps[StepName.ASSOCIATE_LINEAGE.value]
     assert lineage.depends_on == {
+        StepName.CREATE_EVALUATION_ACTION.value,  # DependsOn: the action its associations point to
         StepName.EVALUATE_BASE_MODEL_METRICS.value,
         StepName.EVALUATE_CUSTOM_MODEL_METRICS.value,
     }

@@ -373,7 +373,9 @@ def test_an_output_path_that_is_not_an_s3_uri_never_blocks_reading_or_stopping(
     first = start(clients, output)
     arn = clients.sagemaker.start_pipeline_execution(
         PipelineName=first.pipeline_name,
-        PipelineParameters=[{"Name": "S3OutputPath", "Value": "not-an-s3-uri"}],
+        # An https:// output path passes CreateTrainingJob's pattern, so the job exists, but it is
+        # no S3 URI to read results from.
+        PipelineParameters=[{"Name": "S3OutputPath", "Value": "https://not-s3.example.com/out"}],
         ClientRequestToken=uuid.uuid4().hex,
     )["PipelineExecutionArn"]
     execution = EvaluationPipelineExecution.get(arn, clients=clients)
