@@ -35,6 +35,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": _INTEGRATION,
                 "python-modules": [
                     f"{_PACKAGE}.operators.start_evaluation",
+                    f"{_PACKAGE}.operators.evaluators",
                     f"{_PACKAGE}.operators.stop_evaluation",
                     f"{_PACKAGE}.operators.evaluation_results",
                     f"{_PACKAGE}.operators.evaluation_gate",

@@ -28,6 +28,7 @@ from airflow_provider_sm_eval.emulator.child_process import EmulatorProcess, emu
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import emulator_throughput
+import evaluators_build
 import waits
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,6 +41,7 @@ OUR_DAG_MODULES = ",".join(
     f"airflow_provider_sm_eval.{module}"
     for module in (
         "operators.start_evaluation",
+        "operators.evaluators",
         "operators.stop_evaluation",
         "operators.evaluation_results",
         "operators.evaluation_gate",
@@ -119,6 +121,9 @@ def _emulator(examples: int) -> Iterator[EmulatorProcess]:
     """The emulator as a child process, with the benchmarks' bucket."""
     with emulator_process(step_seconds=0.05, examples=examples, quiet=True) as process:
         process.client("s3").create_bucket(Bucket=BUCKET)
+        process.client("s3").put_object(
+            Bucket=BUCKET, Key=evaluators_build.DATASET_KEY, Body=b'{"query": "1+1?", "response": "2"}\n'
+        )
         yield process
 
 
@@ -238,19 +243,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--held", type=int, nargs="+", default=[1, 10_000], help="executions held by the servers measured"
     )
+    parser.add_argument(
+        "--only", choices=["imports", "build"], help="print only this table (default: every table)"
+    )
     args = parser.parse_args(argv)
 
     with _emulator(args.examples) as emulator:
         env = _aws_env(emulator)
-        print(
-            _table(
-                f"Import cost added to a DAG file (median of {args.repeat} fresh processes; "
-                "ratio = peer / ours)",
-                ["what is imported", "added time", "added RSS", "time ratio", "RSS ratio"],
-                _import_rows(args.sdk_python, env, args.repeat),
+        if args.only in (None, "imports"):
+            print(
+                _table(
+                    f"Import cost added to a DAG file (median of {args.repeat} fresh processes; "
+                    "ratio = peer / ours)",
+                    ["what is imported", "added time", "added RSS", "time ratio", "RSS ratio"],
+                    _import_rows(args.sdk_python, env, args.repeat),
+                )
             )
-        )
-        print()
+            print()
+        if args.only in (None, "build"):
+            print(
+                _table(
+                    "Evaluator operators: resolving their arguments and building the definition, next "
+                    f"to the start (median of {args.repeat} rounds, emulator's seeded hub)",
+                    evaluators_build.HEADER,
+                    evaluators_build.rows(env, BUCKET, ROLE_ARN, args.repeat),
+                )
+            )
+            print()
+        if args.only is not None:
+            return 0
         definition_args = [str(BENCHMARK_DEFINITION), ROLE_ARN, f"s3://{BUCKET}/waits"]
         rows, notes = waits.density_rows(
             env, args.waits, peer_max=args.peer_max, poll=args.poll, polls=3, args=definition_args

@@ -1,8 +1,11 @@
 """Benchmark evaluation: does the fine-tuned (custom) model beat its base model?
 
-``evaluate`` starts a SageMaker benchmark evaluation (MMLU by default) of a fine-tuned model
-package against its base model and waits for it in the triggerer (``deferrable=True``): no
-worker slot is held while SageMaker works. When the execution succeeds, its step details and
+``evaluate`` is the SageMaker SDK's ``BenchMarkEvaluator`` as an operator: with the same
+arguments it looks up the model package's base model in SageMaker's public hub, builds the
+pipeline definition the SDK would build, starts a benchmark evaluation (MMLU by default) of the
+fine-tuned model package against its base model, and waits for it in the triggerer
+(``deferrable=True``): no worker slot is held while SageMaker works. The definition it built is
+in the task's rendered view and in its log. When the execution succeeds, its step details and
 the summary of its results (metrics per model, custom minus base deltas) are in XCom, and
 the task log shows the step table and the results table. ``custom_beats_base`` then fails
 the run unless the custom model is at least as good as the base model on every metric and
@@ -11,7 +14,8 @@ reaches an absolute accuracy floor.
 Connection and AWS resources come from DAG params (defaults from the environment):
 ``aws_conn_id`` (``SM_EVAL_AWS_CONN_ID``, default ``aws_default``), ``role_arn``
 (``SM_EVAL_ROLE_ARN``), ``s3_output_path`` (``SM_EVAL_S3_OUTPUT_PATH``) and the model package
-to evaluate. ``SM_EVAL_POLL_SECONDS`` sets how often the execution is polled (default 30).
+to evaluate (``SM_EVAL_MODEL``). ``SM_EVAL_POLL_SECONDS`` sets how often the execution is
+polled (default 30).
 
 Try it locally against the emulator: ``make demo``, or start
 ``python -m airflow_provider_sm_eval.emulator --port 8900``, create the bucket, point
@@ -23,14 +27,16 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
-from pathlib import Path
 
 from airflow.sdk import DAG, Param
 
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
-from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.operators.evaluators import BenchmarkEvaluationOperator
 
-PIPELINE_DEFINITION = Path(__file__).resolve().parent / "pipeline_definitions" / "benchmark.json"
+#: The model to evaluate: a model package fine-tuned from a JumpStart model (the emulator has this one).
+MODEL = os.environ.get(
+    "SM_EVAL_MODEL", "arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-3-2-1b-finetuned/1"
+)
 POLL_SECONDS = float(os.environ.get("SM_EVAL_POLL_SECONDS", "30"))
 
 with DAG(
@@ -53,33 +59,26 @@ with DAG(
             type="string",
             description="S3 prefix that receives the evaluation results",
         ),
-        "model_package_arn": Param(
-            "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1",
-            type="string",
-            description="The fine-tuned model package to evaluate",
-        ),
-        "benchmark": Param("mmlu", type="string"),
+        "model": Param(MODEL, type="string", description="The fine-tuned model package to evaluate"),
     },
 ) as dag:
-    evaluate = StartEvaluationOperator(
+    evaluate = BenchmarkEvaluationOperator(
         task_id="evaluate",
-        eval_type="benchmark",
-        evaluation_name="fine-tuned-vs-base-{{ params.benchmark }}",
-        pipeline_definition=str(PIPELINE_DEFINITION),
+        benchmark="mmlu",
+        subtasks=["abstract_algebra", "college_computer_science"],
+        model="{{ params.model }}",
+        evaluate_base_model=True,
+        base_eval_name="fine-tuned-vs-base-mmlu",
         role_arn="{{ params.role_arn }}",
         s3_output_path="{{ params.s3_output_path }}/benchmark",
-        pipeline_parameters={
-            "RoleArn": "{{ params.role_arn }}",
-            "CustomModelPackageArn": "{{ params.model_package_arn }}",
-            "Benchmark": "{{ params.benchmark }}",
-        },
+        mlflow_run_name="{{ run_id }}",
         tags={"team": "ml-platform", "purpose": "release-evaluation"},
         deferrable=True,
         poll_interval=POLL_SECONDS,
         aws_conn_id="{{ params.aws_conn_id }}",
     )
 
-    # The start operator's return value carries the results summary: no extra S3 read needed.
+    # The evaluation's return value carries the results summary: no extra S3 read needed.
     custom_beats_base = EvaluationGateOperator(
         task_id="custom_beats_base",
         summary=evaluate.output,

@@ -1,29 +1,33 @@
-"""Custom scorer evaluation: score generated answers with your own evaluator (BLEU, ROUGE, exact match).
+"""Custom scorer evaluation: score generated answers with a built-in metric or your own evaluator.
 
-``evaluate`` starts the evaluation and waits for it in the worker (``deferrable=False``): the
+``evaluate`` is the SageMaker SDK's ``CustomScorerEvaluator`` as an operator: ``evaluator`` is a
+built-in metric (``prime_math``, ``prime_code``) or the hub-content ARN of an evaluator of your
+own. It starts the evaluation and waits for it in the worker (``deferrable=False``): the
 simplest setup, fine for short evaluations or deployments without a triggerer. It polls every
 ``SM_EVAL_POLL_SECONDS`` seconds, logs the step table whenever a step changes status, and
 stops the execution if the task is killed or times out (``stop_on_kill``, the default).
 Retries reattach to the execution the first try started instead of starting a second one.
 
-``quality_floor`` then checks absolute floors on the custom model's scores, and that the custom
-model does not lose more than one point of ROUGE-L to the base model.
+``quality_floor`` then checks an absolute floor on the custom model's score, and that the custom
+model does not lose more than one point to the base model.
 
-Params and environment as in ``example_sm_eval_benchmark``.
+Params and environment as in ``example_sm_eval_llm_as_judge``.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.sdk import DAG, Param
 
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
-from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.operators.evaluators import CustomScorerEvaluationOperator
 
-PIPELINE_DEFINITION = Path(__file__).resolve().parent / "pipeline_definitions" / "custom_scorer.json"
+MODEL = os.environ.get(
+    "SM_EVAL_MODEL", "arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-3-2-1b-finetuned/1"
+)
+DATASET = os.environ.get("SM_EVAL_DATASET", "s3://sm-eval-example/datasets/prompts.jsonl")
 POLL_SECONDS = float(os.environ.get("SM_EVAL_POLL_SECONDS", "30"))
 
 with DAG(
@@ -47,31 +51,24 @@ with DAG(
             type="string",
             description="S3 prefix that receives the evaluation results",
         ),
-        "model_package_arn": Param(
-            "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1",
+        "model": Param(MODEL, type="string", description="The fine-tuned model package to evaluate"),
+        "dataset": Param(
+            DATASET,
             type="string",
-            description="The fine-tuned model package to evaluate",
+            description="JSONL file of questions and reference answers (or a hub DataSet ARN)",
         ),
-        "dataset_s3_uri": Param(
-            "s3://my-evaluation-bucket/datasets/gen_qa.jsonl",
-            type="string",
-            description="JSONL file of questions and reference answers",
-        ),
+        "evaluator": Param("prime_math", type="string", description="Built-in metric or evaluator ARN"),
     },
 ) as dag:
-    evaluate = StartEvaluationOperator(
+    evaluate = CustomScorerEvaluationOperator(
         task_id="evaluate",
-        eval_type="customscorer",
-        evaluation_name="fine-tuned-gen-qa",
-        pipeline_definition=str(PIPELINE_DEFINITION),
+        model="{{ params.model }}",
+        evaluator="{{ params.evaluator }}",
+        dataset="{{ params.dataset }}",
+        evaluate_base_model=True,
+        base_eval_name="fine-tuned-prime-math",
         role_arn="{{ params.role_arn }}",
         s3_output_path="{{ params.s3_output_path }}/custom-scorer",
-        pipeline_parameters={
-            "RoleArn": "{{ params.role_arn }}",
-            "CustomModelPackageArn": "{{ params.model_package_arn }}",
-            "DatasetS3Uri": "{{ params.dataset_s3_uri }}",
-            "Evaluator": "gen_qa",
-        },
         deferrable=False,
         poll_interval=POLL_SECONDS,
         execution_timeout=timedelta(hours=4),

@@ -2,8 +2,10 @@
 
 The steps are split so that each one can be retried, timed out and watched on its own:
 
-1. ``start`` starts the evaluation and returns at once (``wait_for_completion=False``); the
-   execution ARN is in XCom and the task's extra links open the execution in the console.
+1. ``start`` is the SageMaker SDK's ``LLMAsJudgeEvaluator`` as an operator: it builds the
+   definition the SDK would (the judge, the prompts, the built-in and custom metrics), starts
+   the evaluation and returns at once (``wait_for_completion=False``); the execution ARN is in
+   XCom and the task's extra links open the execution in the console.
 2. ``wait`` is a deferrable sensor: it waits in the triggerer and fails with the failed steps,
    their reasons and log links if the execution does not succeed.
 3. ``read_results`` reads the results (judge scores per metric, custom-vs-base win rates,
@@ -13,23 +15,40 @@ The steps are split so that each one can be retried, timed out and watched on it
 
 Params and environment as in ``example_sm_eval_benchmark``: ``aws_conn_id``, ``role_arn``,
 ``s3_output_path`` (``SM_EVAL_AWS_CONN_ID``, ``SM_EVAL_ROLE_ARN``, ``SM_EVAL_S3_OUTPUT_PATH``),
-and ``SM_EVAL_POLL_SECONDS`` for the polling interval.
+the model (``SM_EVAL_MODEL``), the prompts (``SM_EVAL_DATASET``), and ``SM_EVAL_POLL_SECONDS``
+for the polling interval.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from airflow.sdk import DAG, Param, XComArg
 
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
-from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+from airflow_provider_sm_eval.operators.evaluators import LLMAsJudgeEvaluationOperator
 from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExecutionSensor
 
-PIPELINE_DEFINITION = Path(__file__).resolve().parent / "pipeline_definitions" / "llm_as_judge.json"
+MODEL = os.environ.get(
+    "SM_EVAL_MODEL", "arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-3-2-1b-finetuned/1"
+)
+DATASET = os.environ.get("SM_EVAL_DATASET", "s3://sm-eval-example/datasets/prompts.jsonl")
+#: A metric of your own, judged next to the built-in ones. ``{{prompt}}`` and ``{{prediction}}``
+#: are the judge's placeholders: ``custom_metrics`` is not templated by Airflow.
+CUSTOM_METRICS = [
+    {
+        "customMetricDefinition": {
+            "name": "Concise",
+            "instructions": "Is the response concise? Prompt: {{prompt}}\nResponse: {{prediction}}",
+            "ratingScale": [
+                {"definition": "Concise", "value": {"floatValue": 1.0}},
+                {"definition": "Verbose", "value": {"floatValue": 0.0}},
+            ],
+        }
+    }
+]
 POLL_SECONDS = float(os.environ.get("SM_EVAL_POLL_SECONDS", "30"))
 
 with DAG(
@@ -52,32 +71,26 @@ with DAG(
             type="string",
             description="S3 prefix that receives the evaluation results",
         ),
-        "model_package_arn": Param(
-            "arn:aws:sagemaker:us-east-1:123456789012:model-package/my-fine-tuned-model/1",
+        "model": Param(MODEL, type="string", description="The fine-tuned model package to evaluate"),
+        "dataset": Param(
+            DATASET,
             type="string",
-            description="The fine-tuned model package to evaluate",
-        ),
-        "prompts_s3_uri": Param(
-            "s3://my-evaluation-bucket/datasets/prompts.jsonl",
-            type="string",
-            description="JSONL file of prompts both models answer",
+            description="JSONL file of prompts both models answer (or a hub DataSet ARN)",
         ),
         "judge_model_id": Param("anthropic.claude-3-5-sonnet-20240620-v1:0", type="string"),
     },
 ) as dag:
-    start = StartEvaluationOperator(
+    start = LLMAsJudgeEvaluationOperator(
         task_id="start",
-        eval_type="llmasjudge",
-        evaluation_name="fine-tuned-vs-base-judged",
-        pipeline_definition=str(PIPELINE_DEFINITION),
+        model="{{ params.model }}",
+        evaluator_model="{{ params.judge_model_id }}",
+        dataset="{{ params.dataset }}",
+        builtin_metrics=["Correctness", "Helpfulness"],
+        custom_metrics=CUSTOM_METRICS,
+        evaluate_base_model=True,
+        base_eval_name="fine-tuned-vs-base-judged",
         role_arn="{{ params.role_arn }}",
         s3_output_path="{{ params.s3_output_path }}/llm-as-judge",
-        pipeline_parameters={
-            "RoleArn": "{{ params.role_arn }}",
-            "CustomModelPackageArn": "{{ params.model_package_arn }}",
-            "DatasetS3Uri": "{{ params.prompts_s3_uri }}",
-            "JudgeModelId": "{{ params.judge_model_id }}",
-        },
         wait_for_completion=False,
         aws_conn_id="{{ params.aws_conn_id }}",
     )

@@ -4,7 +4,9 @@
    on a free port of 127.0.0.1;
 2. prepares a throwaway Airflow home in ``.airflow-home/`` (sqlite, migrated once) whose
    ``aws_default`` connection points at the emulator with dummy keys;
-3. creates the S3 bucket the DAGs write to and runs ``airflow dags test`` for each demo DAG;
+3. creates the S3 bucket the DAGs write to, with the prompts the judge and the scorer read, and
+   runs ``airflow dags test`` for each demo DAG (written with the evaluator operators, which
+   resolve their models in the emulator's seeded public hub);
 4. prints, per DAG, the execution's step table, the evaluation task's XCom summary
    (``return_value``) and the results table.
 
@@ -35,6 +37,11 @@ REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
 DEFAULT_AIRFLOW_HOME = REPO / ".airflow-home"
 DEMO_BUCKET = "sm-eval-example"
+#: The example DAGs' default dataset (``SM_EVAL_DATASET``), and what the demo puts there.
+DEMO_DATASET_KEY = "datasets/prompts.jsonl"
+DEMO_PROMPTS = (
+    b'{"query": "What is 1+1?", "response": "2"}\n{"query": "Capital of France?", "response": "Paris"}\n'
+)
 #: How often the example DAGs poll the emulator (their default, 30 s, suits real evaluations).
 POLL_SECONDS = "0.5"
 
@@ -51,6 +58,7 @@ class DemoDag:
 DEMO_DAGS = (
     DemoDag("example_sm_eval_benchmark", "example_sm_eval_benchmark.py"),
     DemoDag("example_sm_eval_llm_as_judge", "example_sm_eval_llm_as_judge.py", "read_results"),
+    DemoDag("example_sm_eval_custom_scorer", "example_sm_eval_custom_scorer.py"),
 )
 
 
@@ -159,7 +167,10 @@ def migrate_if_needed(env: dict[str, str], home: Path, *, verbose: bool) -> None
 
 
 def create_bucket(endpoint: str, bucket: str) -> None:
-    _emulator_client("s3", endpoint).create_bucket(Bucket=bucket)
+    """The bucket the example DAGs write to, with the prompts they read."""
+    s3 = _emulator_client("s3", endpoint)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
 
 
 def run_dag(dag: DemoDag, env: dict[str, str], endpoint: str, log_folder: Path, *, verbose: bool) -> bool:

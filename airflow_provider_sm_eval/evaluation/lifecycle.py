@@ -60,7 +60,12 @@ def start_execution(request: StartRequest, clients: AwsClients) -> EvaluationExe
     sagemaker = clients.sagemaker
     check_role_partition(request.role_arn, sagemaker.meta.region_name)
     pinned = pin_pipeline_version(
-        sagemaker, request.eval_type, request.pipeline_definition, request.role_arn, request.tags
+        sagemaker,
+        request.eval_type,
+        request.pipeline_definition,
+        request.role_arn,
+        request.tags,
+        pipeline_name_fields=request.pipeline_name_fields,
     )
     arguments: dict[str, Any] = {
         "PipelineName": pinned.name,

@@ -12,17 +12,21 @@ The SDK keeps one pipeline per evaluation type, named ``{prefix}-{uuid4}`` and t
   version whose definition is identical (its digest is kept in the version's description) is
   reused instead of adding a version per start;
 - the SDK's evaluators leave ``{{ pipeline_name }}`` in their definitions; it is replaced with
-  the pipeline's real name before the definition is stored, as the SDK's ``start`` does.
+  the pipeline's real name before the definition is stored, as the SDK's ``start`` does. A built
+  definition names the positions that take the name instead; only those are set, as data, so a
+  value that holds ``{{ pipeline_name }}`` stays as it was given.
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import logging
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from airflow_provider_sm_eval.evaluation.clients import aws_errors, wrap_client_error
 from airflow_provider_sm_eval.evaluation.constants import (
@@ -38,6 +42,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 log = logging.getLogger(__name__)
+
+#: Positions in a definition that take the pipeline's name; None: replace the SDK's placeholder.
+NameFields: TypeAlias = Sequence[Sequence[str | int]] | None
 
 #: Namespace of the uuid5 in converged pipeline names (fixed: every version of this provider agrees).
 _NAME_NAMESPACE = uuid.UUID("6f1f7e0e-2b9c-5d41-9a57-000e0a1e0000")
@@ -95,20 +102,24 @@ def pin_pipeline_version(
     definition: PipelineDefinition,
     role_arn: str,
     tags: list[dict[str, str]],
+    *,
+    pipeline_name_fields: NameFields = None,
 ) -> PinnedPipelineVersion:
     """The version of the type's pipeline (created when missing) that holds ``definition``.
 
     ``tags`` go on the pipeline: at creation, or with AddTags (logged) on an existing one, so
-    that no tag given is dropped.
+    that no tag given is dropped. ``pipeline_name_fields``: see :func:`definition_for_pipeline`.
     """
     pipeline = next(evaluation_pipelines(sagemaker, eval_type), None)
     if pipeline is None:
-        pipeline = _create_or_join_pipeline(sagemaker, eval_type, definition, role_arn, tags)
+        pipeline = _create_or_join_pipeline(
+            sagemaker, eval_type, definition, role_arn, tags, pipeline_name_fields=pipeline_name_fields
+        )
     elif tags:
         with aws_errors("AddTags", pipeline.arn):
             sagemaker.add_tags(ResourceArn=pipeline.arn, Tags=tags)  # type: ignore[arg-type]
         log.info("Tagged evaluation pipeline %s with %s", pipeline.name, ", ".join(t["Key"] for t in tags))
-    text = definition_for_pipeline(definition.to_json(), pipeline.name)
+    text = definition_for_pipeline(definition, pipeline.name, pipeline_name_fields)
     marker = _version_marker(text, role_arn)
     reused = _version_with_marker(sagemaker, pipeline, marker)
     if reused is not None:
@@ -135,9 +146,24 @@ def converged_pipeline_name(eval_type: EvalType) -> str:
     )
 
 
-def definition_for_pipeline(definition_json: str, pipeline_name: str) -> str:
-    """``definition_json`` with every ``{{ pipeline_name }}`` placeholder replaced by the name."""
-    return PIPELINE_NAME_PLACEHOLDER.sub(pipeline_name, definition_json)
+def definition_for_pipeline(
+    definition: PipelineDefinition, pipeline_name: str, pipeline_name_fields: NameFields = None
+) -> str:
+    """The JSON text stored for ``definition`` in pipeline ``pipeline_name``.
+
+    With ``pipeline_name_fields`` (positions: keys and list indexes) those fields are set to the
+    name, as data, and nothing else changes. Without (None), every ``{{ pipeline_name }}``
+    placeholder in the text is replaced, as the SDK does.
+    """
+    if pipeline_name_fields is None:
+        return PIPELINE_NAME_PLACEHOLDER.sub(pipeline_name, definition.to_json())
+    document = copy.deepcopy(definition.document)
+    for path in pipeline_name_fields:
+        node: Any = document
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = pipeline_name
+    return json.dumps(document, separators=(",", ":"))
 
 
 def _create_or_join_pipeline(
@@ -146,6 +172,8 @@ def _create_or_join_pipeline(
     definition: PipelineDefinition,
     role_arn: str,
     tags: list[dict[str, str]],
+    *,
+    pipeline_name_fields: NameFields,
 ) -> EvaluationPipeline:
     """Create the type's converged pipeline, or use it when a concurrent start created it first."""
     from botocore.exceptions import ClientError
@@ -154,7 +182,7 @@ def _create_or_join_pipeline(
     try:
         response = sagemaker.create_pipeline(
             PipelineName=name,
-            PipelineDefinition=definition_for_pipeline(definition.to_json(), name),
+            PipelineDefinition=definition_for_pipeline(definition, name, pipeline_name_fields),
             RoleArn=role_arn,
             ClientRequestToken=str(uuid.uuid5(_NAME_NAMESPACE, name)),
             Tags=[{"Key": EVALUATION_TAG_KEY, "Value": EVALUATION_TAG_VALUE}, *tags],  # type: ignore[list-item]

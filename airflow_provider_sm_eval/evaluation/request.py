@@ -55,6 +55,11 @@ class StartRequest(BaseModel):
     ``Evaluation execution: {name}`` and ``client_request_token`` to a fresh one (the SDK's
     conventions). ``pipeline_definition`` is given as a dict, a JSON string or a file path.
     ``region``, when known, is the region the start goes to: ``role_arn`` must be of its partition.
+
+    ``pipeline_name_fields`` lists the positions in the definition (keys and list indexes) that
+    take the pipeline's name, filled as data when the pipeline is known (a built definition gives
+    them, see :mod:`.definitions`). None, for a hand-written definition, replaces every
+    ``{{ pipeline_name }}`` placeholder in it instead, as the SDK does.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -72,12 +77,13 @@ class StartRequest(BaseModel):
     display_name: Annotated[str, BeforeValidator(validate_display_name)]
     description: Annotated[str, BeforeValidator(validate_description)]
     region: str | None = None
+    pipeline_name_fields: tuple[tuple[str | int, ...], ...] | None = None
 
     def __init__(self, **data: Any) -> None:
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise _input_error(error) from None
+            raise input_error(error) from None
 
     @model_validator(mode="before")
     @classmethod
@@ -125,6 +131,29 @@ class StartRequest(BaseModel):
         validate_required_parameters(self.execution_parameters(), self.pipeline_definition)
         return self
 
+    @field_validator("pipeline_name_fields", mode="before")
+    @classmethod
+    def _name_fields(cls, value: Any, info: ValidationInfo) -> tuple[tuple[str | int, ...], ...] | None:
+        """Each position exists in the definition and holds a string (checked before any AWS call)."""
+        definition = info.data.get("pipeline_definition")
+        if value is None or definition is None:
+            return None if value is None else ()
+        if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
+            raise InvalidInputError("pipeline_name_fields", "pipeline_name_fields must be a list of paths")
+        paths = []
+        for path in value:
+            if isinstance(path, (str, bytes)) or not isinstance(path, (list, tuple)) or not path:
+                raise InvalidInputError(
+                    "pipeline_name_fields", f"pipeline_name_fields holds {path!r}, not a non-empty path"
+                )
+            if not isinstance(value_at(definition.document, tuple(path)), str):
+                raise InvalidInputError(
+                    "pipeline_name_fields",
+                    f"pipeline_name_fields: {list(path)!r} is no string field of the pipeline_definition",
+                )
+            paths.append(tuple(path))
+        return tuple(paths)
+
     @model_validator(mode="after")
     def _role_in_region(self) -> StartRequest:
         if self.region is not None:
@@ -142,6 +171,25 @@ class StartRequest(BaseModel):
         return values
 
 
+def value_at(document: Any, path: tuple[str | int, ...]) -> Any:
+    """The value at ``path`` (keys and list indexes) in ``document``; None when there is none."""
+    node: Any = document
+    for step in path:
+        if isinstance(node, dict):
+            found = isinstance(step, str) and step in node
+        else:
+            found = (
+                isinstance(node, list)
+                and isinstance(step, int)
+                and not isinstance(step, bool)
+                and 0 <= step < len(node)
+            )
+        if not found:
+            return None
+        node = node[step]
+    return node
+
+
 def check_role_partition(role_arn: str, region: str) -> None:
     """InvalidInputError naming ``role_arn`` when it is of another partition than ``region``."""
     try:
@@ -150,7 +198,7 @@ def check_role_partition(role_arn: str, region: str) -> None:
         raise InvalidInputError("role_arn", str(error)) from None
 
 
-def _input_error(error: ValidationError) -> InvalidInputError:
+def input_error(error: ValidationError) -> InvalidInputError:
     """The first refused input of ``error`` as an InvalidInputError naming it."""
     first = error.errors()[0]
     cause = (first.get("ctx") or {}).get("error")

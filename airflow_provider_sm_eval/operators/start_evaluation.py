@@ -100,6 +100,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
     :param studio_domain_id: SageMaker Studio domain; the execution link then opens Studio.
     :param event_queue_url: deferred only: SQS queue of SageMaker's status-change events
         (README "Event-driven completion"); the wait then ends on the event and polls slowly.
+    :param dry_run: validate every input and return the definition that would be started
+        (``{"dry_run": True, "eval_type", "definition", ...}``) without creating or starting
+        anything in AWS.
     :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
         ``BaseOperator``'s.
     """
@@ -120,6 +123,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         "pipeline_parameters": "json",
     }
     operator_extra_links = (EvaluationExecutionLink(), EvaluationResultsLink())
+    #: This operator's argument for each StartRequest field it names differently.
+    argument_of_field: ClassVar[Mapping[str, str]] = _ARGUMENT_OF_FIELD
     ui_color = "#e6f1f2"
 
     def __init__(
@@ -142,6 +147,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         results_log_limit: int = 5,
         studio_domain_id: str | None = None,
         event_queue_url: str | None = None,
+        dry_run: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -167,6 +173,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.results_log_limit = require_count(results_log_limit, "results_log_limit")
         self.studio_domain_id = studio_domain_id
         self.event_queue_url = validate_queue_url(event_queue_url)
+        #: ``dry_run`` (BaseOperator.dry_run is a method: it renders the templates).
+        self.dry_run_only = require_bool(dry_run, "dry_run")
         self._execution_arn: str | None = None
         #: Result files of the succeeded execution, for OpenLineage.
         self._result_uris: list[str] = []
@@ -177,6 +185,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
         hook = self.hook
         request = self._start_request(context, hook)
+        if self.dry_run_only:
+            return self._dry_run_value(request)
         execution, reattached = self._reattach_or_start(context, hook, request)
         return self._follow(context, hook, execution, reattached=reattached)
 
@@ -309,19 +319,25 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return self._lineage(result_uris=self._result_uris, execution_arn=self._execution_arn)
 
     def _lineage(self, *, result_uris: list[str], execution_arn: str | None) -> OperatorLineage | None:
-        from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
-        from airflow_provider_sm_eval.utils.lineage import (
-            definition_input_uris,
-            definition_model_ids,
-            operator_lineage,
+        from airflow_provider_sm_eval.utils.lineage import operator_lineage
+
+        input_uris, models = self._lineage_inputs()
+        return operator_lineage(
+            input_uris,
+            result_uris or ([self.s3_output_path] if self.s3_output_path else []),
+            models=models,
+            execution_arn=execution_arn,
         )
 
+    def _lineage_inputs(self) -> tuple[list[str], list[str]]:
+        """The S3 URIs and the models the evaluation reads, from the given definition (no AWS call)."""
+        from airflow_provider_sm_eval.evaluation.definition import load_pipeline_definition
+        from airflow_provider_sm_eval.utils.lineage import definition_input_uris, definition_model_ids
+
         definition = load_pipeline_definition(self.pipeline_definition).document
-        return operator_lineage(
+        return (
             definition_input_uris(definition, self.pipeline_parameters),
-            result_uris or ([self.s3_output_path] if self.s3_output_path else []),
-            models=definition_model_ids(definition, self.pipeline_parameters),
-            execution_arn=execution_arn,
+            definition_model_ids(definition, self.pipeline_parameters),
         )
 
     # Steps ------------------------------------------------------------------------------------------
@@ -336,22 +352,40 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
         identity = TaskInstanceIdentity.from_context(context)
         try:
-            return StartRequest(
-                eval_type=self.eval_type,
-                name=self.evaluation_name,
-                pipeline_definition=self.pipeline_definition,
-                role_arn=self.role_arn,
-                s3_output_path=self.s3_output_path,
-                tags=self.tags,
-                pipeline_parameters=self.pipeline_parameters,
-                client_request_token=identity.client_request_token("start", context["ti"].try_number),
-                description=f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
-                region=_resolved_region(hook),
-            )
+            fields: dict[str, Any] = {
+                "eval_type": self.eval_type,
+                "name": self.evaluation_name,
+                "role_arn": self.role_arn,
+                "s3_output_path": self.s3_output_path,
+                "tags": self.tags,
+                "pipeline_parameters": self.pipeline_parameters,
+                "client_request_token": identity.client_request_token("start", context["ti"].try_number),
+                "description": f"Evaluation execution: {self.evaluation_name} {identity.description_marker}",
+                "region": _resolved_region(hook),
+            }
+            return StartRequest(**{**fields, **self._definition_fields(context, hook)})
         except InvalidInputError as error:
-            argument = _ARGUMENT_OF_FIELD.get(error.field, error.field)
+            argument = self.argument_of_field.get(error.field, error.field)
             message = str(error) if argument == error.field else f"{argument}: {error}"
             raise AirflowFailException(message) from None
+
+    def _definition_fields(self, context: Context, hook: SageMakerEvaluationHook) -> dict[str, Any]:
+        """The ``StartRequest`` fields that come with the definition to start: here the definition
+        given. The evaluator operators build theirs here, at execute time, with the fields their
+        builder sets (pipeline-name positions, the pipeline's tags); an ``InvalidInputError``
+        raised here fails the task naming the argument."""
+        return {"pipeline_definition": self.pipeline_definition}
+
+    def _dry_run_value(self, request: StartRequest) -> dict[str, Any]:
+        """What a dry run returns: the validated definition that a run would start, and its inputs."""
+        self.log.info("Dry run: nothing started; the %s definition is valid", request.eval_type.value)
+        return {
+            "dry_run": True,
+            "eval_type": request.eval_type.value,
+            "display_name": request.display_name,
+            "definition": request.pipeline_definition.document,
+            "parameters": request.execution_parameters(),
+        }
 
     def _reattach_or_start(
         self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest

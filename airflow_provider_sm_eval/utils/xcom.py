@@ -11,3 +11,5 @@ XCOM_EXECUTION_ARN = "execution_arn"
 XCOM_STEPS = "steps"
 #: The ``EvaluationSummary`` dict of the results, or None when results were not read.
 XCOM_RESULTS = "results"
+#: The pipeline definition an evaluator operator built (its rendered view shows it after a deferral).
+XCOM_DEFINITION = "pipeline_definition"

@@ -10,6 +10,11 @@ from airflow_provider_sm_eval.evaluation.request import StartRequest
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
+from airflow_provider_sm_eval.operators.evaluators import (
+    BenchmarkEvaluationOperator,
+    CustomScorerEvaluationOperator,
+    LLMAsJudgeEvaluationOperator,
+)
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.operators.stop_evaluation import StopEvaluationOperator
 from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExecutionSensor
@@ -22,6 +27,9 @@ OPERATORS = (
     EvaluationResultsOperator,
     EvaluationExecutionSensor,
     EvaluationGateOperator,
+    BenchmarkEvaluationOperator,
+    LLMAsJudgeEvaluationOperator,
+    CustomScorerEvaluationOperator,
 )
 #: Inputs of Airflow's base classes that this provider checks.
 BASE_CLASS_INPUTS = {"poke_interval"}
@@ -37,10 +45,13 @@ def table_inputs() -> set[str]:
 
 
 def operator_arguments() -> set[str]:
+    """The constructor arguments of every operator and of the provider's classes it derives from."""
     return {
         name
         for operator in OPERATORS
-        for name, parameter in inspect.signature(operator.__init__).parameters.items()
+        for cls in operator.__mro__
+        if cls.__module__.startswith("airflow_provider_sm_eval.") and "__init__" in vars(cls)
+        for name, parameter in inspect.signature(vars(cls)["__init__"]).parameters.items()
         if name != "self" and parameter.kind is not inspect.Parameter.VAR_KEYWORD
     }
 

@@ -426,10 +426,10 @@ def test_identity_is_the_same_for_every_try_and_differs_per_task_instance() -> N
 # Kill and timeout ---------------------------------------------------------------------------------
 
 
-def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -> None:
-    emulator.step_seconds = 3
-    ti = RecordingTaskInstance()
-    op = operator()
+def kill_while_blocking(
+    op: StartEvaluationOperator, ti: RecordingTaskInstance
+) -> BaseException | dict[str, Any]:
+    """Run ``op`` blocking in a thread, kill it once its execution exists; what ``execute`` ended with."""
     outcome: list[BaseException | dict[str, Any]] = []
 
     def run() -> None:
@@ -440,18 +440,26 @@ def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -
 
     worker = threading.Thread(target=run)
     worker.start()
-    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
     while "execution_arn" not in ti.xcom and worker.is_alive():
         worker.join(0.02)
     op.on_kill()
     worker.join(60)
+    return outcome[0]
 
+
+def test_kill_while_blocking_stops_the_execution(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 3
+    ti = RecordingTaskInstance()
+
+    outcome = kill_while_blocking(operator(), ti)
+
+    hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
     assert hook.get_execution(ti.xcom["execution_arn"]).status.overall_status in {
         ExecutionStatus.STOPPING,
         ExecutionStatus.STOPPED,
     }
-    assert isinstance(outcome[0], EvaluationExecutionFailedException)
-    assert "Stopped" in str(outcome[0])
+    assert isinstance(outcome, EvaluationExecutionFailedException)
+    assert "Stopped" in str(outcome)
 
 
 def test_kill_leaves_the_execution_without_stop_on_kill(emulator: EvaluationEmulator) -> None:
@@ -715,3 +723,23 @@ def test_the_sdk_placeholder_passes_airflow_rendering_untouched(
     rendered = op.pipeline_definition if form == "dict" else json.loads(op.pipeline_definition)
     assert rendered == definition
     assert op.evaluation_name == "nightly"
+
+
+def test_dry_run_validates_and_starts_nothing(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+
+    value = operator(dry_run=True).execute(task_context(ti))
+
+    assert {op: emulator.calls.count("sagemaker", op) for op in WRITES} == dict.fromkeys(WRITES, 0)
+    assert value["dry_run"] is True
+    assert value["eval_type"] == "benchmark"
+    assert value["definition"] == json.loads(Path(definition_path("benchmark")).read_text())
+    assert value["parameters"]["S3OutputPath"] == f"s3://{BUCKET}/runs"
+    assert ti.xcom == {}
+
+
+def test_dry_run_still_refuses_bad_input(emulator: EvaluationEmulator) -> None:
+    with pytest.raises(AirflowFailException, match="role_arn"):
+        operator(dry_run=True, role_arn="arn:aws:iam::123:user/bob").execute(
+            task_context(RecordingTaskInstance())
+        )

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from example_dags.run_demo import DEMO_DATASET_KEY, DEMO_PROMPTS
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 #: The bucket of the example DAGs' default ``s3_output_path``.
@@ -26,7 +27,7 @@ def example_dag_env(
     connect_to_emulator: Callable[[str], EvaluationEmulator],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[EvaluationEmulator]:
-    """The emulator with the examples' bucket, ``aws_default`` pointing at it, fast polling.
+    """The emulator with the examples' bucket and prompts, ``aws_default`` pointing at it, fast polling.
 
     ``dag.test()`` serializes the DAG from the DAG bundle first, so the bundle folder is
     pointed at ``example_dags/``.
@@ -37,6 +38,7 @@ def example_dag_env(
     monkeypatch.setenv("SM_EVAL_POLL_SECONDS", "0.05")
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
     sm_eval_emulator.client("s3").create_bucket(Bucket=EXAMPLE_BUCKET)
+    sm_eval_emulator.client("s3").put_object(Bucket=EXAMPLE_BUCKET, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
     yield sm_eval_emulator
 
 

@@ -59,3 +59,20 @@ class RecordingTaskInstance:
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcom[key] = value
+
+
+def rendered_fields(dag_run: Any, task_id: str) -> dict[str, Any]:
+    """The rendered template fields Airflow stored for the task (its "Rendered Template" view)."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(
+            select(RenderedTaskInstanceFields).where(
+                RenderedTaskInstanceFields.dag_id == dag_run.dag_id,
+                RenderedTaskInstanceFields.run_id == dag_run.run_id,
+                RenderedTaskInstanceFields.task_id == task_id,
+            )
+        ).first()
+        return {} if row is None else dict(row.rendered_fields)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from dag_run_support import task_states, trigger_of, xcom
+from dag_run_support import rendered_fields, task_states, trigger_of, xcom
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
@@ -45,6 +45,13 @@ def test_benchmark(load_example_dag: LoadDag, example_dag_env: EvaluationEmulato
         "AssociateLineage",
     ]
     assert set(evaluation["results"]["metrics"]) == {"custom", "base"}
+    # The definition the operator built: whole in XCom, in the task's rendered view up to Airflow's
+    # [core] max_templated_field_length (also after a deferral).
+    built = xcom(run, "evaluate", "pipeline_definition")
+    assert [step["Name"] for step in built["Steps"]] == [step["name"] for step in evaluation["steps"]]
+    shown = rendered_fields(run, "evaluate")
+    assert shown["model"] == "arn:aws:sagemaker:us-east-1:123456789012:model-package/llama-3-2-1b-finetuned/1"
+    assert "'Name': 'CreateEvaluationAction'" in str(shown["rendered_definition"])
     report = xcom(run, "custom_beats_base")
     assert report["passed"] is True
     assert report["execution_arn"] == evaluation["execution_arn"]
