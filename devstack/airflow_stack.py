@@ -40,6 +40,7 @@ import psutil
 from devstack.api import AirflowApi
 from devstack.postgres import PostgresServer, start_postgres
 from devstack.processes import PRIVATE_UMASK, ManagedProcess, free_port
+from example_dags.run_demo import put_example_data
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
@@ -47,8 +48,6 @@ EXAMPLE_DAGS = REPO / "example_dags"
 COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 #: The SimpleAuthManager user of the UI and of the REST API.
 USERNAME = "admin"
-#: The S3 bucket the example DAGs (and the stack tests) write results to.
-RESULTS_BUCKET = "sm-eval-example"
 #: Queues that SageMaker's status-change events reach, each through its own EventBridge rule: one
 #: for deferred waits (``SM_EVAL_WAIT_QUEUE_URL``), one for the event-driven example DAG's
 #: AssetWatcher (``SM_EVAL_ASSET_QUEUE_URL``). SQS hands a message to one consumer, and with
@@ -131,7 +130,7 @@ class AirflowStack:
         self.emulator_url = emulator.endpoint_url
         self.emulator_pid = emulator.pid
         self.emulator_control_token = emulator.control_token
-        self.emulator_client("s3").create_bucket(Bucket=RESULTS_BUCKET)
+        put_example_data(self.emulator_client("s3"))
         self.wait_queue_url = self._create_event_queue(WAIT_QUEUE_NAME)
         self.asset_queue_url = self._create_event_queue(ASSET_QUEUE_NAME)
         self.api_port = free_port()

@@ -27,18 +27,24 @@ _PREFIX = os.path.commonprefix([kind.pipeline_name_prefix for kind in KINDS.valu
 #: Statement id -> the resources it allows. Pipeline names are matched as given and lower-cased,
 #: the way SageMaker writes them into ARNs.
 RESOURCES: dict[str, list[str]] = {
-    "ListPipelines": ["*"],
+    "ListCalls": ["*"],
     "EvaluationPipelines": [f"arn:aws:sagemaker:*:*:pipeline/{name}*" for name in (_PREFIX, _PREFIX.lower())],
     "EvaluationExecutions": [
         f"arn:aws:sagemaker:*:*:pipeline/{name}*/execution/*" for name in (_PREFIX, _PREFIX.lower())
     ],
     "EvaluationStepJobs": ["arn:aws:sagemaker:*:*:training-job/pipelines-*"],
+    "ModelHubContent": ["arn:aws:sagemaker:*:*:hub-content/*"],
+    "ModelPackages": ["arn:aws:sagemaker:*:*:model-package/*"],
+    "LineageArtifacts": ["arn:aws:sagemaker:*:*:artifact/*"],
     "ResultsBucket": ["arn:aws:s3:::amzn-s3-demo-bucket"],
     "ResultFiles": ["arn:aws:s3:::amzn-s3-demo-bucket/*"],
+    # The hub's metadata bucket (AWS's, one per region): a model's evaluation recipe defaults and
+    # the region's list of judge models, read by the evaluator operators as the SDK reads them.
+    "JumpStartMetadata": ["arn:aws:s3:::jumpstart-cache-prod-*/*"],
 }
 #: SageMaker operation -> the statement (resources) its IAM action is authorised on.
 SAGEMAKER_STATEMENTS: dict[str, str] = {
-    "ListPipelines": "ListPipelines",
+    **dict.fromkeys(("ListPipelines", "ListArtifacts", "ListMlflowApps"), "ListCalls"),
     **dict.fromkeys(
         (
             "CreatePipeline",
@@ -64,14 +70,22 @@ SAGEMAKER_STATEMENTS: dict[str, str] = {
         "EvaluationExecutions",
     ),
     "DescribeTrainingJob": "EvaluationStepJobs",
+    # The evaluator operators' resolution: the model's hub content, the model package and its
+    # base model, the model's lineage artifact (created when SageMaker has none yet).
+    "DescribeHubContent": "ModelHubContent",
+    "DescribeModelPackage": "ModelPackages",
+    "CreateArtifact": "LineageArtifacts",
 }
 #: S3 operation -> (IAM action, statement).
 S3_ACTIONS: dict[str, tuple[str, str]] = {
     "GetObject": ("s3:GetObject", "ResultFiles"),
+    "PutObject": ("s3:PutObject", "ResultFiles"),  # the judge's custom metrics, uploaded
     "HeadObject": ("s3:GetObject", "ResultFiles"),
     "ListObjectsV2": ("s3:ListBucket", "ResultsBucket"),
     "ListObjects": ("s3:ListBucket", "ResultsBucket"),
 }
+#: The look-ups after which the provider reads the hub's metadata bucket (recipe defaults, judges).
+HUB_READS = {"DescribeHubContent"}
 #: Calls that need no IAM permission.
 UNAUTHORISED_CALLS = {("sts", "GetCallerIdentity")}
 #: The operations that pass the pipeline's role to SageMaker (iam:PassRole).
@@ -94,6 +108,9 @@ def policy_for(calls: Mapping[str, Mapping[str, int]]) -> dict[str, Any]:
             elif service == "s3" and operation in S3_ACTIONS:
                 action, sid = S3_ACTIONS[operation]
                 actions.setdefault(sid, set()).add(action)
+                if action == "s3:GetObject" and HUB_READS & set(calls.get("sagemaker", {})):
+                    # The call log has no buckets: a hub look-up is what reads the hub's bucket.
+                    actions.setdefault("JumpStartMetadata", set()).add(action)
             else:
                 unknown.append(f"{service}:{operation}")
     if unknown:

@@ -70,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with emulator(args.step_seconds) as endpoint:
         env = airflow_environment(endpoint, home)
         migrate_if_needed(env, home, verbose=args.verbose)
-        create_bucket(endpoint, DEMO_BUCKET)
+        put_example_data(_emulator_client("s3", endpoint))
         failed = [
             dag.dag_id
             for dag in dags
@@ -166,11 +166,10 @@ def migrate_if_needed(env: dict[str, str], home: Path, *, verbose: bool) -> None
     migrated.touch()
 
 
-def create_bucket(endpoint: str, bucket: str) -> None:
-    """The bucket the example DAGs write to, with the prompts they read."""
-    s3 = _emulator_client("s3", endpoint)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_object(Bucket=bucket, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
+def put_example_data(s3: Any) -> None:
+    """The bucket the example DAGs write to, with the prompts they read (``s3``: a boto3 client)."""
+    s3.create_bucket(Bucket=DEMO_BUCKET)
+    s3.put_object(Bucket=DEMO_BUCKET, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
 
 
 def run_dag(dag: DemoDag, env: dict[str, str], endpoint: str, log_folder: Path, *, verbose: bool) -> bool:

@@ -14,11 +14,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
-from example_dags.run_demo import DEMO_DATASET_KEY, DEMO_PROMPTS
+from example_dags.run_demo import put_example_data
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
-#: The bucket of the example DAGs' default ``s3_output_path``.
-EXAMPLE_BUCKET = "sm-eval-example"
 
 
 @pytest.fixture
@@ -37,8 +35,7 @@ def example_dag_env(
     sm_eval_emulator = connect_to_emulator("aws_default")
     monkeypatch.setenv("SM_EVAL_POLL_SECONDS", "0.05")
     monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
-    sm_eval_emulator.client("s3").create_bucket(Bucket=EXAMPLE_BUCKET)
-    sm_eval_emulator.client("s3").put_object(Bucket=EXAMPLE_BUCKET, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
+    put_example_data(sm_eval_emulator.client("s3"))
     yield sm_eval_emulator
 
 

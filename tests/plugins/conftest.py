@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from example_dags.run_demo import put_example_data
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 SCHEDULED_DAG = "example_sm_eval_scheduled_gate"
@@ -84,7 +85,7 @@ def ui_runs(
         # 64 bytes: the HS512 minimum (RFC 7518 3.2); a shorter key makes PyJWT warn on every token.
         monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "sm-eval-ui-tests-" + "k" * 47)
         monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
-        emulator.client("s3").create_bucket(Bucket="sm-eval-example")
+        put_example_data(emulator.client("s3"))
         forget_runs(SCHEDULED_DAG, JUDGE_DAG)
         scheduled = load_example_dag(SCHEDULED_DAG)
         scheduled_runs = [scheduled.test(logical_date=night) for night in SCHEDULED_NIGHTS]

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
-from devstack.airflow_stack import EXAMPLE_DAGS, REPO, RESULTS_BUCKET
+from devstack.airflow_stack import EXAMPLE_DAGS, REPO
 from devstack.iam_policy import policy_for, readme_policy, render, write_readme_policy
+from example_dags.run_demo import put_example_data
 
 STACK_DAGS = Path(__file__).resolve().parent / "dags"
 README = REPO / "README.md"
@@ -50,7 +51,7 @@ def test_readme_iam_policy_is_what_the_provider_calls(
     from airflow import settings
 
     emulator = connect_to_emulator("aws_default")
-    emulator.client("s3").create_bucket(Bucket=RESULTS_BUCKET)
+    put_example_data(emulator.client("s3"))
     monkeypatch.setenv("SM_EVAL_POLL_SECONDS", "0.1")
     emulator.calls.reset()
     for folder, file_name, dag_id, conf in PATHS:
