@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from example_dags.run_demo import DEMO_BUCKET, DEMO_DATASET_KEY, DEMO_PROMPTS
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 SCHEDULED_DAG = "example_sm_eval_scheduled_gate"
@@ -84,7 +85,9 @@ def ui_runs(
         # 64 bytes: the HS512 minimum (RFC 7518 3.2); a shorter key makes PyJWT warn on every token.
         monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "sm-eval-ui-tests-" + "k" * 47)
         monkeypatch.setattr(settings, "DAGS_FOLDER", str(EXAMPLE_DAGS))
-        emulator.client("s3").create_bucket(Bucket="sm-eval-example")
+        emulator.client("s3").create_bucket(Bucket=DEMO_BUCKET)
+        # The LLM-as-judge DAG's dataset: its start checks the object exists.
+        emulator.client("s3").put_object(Bucket=DEMO_BUCKET, Key=DEMO_DATASET_KEY, Body=DEMO_PROMPTS)
         forget_runs(SCHEDULED_DAG, JUDGE_DAG)
         scheduled = load_example_dag(SCHEDULED_DAG)
         scheduled_runs = [scheduled.test(logical_date=night) for night in SCHEDULED_NIGHTS]

@@ -146,11 +146,8 @@ def test_judge_tasks_show_win_rates_and_the_first_records_with_explanations(ui_r
     assert first["custom"]["response"] == "The answer to question 1 is 1."
     for role in ("custom", "base"):
         scores = first[role]["scores"]
-        assert {score["metric"] for score in scores} == {
-            "Builtin.Correctness",
-            "Builtin.Completeness",
-            "Builtin.Helpfulness",
-        }
+        # The example DAG's built-in metrics (``builtin_metrics``).
+        assert {score["metric"] for score in scores} == {"Builtin.Correctness", "Builtin.Helpfulness"}
         assert all(score["explanation"].startswith("The response to question 1 rates") for score in scores)
 
 
@@ -252,7 +249,7 @@ def test_the_pages_draw_server_side_svg_and_load_nothing_from_elsewhere(ui_runs:
         ui_runs.client.get(f"{PREFIX}/dags/{SCHEDULED_DAG}", headers=ui_runs.token("viewer")).text,
     ]
     task_page, dag_page = pages
-    assert task_page.count('class="metric-bar"') == 6  # 3 judge metrics x 2 models
+    assert task_page.count('class="metric-bar"') == 4  # 2 judge metrics x 2 models
     assert 'class="win-rate" data-model="custom"' in task_page
     assert 'class="example"' in task_page
     assert dag_page.count('class="history-line"') == 6  # 3 metrics x 2 models
