@@ -1,4 +1,4 @@
-"""The plugin's FastAPI app (mounted under ``evaluation_ui.URL_PREFIX``): the two pages and their JSON.
+"""The plugin's FastAPI app (mounted under ``paths.URL_PREFIX``): the two pages and their JSON.
 
 Every route first refuses path values that cannot name a DAG, run or task instance (422), then
 checks the caller against Airflow's auth manager with the api-server's own dependency
@@ -21,14 +21,9 @@ from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
 
 from airflow_provider_sm_eval.plugins import metadata, pages
-from airflow_provider_sm_eval.plugins.evaluation_ui import airflow_base_path
-from airflow_provider_sm_eval.plugins.views import (
-    MAX_HISTORY_RUNS,
-    DagHistoryView,
-    TaskEvaluationView,
-    dag_history_view,
-    task_evaluation_view,
-)
+from airflow_provider_sm_eval.plugins.data import MAX_HISTORY_RUNS, dag_history_view, task_evaluation_view
+from airflow_provider_sm_eval.plugins.paths import airflow_base_path
+from airflow_provider_sm_eval.plugins.view_models import DagHistoryView, TaskEvaluationView
 
 #: Per-example judge records shown by default, and at most.
 DEFAULT_EXAMPLES, MAX_EXAMPLES = 5, 20

@@ -12,14 +12,13 @@ from html import escape
 from urllib.parse import quote
 
 from airflow_provider_sm_eval.plugins import svg
-from airflow_provider_sm_eval.plugins.views import (
+from airflow_provider_sm_eval.plugins.view_models import (
     TERMINAL_STATUS_VALUES,
     DagHistoryView,
     ExampleView,
     HistoryRow,
     JudgeAnswerView,
     TaskEvaluationView,
-    history_metrics,
 )
 
 #: Seconds between reloads of a page whose execution is still running.
@@ -411,6 +410,11 @@ def dag_page(view: DagHistoryView, airflow_base: str = "") -> str:
     parts.append("<h2>Runs</h2>")
     parts.append(_history_table(view.dag_id, view.rows, metrics, labels, airflow_base))
     return _page(title, "".join(parts))
+
+
+def history_metrics(view: DagHistoryView) -> Sequence[str]:
+    """The metrics charted: the chosen one, else every one."""
+    return [view.metric_filter] if view.metric_filter else view.metrics
 
 
 def _run_labels(rows: Sequence[HistoryRow]) -> dict[str, str]:

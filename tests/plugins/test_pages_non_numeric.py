@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary, NonNumericValue
 from airflow_provider_sm_eval.plugins.pages import task_page
-from airflow_provider_sm_eval.plugins.views import TaskEvaluationView
+from airflow_provider_sm_eval.plugins.view_models import TaskEvaluationView
 
 ARN = (
     "arn:aws:sagemaker:us-east-1:123456789012:pipeline/sagemakerevaluation-benchmarkevaluation-1/execution/a"
