@@ -11,6 +11,8 @@ from airflow_provider_sm_eval.version_compat import conf
 
 #: Where the API server mounts the plugin's app.
 URL_PREFIX = "/sm-eval"
+#: The app's route of its static files (the stylesheet), and the stylesheet's name there.
+STATIC_ROUTE, STYLESHEET = "/static", "evaluation.css"
 
 
 def airflow_base_path() -> str:
@@ -19,5 +21,5 @@ def airflow_base_path() -> str:
 
 
 def app_base_path() -> str:
-    """The app's URL path (the iframe of a tab loads its pages)."""
+    """The app's URL path (the iframe of a tab loads its pages, they load its stylesheet)."""
     return airflow_base_path() + URL_PREFIX

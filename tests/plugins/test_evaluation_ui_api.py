@@ -380,15 +380,27 @@ def test_every_response_forbids_scripts_foreign_framing_and_sniffing(ui_runs: Ui
         "no credentials": ui_runs.client.get(task_url(run, "evaluate", page=True)),
         "not found": ui_runs.client.get(task_url(run, "no_such_task", page=True), headers=viewer),
         "malformed": ui_runs.client.get(task_url(run, "evaluate", query="?map_index=x"), headers=viewer),
+        "stylesheet": ui_runs.client.get(f"{PREFIX}/static/evaluation.css"),
     }
-    assert [r.status_code for r in responses.values()] == [200, 200, 200, 200, 403, 401, 404, 422]
+    assert [r.status_code for r in responses.values()] == [200, 200, 200, 200, 403, 401, 404, 422, 200]
     for name, response in responses.items():
         policy = response.headers.get("content-security-policy", "")
         directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
         assert directives.get("frame-ancestors") == ["'self'"], name
         assert directives.get("default-src") == ["'none'"], name
+        assert directives.get("style-src") == ["'self'"], name  # the app's stylesheet, no inline style
         assert "script-src" not in directives, name
         assert response.headers.get("x-content-type-options") == "nosniff", name
+
+
+def test_the_pages_link_the_apps_stylesheet(ui_runs: UiRuns) -> None:
+    page = get_page(ui_runs, f"{PREFIX}/dags/{SCHEDULED_DAG}")
+    stylesheet = ui_runs.client.get(f"{PREFIX}/static/evaluation.css")
+
+    assert f'<link rel="stylesheet" href="{PREFIX}/static/evaluation.css">' in page
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert ".badge" in stylesheet.text and "svg" not in stylesheet.headers["content-type"]
+    assert ui_runs.client.get(f"{PREFIX}/static/../app.py").status_code == 404
 
 
 @pytest.mark.hostile("ui")

@@ -42,7 +42,8 @@ def test_metrics_that_are_not_numbers_are_listed_escaped() -> None:
     )
     page = task_page(view(reported))
     assert 'id="non-numeric"' in page
-    assert "custom alias = &quot;&lt;mmlu&gt;&quot; (string)" in page
+    assert "custom alias = &#34;&lt;mmlu&gt;&#34; (string)" in page
+    assert '"<mmlu>"' not in page
 
 
 def test_nothing_is_listed_when_every_metric_is_a_number() -> None:
