@@ -1,4 +1,4 @@
-"""The plugin's FastAPI app (mounted under ``evaluation_ui.URL_PREFIX``): the two pages and their JSON.
+"""The plugin's FastAPI app (mounted under ``paths.URL_PREFIX``): the two pages, their JSON, the stylesheet.
 
 Every route first refuses path values that cannot name a DAG, run or task instance (422), then
 checks the caller against Airflow's auth manager with the api-server's own dependency
@@ -19,24 +19,21 @@ from airflow.models.base import ID_LEN
 from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import HTMLResponse
 from starlette.datastructures import MutableHeaders
+from starlette.staticfiles import StaticFiles
 
 from airflow_provider_sm_eval.plugins import metadata, pages
-from airflow_provider_sm_eval.plugins.evaluation_ui import airflow_base_path
-from airflow_provider_sm_eval.plugins.views import (
-    MAX_HISTORY_RUNS,
-    DagHistoryView,
-    TaskEvaluationView,
-    dag_history_view,
-    task_evaluation_view,
-)
+from airflow_provider_sm_eval.plugins.data import MAX_HISTORY_RUNS, dag_history_view, task_evaluation_view
+from airflow_provider_sm_eval.plugins.paths import STATIC_ROUTE, airflow_base_path
+from airflow_provider_sm_eval.plugins.view_models import DagHistoryView, TaskEvaluationView
 
 #: Per-example judge records shown by default, and at most.
 DEFAULT_EXAMPLES, MAX_EXAMPLES = 5, 20
 
-#: Headers of every response: no script, nothing loaded from elsewhere, framed by Airflow's own pages only.
+#: Headers of every response: no script, no inline style (the app's own stylesheet only), nothing loaded
+#: from elsewhere, framed by Airflow's own pages only.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
         "base-uri 'none'; frame-ancestors 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
@@ -143,7 +140,7 @@ def create_app() -> FastAPI:
     @app.get(TASK_PATH, dependencies=[ValidTaskPath, ReadXCom], response_class=HTMLResponse)
     def task_evaluation_page(view: TaskView) -> HTMLResponse:
         """The "Evaluation" tab of a task instance."""
-        return HTMLResponse(pages.task_page(view))
+        return HTMLResponse(pages.task_page(view, airflow_base_path()))
 
     @app.get(
         "/api/dags/{dag_id}/evaluations", dependencies=[ValidDagPath, ReadXCom], response_model=DagHistoryView
@@ -157,6 +154,9 @@ def create_app() -> FastAPI:
         """The "Evaluations" tab of a DAG."""
         return HTMLResponse(pages.dag_page(view, airflow_base_path()))
 
+    app.mount(
+        STATIC_ROUTE, StaticFiles(packages=[("airflow_provider_sm_eval.plugins", "static")]), name="static"
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import threading
 from typing import Any
-from urllib.parse import urlparse
 
+from airflow_provider_sm_eval.plugins.paths import URL_PREFIX, app_base_path
 from airflow_provider_sm_eval.version_compat import conf
 
 try:  # Airflow 3.2+: the task SDK's plugin base, cheap in workers
@@ -23,7 +23,8 @@ except ImportError:  # pragma: no cover - older Airflow 3
 
 #: The configuration option that turns the plugin off.
 ENABLED_SECTION, ENABLED_OPTION = "sm_eval", "ui_plugin_enabled"
-URL_PREFIX = "/sm-eval"
+#: The task tab's page (the UI fills in the ids).
+TASK_PAGE = "/dags/{DAG_ID}/runs/{RUN_ID}/tasks/{TASK_ID}?map_index={MAP_INDEX}"
 #: Tab routes of the UI (``/dags/.../plugin/<url_route>``).
 TASK_TAB_ROUTE, DAG_TAB_ROUTE = "sm-eval-evaluation", "sm-eval-evaluations"
 
@@ -49,16 +50,6 @@ class _LazyEvaluationApp:
         await self._app(scope, receive, send)
 
 
-def airflow_base_path() -> str:
-    """The path of ``[api] base_url`` ('' at the root): the prefix of every URL of the UI."""
-    return urlparse(conf.get("api", "base_url", fallback="") or "").path.rstrip("/")
-
-
-def _href_base() -> str:
-    """The app's URL (the iframe of a tab loads it)."""
-    return airflow_base_path() + URL_PREFIX
-
-
 class SageMakerEvaluationPlugin(AirflowPlugin):
     """The provider's UI: evaluation tabs drawn by the plugin's FastAPI app (server-side SVG)."""
 
@@ -70,13 +61,13 @@ class SageMakerEvaluationPlugin(AirflowPlugin):
         external_views = [
             {
                 "name": "Evaluation",
-                "href": _href_base() + "/dags/{DAG_ID}/runs/{RUN_ID}/tasks/{TASK_ID}?map_index={MAP_INDEX}",
+                "href": app_base_path() + TASK_PAGE,
                 "destination": "task_instance",
                 "url_route": TASK_TAB_ROUTE,
             },
             {
                 "name": "Evaluations",
-                "href": _href_base() + "/dags/{DAG_ID}",
+                "href": app_base_path() + "/dags/{DAG_ID}",
                 "destination": "dag",
                 "url_route": DAG_TAB_ROUTE,
             },

@@ -146,11 +146,8 @@ def test_judge_tasks_show_win_rates_and_the_first_records_with_explanations(ui_r
     assert first["custom"]["response"] == "The answer to question 1 is 1."
     for role in ("custom", "base"):
         scores = first[role]["scores"]
-        assert {score["metric"] for score in scores} == {
-            "Builtin.Correctness",
-            "Builtin.Completeness",
-            "Builtin.Helpfulness",
-        }
+        # The example DAG's built-in metrics (``builtin_metrics``).
+        assert {score["metric"] for score in scores} == {"Builtin.Correctness", "Builtin.Helpfulness"}
         assert all(score["explanation"].startswith("The response to question 1 rates") for score in scores)
 
 
@@ -252,7 +249,7 @@ def test_the_pages_draw_server_side_svg_and_load_nothing_from_elsewhere(ui_runs:
         ui_runs.client.get(f"{PREFIX}/dags/{SCHEDULED_DAG}", headers=ui_runs.token("viewer")).text,
     ]
     task_page, dag_page = pages
-    assert task_page.count('class="metric-bar"') == 6  # 3 judge metrics x 2 models
+    assert task_page.count('class="metric-bar"') == 4  # 2 judge metrics x 2 models
     assert 'class="win-rate" data-model="custom"' in task_page
     assert 'class="example"' in task_page
     assert dag_page.count('class="history-line"') == 6  # 3 metrics x 2 models
@@ -383,15 +380,32 @@ def test_every_response_forbids_scripts_foreign_framing_and_sniffing(ui_runs: Ui
         "no credentials": ui_runs.client.get(task_url(run, "evaluate", page=True)),
         "not found": ui_runs.client.get(task_url(run, "no_such_task", page=True), headers=viewer),
         "malformed": ui_runs.client.get(task_url(run, "evaluate", query="?map_index=x"), headers=viewer),
+        "stylesheet": ui_runs.client.get(f"{PREFIX}/static/evaluation.css"),
     }
-    assert [r.status_code for r in responses.values()] == [200, 200, 200, 200, 403, 401, 404, 422]
+    assert [r.status_code for r in responses.values()] == [200, 200, 200, 200, 403, 401, 404, 422, 200]
     for name, response in responses.items():
         policy = response.headers.get("content-security-policy", "")
         directives = {d.split()[0]: d.split()[1:] for d in policy.split(";") if d.strip()}
         assert directives.get("frame-ancestors") == ["'self'"], name
         assert directives.get("default-src") == ["'none'"], name
+        assert directives.get("style-src") == ["'self'"], name  # the app's stylesheet, no inline style
         assert "script-src" not in directives, name
         assert response.headers.get("x-content-type-options") == "nosniff", name
+
+
+def test_the_pages_link_the_apps_stylesheet(ui_runs: UiRuns) -> None:
+    page = get_page(ui_runs, f"{PREFIX}/dags/{SCHEDULED_DAG}")
+    stylesheet = ui_runs.client.get(f"{PREFIX}/static/evaluation.css")
+
+    assert f'<link rel="stylesheet" href="{PREFIX}/static/evaluation.css">' in page
+    assert stylesheet.headers["content-type"].startswith("text/css")
+    assert ".badge" in stylesheet.text
+
+
+@pytest.mark.hostile("ui")
+@pytest.mark.parametrize("path", ["..%2fapp.py", "%2e%2e/templates/task.html", "..%2f..%2f__init__.py"])
+def test_the_static_route_serves_nothing_outside_its_folder(ui_runs: UiRuns, path: str) -> None:
+    assert ui_runs.client.get(f"{PREFIX}/static/{path}").status_code == 404
 
 
 @pytest.mark.hostile("ui")

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary, NonNumericValue
 from airflow_provider_sm_eval.plugins.pages import task_page
-from airflow_provider_sm_eval.plugins.views import TaskEvaluationView
+from airflow_provider_sm_eval.plugins.view_models import TaskEvaluationView
 
 ARN = (
     "arn:aws:sagemaker:us-east-1:123456789012:pipeline/sagemakerevaluation-benchmarkevaluation-1/execution/a"
@@ -42,7 +42,8 @@ def test_metrics_that_are_not_numbers_are_listed_escaped() -> None:
     )
     page = task_page(view(reported))
     assert 'id="non-numeric"' in page
-    assert "custom alias = &quot;&lt;mmlu&gt;&quot; (string)" in page
+    assert "custom alias = &#34;&lt;mmlu&gt;&#34; (string)" in page
+    assert '"<mmlu>"' not in page
 
 
 def test_nothing_is_listed_when_every_metric_is_a_number() -> None:

@@ -1,26 +1,24 @@
-"""The data of the two pages (also served as JSON): a task's evaluation, and a DAG's evaluation history.
+"""What the two pages read: a task's evaluation, and a DAG's evaluation history, as view models.
 
 ``task_evaluation_view`` reads the task instance's XComs, and asks SageMaker (through the task's
 own connection) while the execution may still change; ``dag_history_view`` reads the XComs of
 the DAG's latest runs. XComs are input, never proof: nothing is read live of an execution, and no
 link is drawn to it, before ``live.owned_execution`` proved a task instance of the page's DAG run
-started it. Both return pydantic models: the JSON endpoints serve them as they are,
-the HTML pages draw them.
+started it. Both return the models of ``view_models``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
-from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, EvalType, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.results.benchmark import is_standard_error
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExample
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
@@ -37,121 +35,24 @@ from airflow_provider_sm_eval.plugins.task_xcoms import (
     read_task_evaluation,
     text_or_none,
 )
+from airflow_provider_sm_eval.plugins.view_models import (
+    FINISHED_TASK_STATES,
+    TERMINAL_STATUS_VALUES,
+    DagHistoryView,
+    ExampleView,
+    HistoryRow,
+    JudgeAnswerView,
+    JudgeScoreView,
+    LinkView,
+    StepView,
+    TaskEvaluationView,
+)
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 
 log = logging.getLogger(__name__)
 
-#: Task instance states after which the task's XComs no longer change.
-FINISHED_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
-TERMINAL_STATUS_VALUES = frozenset(status.value for status in TERMINAL_STATUSES)
 #: Most DAG runs the history reads.
 MAX_HISTORY_RUNS = 200
-
-
-class StepView(BaseModel):
-    name: str
-    display_name: str | None = None
-    status: str
-    start_time: datetime | None = None
-    end_time: datetime | None = None
-    duration_seconds: float | None = None
-    failure_reason: str | None = None
-    job_arn: str | None = None
-    log_url: str | None = None
-
-
-class LinkView(BaseModel):
-    name: str
-    url: str
-
-
-class JudgeScoreView(BaseModel):
-    metric: str
-    result: float | None
-    explanation: str | None
-
-
-class JudgeAnswerView(BaseModel):
-    response: str | None
-    scores: list[JudgeScoreView]
-
-
-class ExampleView(BaseModel):
-    """The ``index``-th prompt with each model's answer and the judge's scores and explanations."""
-
-    index: int
-    prompt: str | None
-    custom: JudgeAnswerView | None
-    base: JudgeAnswerView | None
-
-
-class TaskEvaluationView(BaseModel):
-    """Everything the task tab shows; ``has_evaluation`` False with ``empty_reason`` when there is none.
-
-    ``ownership`` says whether a task instance of this DAG run started the execution its XComs
-    name: ``this_task`` or ``this_run`` (``started_by_task_id`` names it), ``foreign`` (another
-    DAG or run started it, or nobody through this provider) or ``unverified`` (the check's AWS
-    call failed: ``live_error``). Only an execution of this run is read live (status, steps,
-    per-example records) and linked; otherwise the tab shows what the task recorded, and
-    ``ownership_note`` why.
-    """
-
-    dag_id: str
-    run_id: str
-    task_id: str
-    map_index: int
-    task_state: str | None
-    operator: str | None
-    #: When the view was read (durations of running steps run to this moment).
-    as_of: datetime
-    has_evaluation: bool
-    empty_reason: str | None = None
-    execution_arn: str | None = None
-    eval_type: str | None = None
-    status: str | None = None
-    failure_reason: str | None = None
-    source: Literal["live", "xcom"] | None = None
-    ownership: Literal["this_task", "this_run", "foreign", "unverified"] | None = None
-    started_by_task_id: str | None = None
-    started_by_map_index: int | None = None
-    ownership_note: str | None = None
-    live_error: str | None = None
-    steps: list[StepView] = []
-    results: EvaluationSummary | None = None
-    gate_report: dict[str, Any] | None = None
-    examples: list[ExampleView] = []
-    examples_error: str | None = None
-    links: list[LinkView] = []
-
-
-class HistoryRow(BaseModel):
-    """One evaluation in the DAG's history: its run, task, metrics and gate outcome."""
-
-    run_id: str
-    run_after: datetime
-    logical_date: datetime | None
-    task_id: str
-    map_index: int
-    execution_arn: str
-    eval_type: str
-    status: str | None
-    custom: dict[str, float]
-    base: dict[str, float]
-    deltas: dict[str, float]
-    custom_win_rate: float | None = None
-    gate_task_id: str | None = None
-    gate_passed: bool | None = None
-    gate_violations: list[str] = []
-
-
-class DagHistoryView(BaseModel):
-    dag_id: str
-    task_ids: list[str]
-    metrics: list[str]
-    task_filter: str | None
-    metric_filter: str | None
-    runs_read: int
-    rows: list[HistoryRow]
 
 
 # Task tab ---------------------------------------------------------------------------------------------
@@ -473,8 +374,3 @@ def _violations(report: Mapping[str, Any]) -> list[str]:
 def _scores(metrics: Mapping[str, float]) -> dict[str, float]:
     """The metrics drawn over time: scores, not their standard errors."""
     return {name: value for name, value in metrics.items() if not is_standard_error(name)}
-
-
-def history_metrics(view: DagHistoryView) -> Sequence[str]:
-    """The metrics charted: the chosen one, else every one."""
-    return [view.metric_filter] if view.metric_filter else view.metrics
