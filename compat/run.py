@@ -35,7 +35,7 @@ from typing import TextIO
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "example_dags"))
 
-from run_demo import DEMO_BUCKET, airflow_environment, create_bucket  # noqa: E402
+from run_demo import airflow_environment, put_example_data  # noqa: E402
 
 from airflow_provider_sm_eval.emulator.child_process import emulator_process  # noqa: E402
 from airflow_provider_sm_eval.emulator.extra import INSTALL_COMMAND  # noqa: E402
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for problem in packaging_problems:
         print(f"compat: FAILED packaging: {problem}", flush=True)
     with emulator_process(step_seconds=args.step_seconds, quiet=True) as emulator:
-        create_bucket(emulator.endpoint_url, DEMO_BUCKET)
+        put_example_data(emulator.client("s3"))
         with ThreadPoolExecutor(max_workers=args.parallel) as pool:
             outcomes = list(
                 pool.map(lambda env: check_env(env, wheel, emulator.endpoint_url, args.uv, cache), envs)
