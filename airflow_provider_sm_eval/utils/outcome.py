@@ -13,19 +13,10 @@ from typing import Any
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url
-from airflow_provider_sm_eval.version_compat import AirflowException
 
 DEFAULT_SUCCESS_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.SUCCEEDED})
-
-
-class EvaluationExecutionFailedException(AirflowException):
-    """An evaluation execution ended in a status the task does not count as success."""
-
-    def __init__(self, execution_arn: str, status: PipelineExecutionStatus, message: str) -> None:
-        super().__init__(message)
-        self.execution_arn = execution_arn
-        self.status = status
 
 
 def parse_success_statuses(

@@ -22,10 +22,10 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.request import StartRequest
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.start_evaluation import _ARGUMENT_OF_FIELD, StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
-from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 from tests.airflow.airflow_test_support import (
     BUCKET,
