@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
     from airflow_provider_sm_eval.evaluation.request import StartRequest
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
     from airflow_provider_sm_eval.version_compat import Context
@@ -194,7 +194,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        execution: EvaluationPipelineExecution,
+        execution: EvaluationExecutionData,
         *,
         reattached: bool,
     ) -> dict[str, Any]:
@@ -213,7 +213,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         )
         return self._complete(context, hook, execution, reattached=reattached)
 
-    def _defer(self, execution: EvaluationPipelineExecution, *, reattached: bool) -> None:
+    def _defer(self, execution: EvaluationExecutionData, *, reattached: bool) -> None:
         """Wait in the triggerer; what ``execute_complete`` needs besides the event travels in its kwargs."""
         from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 
@@ -255,8 +255,10 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
         The status comes from the event; AWS is called again only to read results.
         """
-        from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
-        from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+        from airflow_provider_sm_eval.evaluation.models import (
+            EvaluationExecutionData,
+            PipelineExecutionStatus,
+        )
         from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
 
         if not isinstance(event, Mapping) or not event.get("execution_arn"):
@@ -266,7 +268,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         if event.get("status") != EVENT_TERMINAL:
             raise AirflowException(f"Waiting for evaluation execution {arn} failed: {event.get('message')}")
         eval_type = EvalType.parse(self.eval_type)
-        execution = EvaluationPipelineExecution.model_validate(
+        execution = EvaluationExecutionData.model_validate(
             {
                 "arn": arn,
                 "name": self.evaluation_name,
@@ -389,7 +391,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     def _reattach_or_start(
         self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
-    ) -> tuple[EvaluationPipelineExecution, bool]:
+    ) -> tuple[EvaluationExecutionData, bool]:
         """The execution to follow, and whether an earlier try started it (reattached)."""
         identity = TaskInstanceIdentity.from_context(context)
         earlier = self._earlier_execution(context, hook, identity, request.eval_type)
@@ -411,10 +413,10 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        earlier: EvaluationPipelineExecution,
+        earlier: EvaluationExecutionData,
         request: StartRequest,
         identity: TaskInstanceIdentity,
-    ) -> EvaluationPipelineExecution:
+    ) -> EvaluationExecutionData:
         """Do what ``on_failed_execution`` says with an earlier try's unsuccessful execution."""
         status = earlier.status.overall_status
         if self.on_failed_execution == "fail":
@@ -431,7 +433,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
 
     def _start(
         self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
-    ) -> EvaluationPipelineExecution:
+    ) -> EvaluationExecutionData:
         execution = hook.start_evaluation(request)
         store = context.get("task_state_store")
         if store is not None:
@@ -444,7 +446,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         hook: SageMakerEvaluationHook,
         identity: TaskInstanceIdentity,
         eval_type: EvalType,
-    ) -> EvaluationPipelineExecution | None:
+    ) -> EvaluationExecutionData | None:
         """The execution an earlier try of this task instance started, if any."""
         store = context.get("task_state_store")
         arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
@@ -455,7 +457,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         )
         return hook.get_execution(found[0].arn) if found else None
 
-    def _publish_execution(self, context: Context, execution: EvaluationPipelineExecution) -> None:
+    def _publish_execution(self, context: Context, execution: EvaluationExecutionData) -> None:
         """Push the ARN and store the extra links before any waiting."""
         context["ti"].xcom_push(key=XCOM_EXECUTION_ARN, value=execution.arn)
         EvaluationExecutionLink.persist(
@@ -473,7 +475,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        execution: EvaluationPipelineExecution,
+        execution: EvaluationExecutionData,
         *,
         reattached: bool,
     ) -> dict[str, Any]:
@@ -506,7 +508,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return self._return_value(execution, results)
 
     def _read_results(
-        self, hook: SageMakerEvaluationHook, execution: EvaluationPipelineExecution
+        self, hook: SageMakerEvaluationHook, execution: EvaluationExecutionData
     ) -> dict[str, Any]:
         summary = hook.get_summary(execution)
         results_table = hook.render_results(execution, self.results_log_limit, summary)
@@ -514,7 +516,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return summary.model_dump(mode="json")
 
     def _return_value(
-        self, execution: EvaluationPipelineExecution, results: dict[str, Any] | None
+        self, execution: EvaluationExecutionData, results: dict[str, Any] | None
     ) -> dict[str, Any]:
         status = execution.status
         return {
