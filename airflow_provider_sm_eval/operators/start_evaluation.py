@@ -27,6 +27,7 @@ from airflow_provider_sm_eval.utils.outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
     raise_for_outcome,
+    status_from_event,
     steps_payload,
 )
 from airflow_provider_sm_eval.utils.reattach import (
@@ -262,6 +263,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
             ),
             method_name="execute_complete",
             kwargs={
+                "execution_arn": execution.arn,
                 "pipeline_name": execution.pipeline_name,
                 "s3_output_path": execution.s3_output_path,
                 "reattached": reattached,
@@ -274,36 +276,30 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         context: Context,
         event: dict[str, Any] | None = None,
         *,
+        execution_arn: str | None = None,
         pipeline_name: str | None = None,
         s3_output_path: str | None = None,
         reattached: bool = False,
     ) -> dict[str, Any]:
         """Resume after the trigger's event: the same success rule and XCom as the blocking path.
 
-        The status comes from the event; AWS is called again only to read results.
+        The status comes from the event, once it is checked to be an event of the execution this
+        task deferred on; AWS is called again only to read results. Airflow passes the defer
+        kwargs back; ``dag.test()`` drops them, so the ARN this try pushed before deferring stands in.
         """
-        from airflow_provider_sm_eval.evaluation.models import (
-            EvaluationExecutionData,
-            PipelineExecutionStatus,
-        )
-        from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
+        from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 
-        if not isinstance(event, Mapping) or not event.get("execution_arn"):
-            raise AirflowException(f"Resumed without the trigger's event (got {event!r})")
-        arn = str(event["execution_arn"])
+        arn = execution_arn or context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_EXECUTION_ARN)
+        if not isinstance(arn, str) or not arn:
+            raise AirflowException("Resumed without the ARN of the execution this task deferred on")
         self._execution_arn = arn
-        if event.get("status") != EVENT_TERMINAL:
-            raise AirflowException(f"Waiting for evaluation execution {arn} failed: {event.get('message')}")
-        eval_type = EvalType.parse(self.eval_type)
-        execution = EvaluationExecutionData.model_validate(
-            {
-                "arn": arn,
-                "name": self.evaluation_name,
-                "eval_type": eval_type,
-                "status": PipelineExecutionStatus.model_validate(event["execution_status"]),
-                "pipeline_name": pipeline_name or parse_execution_arn(arn).pipeline_name,
-                "s3_output_path": s3_output_path,
-            }
+        execution = EvaluationExecutionData(
+            arn=arn,
+            name=self.evaluation_name,
+            eval_type=EvalType.parse(self.eval_type),
+            status=status_from_event(event, arn),
+            pipeline_name=pipeline_name or parse_execution_arn(arn).pipeline_name,
+            s3_output_path=s3_output_path,
         )
         return self._ended(context, self.hook, execution, reattached=reattached)
 

@@ -31,6 +31,7 @@ from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,
     ROLE_ARN,
+    UNKNOWN_EXECUTION_ARN,
     DictTaskStateStore,
     RecordingTaskInstance,
     definition_path,
@@ -309,15 +310,59 @@ def test_stopped_execution_fails_the_deferred_task(emulator: EvaluationEmulator)
         raise AssertionError("no event")
 
     with pytest.raises(EvaluationExecutionFailedException, match="Stopped"):
-        op.execute_complete(task_context(ti), asyncio.run(first_event()))
+        op.execute_complete(task_context(ti), asyncio.run(first_event()), **deferred.value.kwargs)
 
 
 def test_error_event_fails_with_its_message() -> None:
     op = operator()
-    event = {"status": "error", "execution_arn": "arn:x", "message": "AccessDeniedException: no"}
+    event = {"status": "error", "execution_arn": UNKNOWN_EXECUTION_ARN, "message": "AccessDenied: no"}
 
-    with pytest.raises(AirflowException, match="AccessDeniedException: no"):
-        op.execute_complete(task_context(RecordingTaskInstance()), event)
+    with pytest.raises(AirflowException, match="AccessDenied: no"):
+        op.execute_complete(task_context(RecordingTaskInstance()), event, execution_arn=UNKNOWN_EXECUTION_ARN)
+
+
+def test_resumed_without_knowing_the_deferred_execution_fails_clearly() -> None:
+    event = {"status": "error", "execution_arn": UNKNOWN_EXECUTION_ARN, "message": "AccessDenied: no"}
+
+    with pytest.raises(AirflowException, match="without the ARN of the execution this task deferred on"):
+        operator().execute_complete(task_context(RecordingTaskInstance()), event)
+
+
+@pytest.mark.hostile("events")
+def test_an_event_of_another_execution_fails_naming_both(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+    event = {**first_event(deferred.value.trigger), "execution_arn": UNKNOWN_EXECUTION_ARN}
+
+    with pytest.raises(AirflowException, match="is not the execution waited on") as failed:
+        op.execute_complete(task_context(ti), event, **deferred.value.kwargs)
+
+    assert UNKNOWN_EXECUTION_ARN in str(failed.value)
+    assert ti.xcom["execution_arn"] in str(failed.value)
+    assert "results" not in ti.xcom
+
+
+@pytest.mark.hostile("events")
+def test_an_event_of_the_old_terminal_vocabulary_fails_and_the_retry_reattaches(
+    emulator: EvaluationEmulator,
+) -> None:
+    """No release sent ``terminal``: such an event fails the try by name, and the next try
+    reattaches to the execution, which ran on, instead of starting another."""
+    first = RecordingTaskInstance(try_number=1)
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(first))
+    event = {**first_event(deferred.value.trigger), "status": "terminal"}
+
+    with pytest.raises(AirflowException, match="status 'terminal' is not one of: success, error"):
+        op.execute_complete(task_context(first), event, **deferred.value.kwargs)
+    summary = operator().execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] == first.xcom["execution_arn"]
+    assert summary["status"] == "Succeeded"
+    assert len(executions(emulator)) == 1
 
 
 # Reattach -----------------------------------------------------------------------------------------
@@ -602,7 +647,9 @@ def test_more_bad_arguments_fail_at_construction(overrides: dict[str, Any], name
 
 def test_execute_complete_without_an_event_fails_clearly() -> None:
     with pytest.raises(AirflowException, match="without the trigger's event"):
-        operator().execute_complete(task_context(RecordingTaskInstance()), None)
+        operator().execute_complete(
+            task_context(RecordingTaskInstance()), None, execution_arn=UNKNOWN_EXECUTION_ARN
+        )
 
 
 # Deferred resume uses the event ---------------------------------------------------------------------
