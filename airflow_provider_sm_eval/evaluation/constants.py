@@ -131,3 +131,16 @@ S3_OUTPUT_PATH_PARAMETER = "S3OutputPath"
 #: Placeholder the SageMaker SDK's evaluators leave in rendered definitions; replaced by the
 #: pipeline's real name when the pipeline is created or updated.
 PIPELINE_NAME_PLACEHOLDER = re.compile(r"\{\{\s*pipeline_name\s*\}\}")
+
+#: Inference hyperparameters an evaluation recipe takes (the SDK's override parameters of the hub
+#: recipe): the evaluator operators' arguments, the inputs' fields, the names checked against a
+#: model's recipe spec.
+INFERENCE_HYPERPARAMETERS = (
+    "max_new_tokens",
+    "temperature",
+    "top_k",
+    "top_p",
+    "aggregation",
+    "postprocessing",
+    "max_model_len",
+)

@@ -16,7 +16,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.constants import INFERENCE_HYPERPARAMETERS, EvalType
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
@@ -45,16 +45,6 @@ _COMMON_INPUTS = (
     "kms_key_id",
     "model_package_group",
     "tags",
-)
-#: The inference hyperparameters the SDK's templates take.
-_HYPERPARAMETERS = (
-    "max_new_tokens",
-    "temperature",
-    "top_k",
-    "top_p",
-    "max_model_len",
-    "aggregation",
-    "postprocessing",
 )
 #: Arguments a scheduled DAG varies: templated in every evaluator operator.
 _TEMPLATED = (
@@ -232,7 +222,7 @@ class BenchmarkEvaluationOperator(_EvaluatorOperator):
 
     evaluation_type = EvalType.BENCHMARK
     inputs_model = "BenchmarkEvaluation"
-    input_arguments = (*_COMMON_INPUTS, "benchmark", "subtasks", *_HYPERPARAMETERS)
+    input_arguments = (*_COMMON_INPUTS, "benchmark", "subtasks", *INFERENCE_HYPERPARAMETERS)
     template_fields: Sequence[str] = aws_template_fields(
         *_TEMPLATED, "benchmark", "subtasks", "rendered_definition"
     )
@@ -263,7 +253,7 @@ class LLMAsJudgeEvaluationOperator(_EvaluatorOperator):
         "dataset",
         "builtin_metrics",
         "custom_metrics",
-        *_HYPERPARAMETERS,
+        *INFERENCE_HYPERPARAMETERS,
     )
     template_fields: Sequence[str] = aws_template_fields(
         *_TEMPLATED, "evaluator_model", "dataset", "rendered_definition"
@@ -298,7 +288,7 @@ class CustomScorerEvaluationOperator(_EvaluatorOperator):
 
     evaluation_type = EvalType.CUSTOM_SCORER
     inputs_model = "CustomScorerEvaluation"
-    input_arguments = (*_COMMON_INPUTS, "evaluator", "dataset", *_HYPERPARAMETERS)
+    input_arguments = (*_COMMON_INPUTS, "evaluator", "dataset", *INFERENCE_HYPERPARAMETERS)
     template_fields: Sequence[str] = aws_template_fields(
         *_TEMPLATED, "evaluator", "dataset", "rendered_definition"
     )

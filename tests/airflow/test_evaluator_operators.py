@@ -299,6 +299,7 @@ def test_kill_stops_the_execution_the_operator_built(emulator: EvaluationEmulato
 
 def test_the_rendered_definition_survives_a_deferral(emulator: EvaluationEmulator) -> None:
     """A deferred task resumes in a fresh operator: its rendered view still shows the definition."""
+    emulator.step_seconds = 1  # still running when the operator defers, however loaded the machine
     ti = RecordingTaskInstance()
     op = evaluator(deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from airflow_provider_sm_eval.evaluation.arns import validate_role_arn
-from airflow_provider_sm_eval.evaluation.constants import EvalType
+from airflow_provider_sm_eval.evaluation.constants import INFERENCE_HYPERPARAMETERS, EvalType
 from airflow_provider_sm_eval.evaluation.definitions.catalog import (
     ALL_SUBTASKS,
     BENCHMARKS,
@@ -362,16 +362,11 @@ class EvaluatorInputs(BaseModel):
 
     def hyperparameter_overrides(self) -> dict[str, str]:
         """The inference hyperparameters given, as the strings the definition holds."""
-        names = (
-            "max_new_tokens",
-            "temperature",
-            "top_k",
-            "top_p",
-            "max_model_len",
-            "aggregation",
-            "postprocessing",
-        )
-        return {name: str(getattr(self, name)) for name in names if getattr(self, name) is not None}
+        return {
+            name: str(getattr(self, name))
+            for name in INFERENCE_HYPERPARAMETERS
+            if getattr(self, name) is not None
+        }
 
 
 class BenchmarkEvaluation(EvaluatorInputs):

@@ -23,6 +23,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import partition_of_region
 from airflow_provider_sm_eval.evaluation.clients import AwsClients, aws_errors
+from airflow_provider_sm_eval.evaluation.constants import INFERENCE_HYPERPARAMETERS
 from airflow_provider_sm_eval.evaluation.definitions.catalog import check_benchmark_for_model, is_nova_model
 from airflow_provider_sm_eval.evaluation.definitions.inputs import (
     BenchmarkEvaluation,
@@ -41,16 +42,6 @@ log = logging.getLogger(__name__)
 PUBLIC_HUB = "SageMakerPublicHub"
 #: Environment variable naming the hub searched first (the SDK's; falls back to the public hub).
 HUB_NAME_ENV = "SAGEMAKER_HUB_NAME"
-#: Inference hyperparameters the SDK takes from the hub recipe's override parameters.
-HUB_HYPERPARAMETERS = (
-    "max_new_tokens",
-    "temperature",
-    "top_k",
-    "top_p",
-    "aggregation",
-    "postprocessing",
-    "max_model_len",
-)
 #: The judge's inference hyperparameters: fixed in the SDK, overridable here.
 JUDGE_HYPERPARAMETERS = {"max_new_tokens": "8192", "temperature": "0", "top_k": "-1", "top_p": "1.0"}
 _NOT_FOUND_CODES = frozenset({"ResourceNotFound", "ResourceNotFoundException", "ValidationException"})
@@ -361,7 +352,7 @@ def _hyperparameters(
         _check_against_spec(name, getattr(inputs, name), specs, base_model_name)
     defaults = {
         name: str(specs[name]["default"])
-        for name in HUB_HYPERPARAMETERS
+        for name in INFERENCE_HYPERPARAMETERS
         if isinstance(specs.get(name), dict) and specs[name].get("default") is not None
     }
     return {**defaults, **overrides}
@@ -370,7 +361,7 @@ def _hyperparameters(
 def _check_against_spec(name: str, value: Any, specs: dict[str, Any], model_name: str) -> None:
     spec = specs.get(name)
     if not isinstance(spec, dict):
-        known = ", ".join(n for n in HUB_HYPERPARAMETERS if isinstance(specs.get(n), dict))
+        known = ", ".join(n for n in INFERENCE_HYPERPARAMETERS if isinstance(specs.get(n), dict))
         raise InvalidInputError(
             name, f"{name}: the evaluation recipe of {model_name!r} does not take it (it takes: {known})"
         )
