@@ -200,7 +200,7 @@ class EvaluationPipelineExecution(EvaluationExecutionData):
     def summary(self, *, clients: AwsClients | None = None) -> EvaluationSummary:
         """A compact, bounded summary of the results, fit for XCom."""
         clients = self._use(clients)
-        self._describe_if_partial(clients)
+        lifecycle.describe_if_partial(self, clients)
         return summarize(self, clients.s3)
 
     def render_results(
@@ -217,7 +217,7 @@ class EvaluationPipelineExecution(EvaluationExecutionData):
         Pass this execution's ``summary()`` to spare a second pass over the per-example files.
         """
         clients = self._use(clients)
-        self._describe_if_partial(clients)
+        lifecycle.describe_if_partial(self, clients)
         return render_results(
             self,
             clients.s3,
@@ -237,11 +237,6 @@ class EvaluationPipelineExecution(EvaluationExecutionData):
     ) -> None:
         """Print :meth:`render_results`, like the SDK's ``show_results``."""
         print(self.render_results(limit, offset, show_explanations, clients=clients))
-
-    def _describe_if_partial(self, clients: AwsClients) -> None:
-        """Refresh an execution built from a list summary (no steps, no S3 root) before reading results."""
-        if not self.steps or self.s3_output_path is None:
-            lifecycle.refresh_execution(self, clients)
 
     def _use(self, clients: AwsClients | None) -> AwsClients:
         """``clients`` when given (kept for later calls), else the ones this execution holds."""

@@ -140,6 +140,12 @@ def refresh_execution(execution: EvaluationExecutionData, clients: AwsClients) -
     execution.pipeline_version_id = fresh.pipeline_version_id or execution.pipeline_version_id
 
 
+def describe_if_partial(execution: EvaluationExecutionData, clients: AwsClients) -> None:
+    """Refresh an execution built from a list summary (no steps, no S3 root) before its results are read."""
+    if not execution.steps or execution.s3_output_path is None:
+        refresh_execution(execution, clients)
+
+
 def stop_execution(execution: EvaluationExecutionData, clients: AwsClients) -> None:
     """StopPipelineExecution, then refresh; the service's refusal is raised, not swallowed.
 

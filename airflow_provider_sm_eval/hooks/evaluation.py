@@ -2,8 +2,10 @@
 
 Credentials, role assumption, region, ``verify``, botocore config and endpoint URLs all come
 from the amazon provider's :class:`AwsBaseHook`; this hook hands the clients it builds to the
-lifecycle core and never touches credentials itself. Triggers use the async half, which
-shares one aiobotocore client per connection, region and event loop.
+lifecycle core (:mod:`..evaluation.lifecycle`, :mod:`..evaluation.results.report`) and never
+touches credentials itself. It returns the core's plain execution data: the SDK-compatible
+façade (:mod:`..evaluation.execution`) is for users without Airflow, not on this path. Triggers
+use the async half, which shares one aiobotocore client per connection, region and event loop.
 """
 
 from __future__ import annotations
@@ -24,11 +26,10 @@ from airflow_provider_sm_eval.evaluation.constants import (
     ExecutionStatus,
 )
 from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
-from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
-from airflow_provider_sm_eval.evaluation.models import (
-    PipelineExecutionStatus,
-)
+from airflow_provider_sm_eval.evaluation.lifecycle import Execution
+from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData, PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import StatusCallback
+from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
 from airflow_provider_sm_eval.hooks.async_client_cache import ClientKey, client_key, shared_client
 from airflow_provider_sm_eval.hooks.execution_events import event_consumer
 from airflow_provider_sm_eval.hooks.execution_watch import list_steps, wait_for_terminal_status
@@ -41,8 +42,6 @@ if TYPE_CHECKING:
     from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 
 log = logging.getLogger(__name__)
-
-ProgressCallback = Callable[[EvaluationPipelineExecution], None]
 
 #: Attempts of every AWS call of the hook, in botocore's standard retry mode (throttling and transient
 #: errors retried with jittered exponential backoff; its default is 3 attempts), so
@@ -107,26 +106,24 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Lifecycle -----------------------------------------------------------------------------------
 
-    def start_evaluation(self, request: StartRequest) -> EvaluationPipelineExecution:
+    def start_evaluation(self, request: StartRequest) -> EvaluationExecutionData:
         """Start the execution ``request`` describes (validated when it was built)."""
-        return EvaluationPipelineExecution.start_request(request, clients=self.aws_clients)
+        return lifecycle.start_execution(request, self.aws_clients)
 
-    def get_execution(self, execution_arn: str) -> EvaluationPipelineExecution:
+    def get_execution(self, execution_arn: str) -> EvaluationExecutionData:
         """The execution with every step and its S3 output root."""
-        return EvaluationPipelineExecution.get(execution_arn, clients=self.aws_clients)
+        return lifecycle.get_execution(execution_arn, self.aws_clients)
 
-    def list_executions(
-        self, eval_type: EvalType | str | None = None
-    ) -> Iterator[EvaluationPipelineExecution]:
+    def list_executions(self, eval_type: EvalType | str | None = None) -> Iterator[EvaluationExecutionData]:
         """Executions of the evaluation pipelines (of one type or all), newest first, without steps."""
-        return EvaluationPipelineExecution.get_all(eval_type, clients=self.aws_clients)
+        return lifecycle.list_executions(eval_type, self.aws_clients)
 
     def find_execution(
         self,
         eval_type: EvalType | str,
         description_marker: str,
         created_after: datetime | None = None,
-    ) -> list[EvaluationPipelineExecution]:
+    ) -> list[EvaluationExecutionData]:
         """Executions whose description contains ``description_marker``, newest first.
 
         Listing stops at the first execution created before ``created_after``, so a long
@@ -141,11 +138,11 @@ class SageMakerEvaluationHook(AwsBaseHook):
                 found.append(execution)
         return found
 
-    def stop_execution(self, execution_arn: str) -> EvaluationPipelineExecution:
+    def stop_execution(self, execution_arn: str) -> EvaluationExecutionData:
         """Stop the execution when it is still running; return it, refreshed, either way."""
         execution = self.get_execution(execution_arn)
         if execution.status.overall_status in STOPPABLE_STATUSES:
-            execution.stop(clients=self.aws_clients)
+            lifecycle.stop_execution(execution, self.aws_clients)
         else:
             self.log.info(
                 "Evaluation execution %s is %s: nothing to stop",
@@ -156,21 +153,22 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     def retry_execution(
         self, execution_arn: str, client_request_token: str | None = None
-    ) -> EvaluationPipelineExecution:
+    ) -> EvaluationExecutionData:
         """Resume a Failed or Stopped execution from its failed steps (RetryPipelineExecution)."""
         execution = self.get_execution(execution_arn)
-        return execution.retry(client_request_token, clients=self.aws_clients)
+        lifecycle.retry_execution(execution, client_request_token, self.aws_clients)
+        return execution
 
     def wait_for_execution(
         self,
-        execution: EvaluationPipelineExecution,
+        execution: Execution,
         *,
         success_statuses: Collection[ExecutionStatus] = (ExecutionStatus.SUCCEEDED,),
         poll_interval: float = 30,
         timeout: float | None = None,
         stop_on_timeout: bool = False,
-        on_progress: ProgressCallback | None = None,
-    ) -> EvaluationPipelineExecution:
+        on_progress: Callable[[Execution], None] | None = None,
+    ) -> Execution:
         """Poll until a terminal status; return the execution on one of ``success_statuses``.
 
         Any other terminal status raises the core's ``EvaluationExecutionError`` subclass naming
@@ -190,18 +188,20 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Results ---------------------------------------------------------------------------------------
 
-    def get_summary(self, execution: EvaluationPipelineExecution) -> EvaluationSummary:
+    def get_summary(self, execution: EvaluationExecutionData) -> EvaluationSummary:
         """The bounded, JSON-serializable summary of a succeeded execution's results."""
-        return execution.summary(clients=self.aws_clients)
+        lifecycle.describe_if_partial(execution, self.aws_clients)
+        return summarize(execution, self.s3_client)
 
     def render_results(
         self,
-        execution: EvaluationPipelineExecution,
+        execution: EvaluationExecutionData,
         limit: int = 5,
         summary: EvaluationSummary | None = None,
     ) -> str:
         """The results as plain-text tables, for task logs (``summary`` spares re-reading examples)."""
-        return execution.render_results(limit, summary=summary, clients=self.aws_clients)
+        lifecycle.describe_if_partial(execution, self.aws_clients)
+        return render_results(execution, self.s3_client, limit=limit, summary=summary)
 
     # Async (triggers) ------------------------------------------------------------------------------
 

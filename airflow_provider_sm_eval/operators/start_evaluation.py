@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import (
     PIPELINE_NAME_PLACEHOLDER,
-    RETRYABLE_STATUSES,
     TERMINAL_STATUSES,
     EvalType,
     ExecutionStatus,
@@ -28,9 +27,17 @@ from airflow_provider_sm_eval.utils.outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
     raise_for_outcome,
+    status_from_event,
     steps_payload,
 )
-from airflow_provider_sm_eval.utils.reattach import STATE_STORE_ARN_KEY, TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.reattach import (
+    ON_FAILED_EXECUTION,
+    STATE_STORE_ARN_KEY,
+    Attachment,
+    OnFailedExecution,
+    TaskInstanceIdentity,
+    decide_attachment,
+)
 from airflow_provider_sm_eval.utils.validation import require_bool, require_count
 from airflow_provider_sm_eval.utils.xcom import XCOM_EXECUTION_ARN, XCOM_RESULTS, XCOM_STEPS
 from airflow_provider_sm_eval.version_compat import (
@@ -46,13 +53,11 @@ if TYPE_CHECKING:
     import jinja2
     from airflow.providers.openlineage.extractors import OperatorLineage
 
-    from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
     from airflow_provider_sm_eval.evaluation.request import StartRequest
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
     from airflow_provider_sm_eval.version_compat import Context
 
-OnFailedExecution = Literal["restart", "retry", "fail"]
-_ON_FAILED_EXECUTION = ("restart", "retry", "fail")
 #: This operator's argument for each StartRequest field it names differently.
 _ARGUMENT_OF_FIELD = {"name": "evaluation_name"}
 
@@ -151,10 +156,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if on_failed_execution not in _ON_FAILED_EXECUTION:
+        if on_failed_execution not in ON_FAILED_EXECUTION:
             raise ValueError(
-                f"on_failed_execution {on_failed_execution!r} is not one of: "
-                f"{', '.join(_ON_FAILED_EXECUTION)}"
+                f"on_failed_execution {on_failed_execution!r} is not one of: {', '.join(ON_FAILED_EXECUTION)}"
             )
         self.eval_type = eval_type
         self.evaluation_name = evaluation_name
@@ -182,38 +186,62 @@ class StartEvaluationOperator(EvaluationBaseOperator):
     # Execute -------------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        """Validate, reattach or start, publish the ARN and links, then wait (blocking or deferred)."""
+        """Validate; decide once whether to reattach to an earlier try's execution, resume or replace
+        it, or start one; then follow the execution (publish, wait blocking or deferred, complete)."""
         hook = self.hook
         request = self._start_request(context, hook)
         if self.dry_run_only:
             return self._dry_run_value(request)
-        execution, reattached = self._reattach_or_start(context, hook, request)
+        earlier = self._earlier_execution(context, hook, request.eval_type)
+        execution, reattached = self._attach(context, hook, request, earlier)
         return self._follow(context, hook, execution, reattached=reattached)
 
     def _follow(
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        execution: EvaluationPipelineExecution,
+        execution: EvaluationExecutionData,
         *,
         reattached: bool,
     ) -> dict[str, Any]:
-        """Publish the execution, then wait for it (blocking or deferred) and complete."""
+        """Publish the execution, wait for it (blocking, or deferred: ``execute_complete`` goes on),
+        then end the task on it."""
         self._execution_arn = execution.arn
         self._publish_execution(context, execution)
-        if execution.status.is_terminal:
-            return self._complete(context, hook, execution, reattached=reattached)
-        if not self.wait_for_completion:
-            self.log.info("Not waiting for evaluation execution %s", execution.arn)
-            return self._return_value(execution, results=None)
-        if self.deferrable:
-            self._defer(execution, reattached=reattached)
-        hook.wait_for_execution(
-            execution, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
-        )
-        return self._complete(context, hook, execution, reattached=reattached)
+        if not execution.status.is_terminal:
+            if not self.wait_for_completion:
+                self.log.info("Not waiting for evaluation execution %s", execution.arn)
+                return self._return_value(execution, results=None)
+            if self.deferrable:
+                self._defer(execution, reattached=reattached)
+            hook.wait_for_execution(
+                execution, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
+            )
+        return self._ended(context, hook, execution, reattached=reattached)
 
-    def _defer(self, execution: EvaluationPipelineExecution, *, reattached: bool) -> None:
+    def _ended(
+        self,
+        context: Context,
+        hook: SageMakerEvaluationHook,
+        execution: EvaluationExecutionData,
+        *,
+        reattached: bool,
+    ) -> dict[str, Any]:
+        """Complete the task on the execution it followed, which has ended.
+
+        One exception: an execution this try reattached to that then ended Stopped was stopped by
+        the kill of the try that started it (the kill can land after this try reattached). The
+        decision is then made on it as on an execution found stopped (never a reattach, since
+        Stopped is no success here), and its outcome followed instead.
+        """
+        status = execution.status.overall_status
+        if reattached and status is ExecutionStatus.STOPPED and status not in self.success_statuses:
+            request = self._start_request(context, hook)
+            replacement, _ = self._attach(context, hook, request, execution)
+            return self._follow(context, hook, replacement, reattached=False)
+        return self._complete(context, hook, execution)
+
+    def _defer(self, execution: EvaluationExecutionData, *, reattached: bool) -> None:
         """Wait in the triggerer; what ``execute_complete`` needs besides the event travels in its kwargs."""
         from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 
@@ -235,6 +263,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
             ),
             method_name="execute_complete",
             kwargs={
+                "execution_arn": execution.arn,
                 "pipeline_name": execution.pipeline_name,
                 "s3_output_path": execution.s3_output_path,
                 "reattached": reattached,
@@ -247,36 +276,32 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         context: Context,
         event: dict[str, Any] | None = None,
         *,
+        execution_arn: str | None = None,
         pipeline_name: str | None = None,
         s3_output_path: str | None = None,
         reattached: bool = False,
     ) -> dict[str, Any]:
         """Resume after the trigger's event: the same success rule and XCom as the blocking path.
 
-        The status comes from the event; AWS is called again only to read results.
+        The status comes from the event, once it is checked to be an event of the execution this
+        task deferred on; AWS is called again only to read results. Airflow passes the defer
+        kwargs back; ``dag.test()`` drops them, so the ARN this try pushed before deferring stands in.
         """
-        from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
-        from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
-        from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
+        from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
 
-        if not isinstance(event, Mapping) or not event.get("execution_arn"):
-            raise AirflowException(f"Resumed without the trigger's event (got {event!r})")
-        arn = str(event["execution_arn"])
+        arn = execution_arn or context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_EXECUTION_ARN)
+        if not isinstance(arn, str) or not arn:
+            raise AirflowException("Resumed without the ARN of the execution this task deferred on")
         self._execution_arn = arn
-        if event.get("status") != EVENT_TERMINAL:
-            raise AirflowException(f"Waiting for evaluation execution {arn} failed: {event.get('message')}")
-        eval_type = EvalType.parse(self.eval_type)
-        execution = EvaluationPipelineExecution.model_validate(
-            {
-                "arn": arn,
-                "name": self.evaluation_name,
-                "eval_type": eval_type,
-                "status": PipelineExecutionStatus.model_validate(event["execution_status"]),
-                "pipeline_name": pipeline_name or parse_execution_arn(arn).pipeline_name,
-                "s3_output_path": s3_output_path,
-            }
+        execution = EvaluationExecutionData(
+            arn=arn,
+            name=self.evaluation_name,
+            eval_type=EvalType.parse(self.eval_type),
+            status=status_from_event(event, arn),
+            pipeline_name=pipeline_name or parse_execution_arn(arn).pipeline_name,
+            s3_output_path=s3_output_path,
         )
-        return self._complete(context, self.hook, execution, reattached=reattached)
+        return self._ended(context, self.hook, execution, reattached=reattached)
 
     def render_template(
         self,
@@ -387,51 +412,42 @@ class StartEvaluationOperator(EvaluationBaseOperator):
             "parameters": request.execution_parameters(),
         }
 
-    def _reattach_or_start(
-        self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
-    ) -> tuple[EvaluationPipelineExecution, bool]:
-        """The execution to follow, and whether an earlier try started it (reattached)."""
-        identity = TaskInstanceIdentity.from_context(context)
-        earlier = self._earlier_execution(context, hook, identity, request.eval_type)
-        if earlier is None:
-            return self._start(context, hook, request), False
-        if earlier.status.overall_status is ExecutionStatus.STOPPING:
-            # Stopped by the earlier try's kill (a cleared deferred task): never reattach to it.
-            self.log.info("Evaluation execution %s of an earlier try is stopping: waiting", earlier.arn)
-            hook.wait_for_execution(
-                earlier, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
-            )
-        status = earlier.status.overall_status
-        if not earlier.status.is_terminal or status in self.success_statuses:
-            self.log.info("Reattaching to evaluation execution %s (%s)", earlier.arn, status.value)
-            return earlier, True
-        return self._replace(context, hook, earlier, request, identity), False
-
-    def _replace(
+    def _attach(
         self,
         context: Context,
         hook: SageMakerEvaluationHook,
-        earlier: EvaluationPipelineExecution,
         request: StartRequest,
-        identity: TaskInstanceIdentity,
-    ) -> EvaluationPipelineExecution:
-        """Do what ``on_failed_execution`` says with an earlier try's unsuccessful execution."""
-        status = earlier.status.overall_status
-        if self.on_failed_execution == "fail":
+        earlier: EvaluationExecutionData | None,
+    ) -> tuple[EvaluationExecutionData, bool]:
+        """Do what :func:`decide_attachment` says about ``earlier`` (the execution an earlier try
+        started, if any): the execution to follow, and whether it is ``earlier`` itself (reattached)."""
+        decision = decide_attachment(
+            None if earlier is None else earlier.status.overall_status,
+            success_statuses=self.success_statuses,
+            on_failed_execution=self.on_failed_execution,
+        )
+        if earlier is None or decision is Attachment.START:
+            return self._start(context, hook, request), False
+        status = earlier.status.overall_status.value
+        if decision is Attachment.REATTACH:
+            self.log.info("Reattaching to evaluation execution %s (%s)", earlier.arn, status)
+            return earlier, True
+        if decision is Attachment.FAIL:
             raise AirflowFailException(
-                f"Evaluation execution {earlier.arn} of an earlier try ended {status.value} "
+                f"Evaluation execution {earlier.arn} of an earlier try ended {status} "
                 "and on_failed_execution is 'fail'"
             )
-        if self.on_failed_execution == "retry" and status in RETRYABLE_STATUSES:
+        if decision is Attachment.RETRY:
             self.log.info("Resuming evaluation execution %s from its failed steps", earlier.arn)
+            identity = TaskInstanceIdentity.from_context(context)
             token = identity.client_request_token("retry", context["ti"].try_number)
-            return hook.retry_execution(earlier.arn, client_request_token=token)
-        self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status.value)
-        return self._start(context, hook, request)
+            return hook.retry_execution(earlier.arn, client_request_token=token), False
+        self.log.info("Evaluation execution %s ended %s: starting a new one", earlier.arn, status)
+        return self._start(context, hook, request), False
 
     def _start(
         self, context: Context, hook: SageMakerEvaluationHook, request: StartRequest
-    ) -> EvaluationPipelineExecution:
+    ) -> EvaluationExecutionData:
         execution = hook.start_evaluation(request)
         store = context.get("task_state_store")
         if store is not None:
@@ -439,23 +455,28 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return execution
 
     def _earlier_execution(
-        self,
-        context: Context,
-        hook: SageMakerEvaluationHook,
-        identity: TaskInstanceIdentity,
-        eval_type: EvalType,
-    ) -> EvaluationPipelineExecution | None:
-        """The execution an earlier try of this task instance started, if any."""
+        self, context: Context, hook: SageMakerEvaluationHook, eval_type: EvalType
+    ) -> EvaluationExecutionData | None:
+        """The execution an earlier try of this task instance started, if any; once it ended when
+        it was stopping (stopped by that try's kill, a cleared deferred task: never reattached to)."""
         store = context.get("task_state_store")
         arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
         if isinstance(arn, str) and arn:
-            return hook.get_execution(arn)
-        found = hook.find_execution(
-            eval_type, identity.description_marker, created_after=_earliest_start(context)
-        )
-        return hook.get_execution(found[0].arn) if found else None
+            earlier = hook.get_execution(arn)
+        else:
+            marker = TaskInstanceIdentity.from_context(context).description_marker
+            found = hook.find_execution(eval_type, marker, created_after=_earliest_start(context))
+            if not found:
+                return None
+            earlier = hook.get_execution(found[0].arn)
+        if earlier.status.overall_status is ExecutionStatus.STOPPING:
+            self.log.info("Evaluation execution %s of an earlier try is stopping: waiting", earlier.arn)
+            hook.wait_for_execution(
+                earlier, success_statuses=TERMINAL_STATUSES, poll_interval=self.poll_interval
+            )
+        return earlier
 
-    def _publish_execution(self, context: Context, execution: EvaluationPipelineExecution) -> None:
+    def _publish_execution(self, context: Context, execution: EvaluationExecutionData) -> None:
         """Push the ARN and store the extra links before any waiting."""
         context["ti"].xcom_push(key=XCOM_EXECUTION_ARN, value=execution.arn)
         EvaluationExecutionLink.persist(
@@ -470,19 +491,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.log.info("Evaluation execution: %s", execution.arn)
 
     def _complete(
-        self,
-        context: Context,
-        hook: SageMakerEvaluationHook,
-        execution: EvaluationPipelineExecution,
-        *,
-        reattached: bool,
+        self, context: Context, hook: SageMakerEvaluationHook, execution: EvaluationExecutionData
     ) -> dict[str, Any]:
-        """Apply the success rule, push steps and results, log the results table.
-
-        A reattached execution that ended Stopped was stopped by the kill of the try that
-        started it (its stop can land after this try reattached): ``on_failed_execution``
-        applies to it, as when it had ended before this try.
-        """
+        """Apply the success rule, push steps and results, log the results table."""
         from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 
         status = execution.status
@@ -492,12 +503,6 @@ class StartEvaluationOperator(EvaluationBaseOperator):
             status.overall_status.value,
             format_step_table(status.step_details),
         )
-        stopped = status.overall_status is ExecutionStatus.STOPPED
-        if reattached and stopped and stopped not in self.success_statuses:
-            request = self._start_request(context, hook)
-            identity = TaskInstanceIdentity.from_context(context)
-            replacement = self._replace(context, hook, execution, request, identity)
-            return self._follow(context, hook, replacement, reattached=False)
         context["ti"].xcom_push(key=XCOM_STEPS, value=steps_payload(status))
         raise_for_outcome(execution.arn, status, self.success_statuses)
         results = self._read_results(hook, execution) if status.is_succeeded and self.read_results else None
@@ -506,7 +511,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return self._return_value(execution, results)
 
     def _read_results(
-        self, hook: SageMakerEvaluationHook, execution: EvaluationPipelineExecution
+        self, hook: SageMakerEvaluationHook, execution: EvaluationExecutionData
     ) -> dict[str, Any]:
         summary = hook.get_summary(execution)
         results_table = hook.render_results(execution, self.results_log_limit, summary)
@@ -514,7 +519,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         return summary.model_dump(mode="json")
 
     def _return_value(
-        self, execution: EvaluationPipelineExecution, results: dict[str, Any] | None
+        self, execution: EvaluationExecutionData, results: dict[str, Any] | None
     ) -> dict[str, Any]:
         status = execution.status
         return {

@@ -25,7 +25,7 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExampl
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity, marker_keys
 
 if TYPE_CHECKING:
-    from airflow_provider_sm_eval.evaluation.execution import EvaluationPipelineExecution
+    from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
 #: botocore settings of the pages' calls: a page answers in seconds, even when AWS does not.
@@ -121,7 +121,7 @@ def owned_execution(
     return OwnedExecution(arn=execution_arn, started_by=owners[0], hook=hook)
 
 
-def describe(owned: OwnedExecution) -> EvaluationPipelineExecution:
+def describe(owned: OwnedExecution) -> EvaluationExecutionData:
     """The execution now: DescribePipelineExecution and its steps."""
     return owned.hook.get_execution(owned.arn)
 

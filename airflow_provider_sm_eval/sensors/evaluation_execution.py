@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,11 +15,12 @@ from airflow_provider_sm_eval.utils.outcome import (
     DEFAULT_SUCCESS_STATUSES,
     parse_success_statuses,
     raise_for_outcome,
+    status_from_event,
     steps_payload,
 )
 from airflow_provider_sm_eval.utils.validation import require_bool, require_execution_arn
 from airflow_provider_sm_eval.utils.xcom import XCOM_STEPS
-from airflow_provider_sm_eval.version_compat import AirflowException, BaseSensorOperator, conf
+from airflow_provider_sm_eval.version_compat import BaseSensorOperator, conf
 
 if TYPE_CHECKING:
     from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
@@ -92,17 +93,8 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         return True
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> None:
-        """Resume after the trigger's event with the same rule as ``poke``."""
-        from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
-        from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL
-
-        if not isinstance(event, Mapping):
-            raise AirflowException(f"Resumed without the trigger's event (got {event!r})")
-        if event.get("status") != EVENT_TERMINAL:
-            raise AirflowException(
-                f"Waiting for evaluation execution {self.execution_arn} failed: {event.get('message')}"
-            )
-        self._finish(context, PipelineExecutionStatus.model_validate(event["execution_status"]))
+        """Resume after the trigger's event, once checked to be one of this wait, with ``poke``'s rule."""
+        self._finish(context, status_from_event(event, self.execution_arn))
 
     def _finish(self, context: Context, status: PipelineExecutionStatus) -> None:
         from airflow_provider_sm_eval.evaluation.steps_table import format_step_table

@@ -4,11 +4,13 @@ It waits through the triggerer-wide watch of the execution's pipeline
 (:mod:`..hooks.execution_watch`: one ListPipelineExecutions page per ``poll_interval`` for every
 wait on that pipeline, jittered; the execution described and its steps listed when it ends)
 over an aiobotocore client shared with the other triggers of the same connection, and yields
-exactly one event:
+exactly one event (:mod:`..evaluation.wait_events`, the amazon provider's vocabulary):
 
-- ``{"status": "terminal", "execution_arn": ..., "execution_status": PipelineExecutionStatus JSON}``
-  for every terminal status, Failed, Stopped and CompletedWithFailures included (the task decides
-  what counts as success, so the failure reason and failed steps always reach it);
+- ``{"status": "success", "execution_arn": ..., "execution_status": PipelineExecutionStatus JSON}``
+  when the execution Succeeded;
+- ``{"status": "error", "execution_arn": ..., "execution_status": ...}`` for every other terminal
+  status, Failed, Stopped and CompletedWithFailures (the task decides what counts as success,
+  so the failure reason and failed steps always reach it);
 - ``{"status": "error", "execution_arn": ..., "message": ...}`` when polling cannot go on
   (access denied, unknown execution, no credentials, ...).
 
@@ -33,13 +35,11 @@ from airflow_provider_sm_eval.evaluation.exceptions import EvaluationStopError
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
+from airflow_provider_sm_eval.evaluation.wait_events import ended_event, wait_failed_event
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.utils.deferred_kill import killed_while_deferred
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseTrigger, TriggerEvent
-
-EVENT_TERMINAL = "terminal"
-EVENT_ERROR = "error"
 
 
 class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
@@ -105,21 +105,9 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
             raise
         except Exception as error:
             self.log.error("Stopped waiting for evaluation execution %s: %s", self.execution_arn, error)
-            yield TriggerEvent(
-                {
-                    "status": EVENT_ERROR,
-                    "execution_arn": self.execution_arn,
-                    "message": f"{type(error).__name__}: {error}",
-                }
-            )
+            yield TriggerEvent(wait_failed_event(self.execution_arn, f"{type(error).__name__}: {error}"))
             return
-        yield TriggerEvent(
-            {
-                "status": EVENT_TERMINAL,
-                "execution_arn": self.execution_arn,
-                "execution_status": status.model_dump(mode="json"),
-            }
-        )
+        yield TriggerEvent(ended_event(self.execution_arn, status))
 
     async def _poll_until_terminal(
         self, hook: SageMakerEvaluationHook, client: Any

@@ -1,7 +1,8 @@
 """What a terminal execution means for an Airflow task: success, or an error that says why.
 
 Shared by the start operator (blocking and deferrable paths alike) and the sensor, so a status
-counts as success or failure by one rule everywhere. Cheap to import: no boto3.
+counts as success or failure by one rule everywhere, and a trigger's event is read one way
+(:func:`status_from_event`). Cheap to import: no boto3.
 """
 
 from __future__ import annotations
@@ -11,21 +12,14 @@ from contextlib import suppress
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, parse_terminal_status
-from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
+from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError, execution_error_for
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.wait_events import parse_wait_event
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, job_log_url
 from airflow_provider_sm_eval.version_compat import AirflowException
 
 DEFAULT_SUCCESS_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.SUCCEEDED})
-
-
-class EvaluationExecutionFailedException(AirflowException):
-    """An evaluation execution ended in a status the task does not count as success."""
-
-    def __init__(self, execution_arn: str, status: PipelineExecutionStatus, message: str) -> None:
-        super().__init__(message)
-        self.execution_arn = execution_arn
-        self.status = status
 
 
 def parse_success_statuses(
@@ -60,6 +54,21 @@ def raise_for_outcome(
         raise EvaluationExecutionFailedException(
             execution_arn, status, failure_message(execution_arn, status)
         )
+
+
+def status_from_event(event: object, execution_arn: str) -> PipelineExecutionStatus:
+    """The terminal status the trigger's ``event`` reports for ``execution_arn``, success or not.
+
+    An event that says the wait failed, or that is not an event of this wait at all, raises
+    ``AirflowException`` with the trigger's message or what is wrong with the event.
+    """
+    try:
+        outcome = parse_wait_event(event, execution_arn=execution_arn)
+    except InvalidInputError as error:
+        raise AirflowException(f"Evaluation execution {execution_arn}: {error}") from None
+    if outcome.execution_status is None:
+        raise AirflowException(f"Waiting for evaluation execution {execution_arn} failed: {outcome.message}")
+    return outcome.execution_status
 
 
 def steps_payload(status: PipelineExecutionStatus) -> list[dict[str, Any]]:

@@ -1,4 +1,5 @@
-"""How a retried task instance finds the execution an earlier try started, instead of starting another.
+"""How a retried task instance finds the execution an earlier try started, instead of starting another,
+and what it does with it (:func:`decide_attachment`).
 
 Every try of one task instance (dag_id, task_id, run_id, map_index) derives the same key. The
 key goes into the execution description as a marker that ListPipelineExecutions can find, and
@@ -13,9 +14,20 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from enum import Enum
+from typing import Any, Literal
 
+from airflow_provider_sm_eval.evaluation.constants import (
+    RETRYABLE_STATUSES,
+    TERMINAL_STATUSES,
+    ExecutionStatus,
+)
+
+#: What a try does with an earlier try's execution that ended in a status that is not a success.
+OnFailedExecution = Literal["restart", "retry", "fail"]
+ON_FAILED_EXECUTION: tuple[OnFailedExecution, ...] = ("restart", "retry", "fail")
 #: Key of the execution ARN in Airflow 3.3's ``task_state_store``.
 STATE_STORE_ARN_KEY = "sm_eval_execution_arn"
 #: The marker's text around the key; :func:`marker_keys` parses what ``description_marker`` writes.
@@ -57,3 +69,40 @@ class TaskInstanceIdentity:
 def marker_keys(description: str | None) -> list[str]:
     """The task-instance keys of the markers in an execution description (none when it has none)."""
     return _MARKER.findall(description or "")
+
+
+class Attachment(Enum):
+    """What a try does about the execution an earlier try of its task instance started."""
+
+    #: There is none: start one.
+    START = "start"
+    #: It runs, or it ended in a success status: follow it.
+    REATTACH = "reattach"
+    #: It ended Failed or Stopped and ``on_failed_execution`` is ``retry``: resume its failed steps.
+    RETRY = "retry"
+    #: It ended otherwise: start a new one.
+    RESTART = "restart"
+    #: It ended otherwise and ``on_failed_execution`` is ``fail``: fail the try.
+    FAIL = "fail"
+
+
+def decide_attachment(
+    earlier: ExecutionStatus | None,
+    *,
+    success_statuses: Collection[ExecutionStatus],
+    on_failed_execution: OnFailedExecution,
+) -> Attachment:
+    """The one reattach-or-replace rule, from the status of the earlier try's execution (None: none).
+
+    ``earlier`` is never Stopping: a stopping execution is waited for first, since it was stopped
+    by the kill of the try that started it and must not be reattached to.
+    """
+    if earlier is None:
+        return Attachment.START
+    if earlier not in TERMINAL_STATUSES or earlier in success_statuses:
+        return Attachment.REATTACH
+    if on_failed_execution == "fail":
+        return Attachment.FAIL
+    if on_failed_execution == "retry" and earlier in RETRYABLE_STATUSES:
+        return Attachment.RETRY
+    return Attachment.RESTART

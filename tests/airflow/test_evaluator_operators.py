@@ -20,6 +20,7 @@ from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.evaluation.definitions.resolve import custom_metrics_location
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluators import (
     DEFINITION_LOG_LIMIT,
@@ -30,7 +31,6 @@ from airflow_provider_sm_eval.operators.evaluators import (
 )
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.plugins.task_xcoms import read_task_evaluation
-from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
 from tests.airflow.airflow_test_support import (
     BUCKET,

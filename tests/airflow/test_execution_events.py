@@ -28,7 +28,7 @@ from airflow_provider_sm_eval.evaluation.types.registry import kind_of
 from airflow_provider_sm_eval.hooks import execution_events
 from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, MalformedEvent, parse_event
 from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
-from airflow_provider_sm_eval.triggers.evaluation_execution import EVENT_TERMINAL, EvaluationExecutionTrigger
+from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from tests.airflow.airflow_test_support import CONN_ID
 from tests.airflow.test_trigger import FAST, run_to_event, start
 
@@ -445,7 +445,7 @@ async def test_an_event_ends_the_wait_with_one_describe_and_no_polling(emulator:
 
     payload = await run_to_event(trigger)
 
-    assert payload["status"] == EVENT_TERMINAL
+    assert payload["status"] == "success"
     assert payload["execution_status"]["overall_status"] == "Succeeded"
     assert len(payload["execution_status"]["step_details"]) >= 4
     assert emulator.calls.count("sagemaker", "DescribePipelineExecution") == 1, "only once, at the end"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+from pathlib import Path
 
 import pytest
 
+import airflow_provider_sm_eval
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationFailedError
@@ -151,3 +154,23 @@ def test_the_retry_policy_is_overridable(
     assert hook.s3_client.meta.config.retries == retries
     if where == "connection":
         assert hook.conn.meta.config.read_timeout == 7
+
+
+def test_the_airflow_layer_calls_the_core_not_the_sdk_facade() -> None:
+    """The hook goes straight to the lifecycle core: the SDK-compatible façade is a sibling for
+    users without Airflow, and nothing of the Airflow layer imports it."""
+    package = Path(airflow_provider_sm_eval.__file__).parent
+    facade = "airflow_provider_sm_eval.evaluation.execution"
+    importers = []
+    for folder in ("hooks", "operators", "sensors", "triggers", "links", "utils"):
+        for path in sorted((package / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = {alias.name for alias in getattr(node, "names", [])}
+                if (isinstance(node, ast.ImportFrom) and node.module == facade) or (
+                    isinstance(node, ast.ImportFrom)
+                    and node.module == "airflow_provider_sm_eval.evaluation"
+                    and names & {"EvaluationPipelineExecution", "execution"}
+                ):
+                    importers.append(str(path.relative_to(package)))
+
+    assert importers == []

@@ -10,11 +10,11 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
 from airflow_provider_sm_eval.operators.stop_evaluation import StopEvaluationOperator
 from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExecutionSensor
-from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
 from tests.airflow.airflow_test_support import (
     CONN_ID,
     UNKNOWN_EXECUTION_ARN,
@@ -105,10 +105,30 @@ def test_sensor_rejects_a_bad_arn_before_any_call() -> None:
 
 
 def test_sensor_error_event_fails_with_its_message() -> None:
+    event = {"status": "error", "execution_arn": UNKNOWN_EXECUTION_ARN, "message": "AccessDenied"}
+
     with pytest.raises(AirflowException, match="AccessDenied"):
-        sensor("arn:x").execute_complete(
-            task_context(RecordingTaskInstance()), {"status": "error", "message": "AccessDenied"}
-        )
+        sensor(UNKNOWN_EXECUTION_ARN).execute_complete(task_context(RecordingTaskInstance()), event)
+
+
+@pytest.mark.hostile("events")
+@pytest.mark.parametrize(
+    ("event", "problem"),
+    [
+        ({"status": "success", "execution_status": {"overall_status": "Succeeded"}}, "not the execution"),
+        ({"status": "terminal", "execution_status": {"overall_status": "Succeeded"}}, "not one of"),
+        ({"status": "success", "execution_status": {"overall_status": "Failed"}}, "contradicts"),
+    ],
+)
+def test_sensor_refuses_an_event_that_is_not_one_of_its_wait(event: dict[str, Any], problem: str) -> None:
+    ti = RecordingTaskInstance()
+    if problem != "not the execution":
+        event = {**event, "execution_arn": UNKNOWN_EXECUTION_ARN}
+
+    with pytest.raises(AirflowException, match=problem):
+        sensor(UNKNOWN_EXECUTION_ARN).execute_complete(task_context(ti), event)
+
+    assert "steps" not in ti.xcom
 
 
 def test_stop_operator_stops_and_waits(emulator: EvaluationEmulator) -> None:

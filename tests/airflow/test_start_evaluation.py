@@ -22,15 +22,16 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.request import StartRequest
+from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.start_evaluation import _ARGUMENT_OF_FIELD, StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
-from airflow_provider_sm_eval.utils.outcome import EvaluationExecutionFailedException
-from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
+from airflow_provider_sm_eval.utils.reattach import Attachment, TaskInstanceIdentity, decide_attachment
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,
     ROLE_ARN,
+    UNKNOWN_EXECUTION_ARN,
     DictTaskStateStore,
     RecordingTaskInstance,
     definition_path,
@@ -309,15 +310,59 @@ def test_stopped_execution_fails_the_deferred_task(emulator: EvaluationEmulator)
         raise AssertionError("no event")
 
     with pytest.raises(EvaluationExecutionFailedException, match="Stopped"):
-        op.execute_complete(task_context(ti), asyncio.run(first_event()))
+        op.execute_complete(task_context(ti), asyncio.run(first_event()), **deferred.value.kwargs)
 
 
 def test_error_event_fails_with_its_message() -> None:
     op = operator()
-    event = {"status": "error", "execution_arn": "arn:x", "message": "AccessDeniedException: no"}
+    event = {"status": "error", "execution_arn": UNKNOWN_EXECUTION_ARN, "message": "AccessDenied: no"}
 
-    with pytest.raises(AirflowException, match="AccessDeniedException: no"):
-        op.execute_complete(task_context(RecordingTaskInstance()), event)
+    with pytest.raises(AirflowException, match="AccessDenied: no"):
+        op.execute_complete(task_context(RecordingTaskInstance()), event, execution_arn=UNKNOWN_EXECUTION_ARN)
+
+
+def test_resumed_without_knowing_the_deferred_execution_fails_clearly() -> None:
+    event = {"status": "error", "execution_arn": UNKNOWN_EXECUTION_ARN, "message": "AccessDenied: no"}
+
+    with pytest.raises(AirflowException, match="without the ARN of the execution this task deferred on"):
+        operator().execute_complete(task_context(RecordingTaskInstance()), event)
+
+
+@pytest.mark.hostile("events")
+def test_an_event_of_another_execution_fails_naming_both(emulator: EvaluationEmulator) -> None:
+    ti = RecordingTaskInstance()
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(ti))
+    event = {**first_event(deferred.value.trigger), "execution_arn": UNKNOWN_EXECUTION_ARN}
+
+    with pytest.raises(AirflowException, match="is not the execution waited on") as failed:
+        op.execute_complete(task_context(ti), event, **deferred.value.kwargs)
+
+    assert UNKNOWN_EXECUTION_ARN in str(failed.value)
+    assert ti.xcom["execution_arn"] in str(failed.value)
+    assert "results" not in ti.xcom
+
+
+@pytest.mark.hostile("events")
+def test_an_event_of_the_old_terminal_vocabulary_fails_and_the_retry_reattaches(
+    emulator: EvaluationEmulator,
+) -> None:
+    """No release sent ``terminal``: such an event fails the try by name, and the next try
+    reattaches to the execution, which ran on, instead of starting another."""
+    first = RecordingTaskInstance(try_number=1)
+    op = operator(deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(task_context(first))
+    event = {**first_event(deferred.value.trigger), "status": "terminal"}
+
+    with pytest.raises(AirflowException, match="status 'terminal' is not one of: success, error"):
+        op.execute_complete(task_context(first), event, **deferred.value.kwargs)
+    summary = operator().execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] == first.xcom["execution_arn"]
+    assert summary["status"] == "Succeeded"
+    assert len(executions(emulator)) == 1
 
 
 # Reattach -----------------------------------------------------------------------------------------
@@ -410,6 +455,67 @@ def test_failed_execution_fails_the_try_with_fail(emulator: EvaluationEmulator) 
 
     with pytest.raises(AirflowFailException, match=failed):
         operator(on_failed_execution="fail").execute(task_context(RecordingTaskInstance(try_number=2)))
+
+
+@pytest.mark.parametrize(
+    ("earlier", "success_statuses", "on_failed_execution", "decision"),
+    [
+        (None, {"Succeeded"}, "restart", Attachment.START),
+        ("Executing", {"Succeeded"}, "fail", Attachment.REATTACH),
+        ("Succeeded", {"Succeeded"}, "fail", Attachment.REATTACH),
+        ("Failed", {"Succeeded", "Failed"}, "fail", Attachment.REATTACH),
+        ("Failed", {"Succeeded"}, "restart", Attachment.RESTART),
+        ("Stopped", {"Succeeded"}, "restart", Attachment.RESTART),
+        ("Failed", {"Succeeded"}, "retry", Attachment.RETRY),
+        ("Stopped", {"Succeeded"}, "retry", Attachment.RETRY),
+        ("CompletedWithFailures", {"Succeeded"}, "retry", Attachment.RESTART),
+        ("CompletedWithFailures", {"Succeeded"}, "fail", Attachment.FAIL),
+        ("Stopped", {"Succeeded"}, "fail", Attachment.FAIL),
+    ],
+)
+def test_the_reattach_or_replace_decision(
+    earlier: str | None, success_statuses: set[str], on_failed_execution: Any, decision: Attachment
+) -> None:
+    assert (
+        decide_attachment(
+            None if earlier is None else ExecutionStatus(earlier),
+            success_statuses={ExecutionStatus(status) for status in success_statuses},
+            on_failed_execution=on_failed_execution,
+        )
+        is decision
+    )
+
+
+def test_an_earlier_execution_that_failed_is_reused_when_failed_counts_as_success(
+    emulator: EvaluationEmulator,
+) -> None:
+    emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "broken")
+    accepting = {"success_statuses": ["Succeeded", "Failed"], "on_failed_execution": "fail"}
+    first = RecordingTaskInstance(try_number=1)
+    operator(**accepting).execute(task_context(first))
+
+    summary = operator(**accepting).execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] == first.xcom["execution_arn"]
+    assert summary["status"] == "Failed"
+    assert len(executions(emulator)) == 1
+
+
+def test_retry_restarts_an_execution_that_completed_with_failures(emulator: EvaluationEmulator) -> None:
+    """RetryPipelineExecution does not resume a CompletedWithFailures execution: a new one is started."""
+    emulator.faults.fail_step(
+        StepName.EVALUATE_BASE_MODEL.value, "base crashed", continue_on_failure=True, times=1
+    )
+    first = RecordingTaskInstance(try_number=1)
+    with pytest.raises(EvaluationExecutionFailedException, match="CompletedWithFailures"):
+        operator(on_failed_execution="retry").execute(task_context(first))
+
+    summary = operator(on_failed_execution="retry").execute(task_context(RecordingTaskInstance(try_number=2)))
+
+    assert summary["execution_arn"] != first.xcom["execution_arn"]
+    assert summary["status"] == "Succeeded"
+    assert emulator.calls.count("sagemaker", "RetryPipelineExecution") == 0
+    assert len(executions(emulator)) == 2
 
 
 def test_identity_is_the_same_for_every_try_and_differs_per_task_instance() -> None:
@@ -541,7 +647,9 @@ def test_more_bad_arguments_fail_at_construction(overrides: dict[str, Any], name
 
 def test_execute_complete_without_an_event_fails_clearly() -> None:
     with pytest.raises(AirflowException, match="without the trigger's event"):
-        operator().execute_complete(task_context(RecordingTaskInstance()), None)
+        operator().execute_complete(
+            task_context(RecordingTaskInstance()), None, execution_arn=UNKNOWN_EXECUTION_ARN
+        )
 
 
 # Deferred resume uses the event ---------------------------------------------------------------------
@@ -671,6 +779,36 @@ def test_a_kill_landing_after_the_new_try_reattached_restarts(
         for arn in executions(emulator)
     }
     assert statuses == {killed: "Stopped", summary["execution_arn"]: "Succeeded"}
+
+
+@pytest.mark.parametrize("deferrable", [False, True])
+def test_a_kill_landing_after_the_new_try_reattached_is_kept_when_stopped_counts_as_success(
+    emulator: EvaluationEmulator, deferrable: bool
+) -> None:
+    """The reattached execution the old try's kill stopped ended in a success status: nothing
+    replaces it (the old code restarted it whatever ``success_statuses`` said)."""
+    store = DictTaskStateStore()
+    killed = _killed_first_try(emulator, store)
+    op = operator(deferrable=deferrable, success_statuses=["Succeeded", "Stopped"])
+
+    def old_kill_lands(*_: object) -> None:
+        _stop(killed)
+        emulator.step_seconds = 0.05
+
+    context = task_context(RecordingTaskInstance(try_number=2), store)
+    if deferrable:
+        summary = run_deferred(op, context, before_event=old_kill_lands)
+    else:
+        timer = threading.Timer(0.5, old_kill_lands)
+        timer.start()
+        try:
+            summary = op.execute(context)
+        finally:
+            timer.join()
+
+    assert summary["execution_arn"] == killed
+    assert summary["status"] == "Stopped"
+    assert executions(emulator) == [killed]
 
 
 def test_on_failed_execution_fail_applies_to_an_execution_the_kill_stopped(

@@ -10,13 +10,10 @@ import pytest
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
+from airflow_provider_sm_eval.evaluation.wait_events import WaitEventStatus
 from airflow_provider_sm_eval.hooks import async_client_cache
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-from airflow_provider_sm_eval.triggers.evaluation_execution import (
-    EVENT_ERROR,
-    EVENT_TERMINAL,
-    EvaluationExecutionTrigger,
-)
+from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from tests.airflow.airflow_test_support import (
     CONN_ID,
     UNKNOWN_EXECUTION_ARN,
@@ -81,7 +78,7 @@ async def test_succeeded_event_carries_every_step(
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
 
-    assert payload["status"] == EVENT_TERMINAL
+    assert payload["status"] == WaitEventStatus.SUCCESS.value == "success"
     assert payload["execution_arn"] == arn
     status = payload["execution_status"]
     assert status["overall_status"] == "Succeeded"
@@ -96,7 +93,7 @@ async def test_failed_execution_is_an_event_with_the_failed_step(emulator: Evalu
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
 
-    assert payload["status"] == EVENT_TERMINAL
+    assert payload["status"] == WaitEventStatus.ERROR.value == "error"
     status = payload["execution_status"]
     assert status["overall_status"] == ExecutionStatus.FAILED.value
     failed = [s for s in status["step_details"] if s["status"] == "Failed"]
@@ -113,6 +110,7 @@ async def test_completed_with_failures_ends_the_wait(emulator: EvaluationEmulato
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
 
+    assert payload["status"] == "error"
     assert payload["execution_status"]["overall_status"] == ExecutionStatus.COMPLETED_WITH_FAILURES.value
 
 
@@ -124,6 +122,7 @@ async def test_stopped_execution_ends_the_wait(emulator: EvaluationEmulator) -> 
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, **FAST))
 
+    assert payload["status"] == "error"
     assert payload["execution_status"]["overall_status"] == "Stopped"
 
 
@@ -138,7 +137,7 @@ async def test_throttling_is_waited_out(
 
     payload = await run_to_event(EvaluationExecutionTrigger(arn, botocore_config=no_botocore_retries, **FAST))
 
-    assert payload["status"] == EVENT_TERMINAL
+    assert payload["status"] == "success"
     assert payload["execution_status"]["overall_status"] == "Succeeded"
     retried = [r.getMessage() for r in caplog.records if "retrying in" in r.getMessage()]
     assert retried
@@ -148,7 +147,8 @@ async def test_throttling_is_waited_out(
 async def test_unknown_execution_is_an_error_event(emulator: EvaluationEmulator) -> None:
     payload = await run_to_event(EvaluationExecutionTrigger(UNKNOWN_EXECUTION_ARN, **FAST))
 
-    assert payload["status"] == EVENT_ERROR
+    assert payload["status"] == "error"
+    assert "execution_status" not in payload
     assert payload["execution_arn"] == UNKNOWN_EXECUTION_ARN
     # The pipeline's shared watch finds the pipeline missing (ListPipelineExecutions).
     assert payload["message"].startswith("ResourceNotFound")
@@ -164,7 +164,8 @@ async def test_missing_connection_is_an_error_event(emulator: EvaluationEmulator
 
     payload = await run_to_event(trigger)
 
-    assert payload["status"] == EVENT_ERROR
+    assert payload["status"] == "error"
+    assert payload["message"]
 
 
 async def test_concurrent_triggers_share_one_client_and_close_it(emulator: EvaluationEmulator) -> None:
