@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
+from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepStatus
+from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
+from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus, StepDetail
 from airflow_provider_sm_eval.evaluation.wait_events import (
     WaitOutcome,
     ended_event,
     parse_wait_event,
     wait_failed_event,
 )
-
-from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepStatus
-from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
-from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus, StepDetail
 
 ARN = (
     "arn:aws:sagemaker:us-east-1:123456789012:pipeline/"
