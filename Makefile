@@ -50,7 +50,7 @@ test-long: venv stack-deps browser-deps
 # supported Python: the example DAG deferred and blocking, a user's pytest suite without the
 # emulator extra; prints the README's supported-versions table. Environments are cached.
 compat: venv
-	$(PY) compat/run.py --uv $(UV)
+	$(PY) -m compat.run --uv $(UV)
 
 # Peers measured beside ours: the SageMaker SDK lives in its own virtualenv (its pins differ).
 SDK_VENV ?= .venv-bench-sdk
@@ -59,7 +59,7 @@ sdk-venv: venv
 	$(UV) pip install --quiet --python $(SDK_VENV)/bin/python "sagemaker-train==1.27.0"
 
 bench: sdk-venv
-	$(PY) benchmarks/run.py --sdk-python $(SDK_VENV)/bin/python
+	$(PY) -m benchmarks.run --sdk-python $(SDK_VENV)/bin/python
 
 # The SDK's pipeline definitions (tests/fixtures/sdk_definitions/*.json), made by running the SDK's
 # three evaluators against the emulator; fails when any of them cannot evaluate, wait or show results.
