@@ -3,12 +3,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# pytest-xdist workers of `make test`: the tests mostly wait (on Airflow, on emulated steps), so
-# three share two cores well; the local Airflow stack's tests all run on one of them.
+# pytest-xdist workers of `make test` and `make check`: the tests mostly wait (on Airflow, on
+# emulated steps), so three share two cores well. tests/conftest.py puts each test in an xdist group
+# (`--dist loadgroup`): the local Airflow stack's tests in one, first, every other module in its own;
+# `--no-loadscope-reorder` keeps that order (not largest group first).
 TEST_WORKERS ?= 3
+XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 UV := $(VENV)/bin/uv
 
-.PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
+.PHONY: test-long venv demo test check lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
 
 venv: $(VENV)/.installed
 
@@ -35,11 +38,20 @@ stack-deps:
 browser-deps:
 	test -x /usr/bin/chromium || ($(APT_INSTALL) chromium)
 
-test: venv stack-deps browser-deps
+# ruff, mypy and the package's import contracts (`[tool.importlinter]` in pyproject.toml).
+lint: venv
 	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+
+# The inner loop (a few minutes): lint and the unit and emulator tests; no PostgreSQL, no Chromium,
+# no compatibility run (pytest markers `stack`, `browser`, `long`).
+check: lint
+	$(PY) -m pytest -q -m "not (stack or browser or long)" $(XDIST)
+
+test: venv stack-deps browser-deps lint
 	$(MAKE) compat
-	$(PY) -m pytest -q -m "not long" -n $(TEST_WORKERS) --no-loadscope-reorder
+	$(PY) -m pytest -q -m "not long" $(XDIST)
 
 # The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
 # (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).

@@ -16,6 +16,8 @@ import pytest
 
 from devstack.postgres import DATABASE, POSTGRES_BIN, USER, PostgresServer, start_postgres
 
+pytestmark = pytest.mark.stack
+
 AS_ROOT = os.geteuid() == 0
 #: Another local user, who knows where the stack is (its folder and port) but not its password.
 AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--")
