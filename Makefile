@@ -4,9 +4,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # pytest-xdist workers of `make test` and `make check`: the tests mostly wait (on Airflow, on
-# emulated steps), so three share two cores well. tests/conftest.py puts each test in an xdist group
-# (`--dist loadgroup`): the local Airflow stack's tests in one, first, every other module in its own;
-# `--no-loadscope-reorder` keeps that order (not largest group first).
+# emulated steps), so three share two cores well. `--dist loadgroup`: the local Airflow stack's tests
+# are one xdist group (tests/conftest.py), first, and so is each module with module-scoped fixtures;
+# other tests go to any worker. `--no-loadscope-reorder` keeps that order (not largest group first).
 TEST_WORKERS ?= 3
 XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 UV := $(VENV)/bin/uv

@@ -37,8 +37,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     The tests that use ``airflow_stack`` are one xdist group, on one worker, first (the longest
     group starts at once), those marked ``stack_audit`` last in it (they read what the others left);
-    they must be marked ``stack`` (``make check`` leaves those out). Every other module is a group
-    of its own, whole on one worker (its module-scoped fixtures start once).
+    they must be marked ``stack`` (``make check`` leaves those out). Every other test goes to any
+    worker, but for a module with module-scoped fixtures, which marks itself ``xdist_group``.
     """
     for item in items:
         stack = uses_stack(item)
@@ -46,7 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: mark it `stack`")
         if item.get_closest_marker("stack_audit") is not None and not stack:
             raise pytest.UsageError(f"{item.nodeid} is marked `stack_audit` but does not use airflow_stack")
-        item.add_marker(pytest.mark.xdist_group(STACK_GROUP if stack else item.nodeid.partition("::")[0]))
+        if stack:
+            item.add_marker(pytest.mark.xdist_group(STACK_GROUP))
     items.sort(key=lambda item: (not uses_stack(item), item.get_closest_marker("stack_audit") is not None))
 
 
