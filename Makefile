@@ -3,12 +3,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# pytest-xdist workers of `make test`: the tests mostly wait (on Airflow, on emulated steps), so
-# three share two cores well; the local Airflow stack's tests all run on one of them.
+# pytest-xdist workers of `make test` and `make check`: the tests mostly wait (on Airflow, on
+# emulated steps), so three share two cores well. `--dist loadgroup`: the local Airflow stack's tests
+# are one xdist group (tests/conftest.py), first, and so is each module with module-scoped fixtures;
+# other tests go to any worker. `--no-loadscope-reorder` keeps that order (not largest group first).
 TEST_WORKERS ?= 3
+XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 UV := $(VENV)/bin/uv
 
-.PHONY: test-long venv demo test lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
+.PHONY: test-long venv demo test check lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
 
 venv: $(VENV)/.installed
 
@@ -35,11 +38,20 @@ stack-deps:
 browser-deps:
 	test -x /usr/bin/chromium || ($(APT_INSTALL) chromium)
 
-test: venv stack-deps browser-deps
+# ruff, mypy and the package's import contracts (`[tool.importlinter]` in pyproject.toml).
+lint: venv
 	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
+
+# The inner loop (a few minutes): lint and the unit and emulator tests; no PostgreSQL, no Chromium,
+# no compatibility run (pytest markers `stack`, `browser`, `long`).
+check: lint
+	$(PY) -m pytest -q -m "not (stack or browser or long)" $(XDIST)
+
+test: venv stack-deps browser-deps lint
 	$(MAKE) compat
-	$(PY) -m pytest -q -m "not long" -n $(TEST_WORKERS) --no-loadscope-reorder
+	$(PY) -m pytest -q -m "not long" $(XDIST)
 
 # The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
 # (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).
@@ -50,7 +62,7 @@ test-long: venv stack-deps browser-deps
 # supported Python: the example DAG deferred and blocking, a user's pytest suite without the
 # emulator extra; prints the README's supported-versions table. Environments are cached.
 compat: venv
-	$(PY) compat/run.py --uv $(UV)
+	$(PY) -m compat.run --uv $(UV)
 
 # Peers measured beside ours: the SageMaker SDK lives in its own virtualenv (its pins differ).
 SDK_VENV ?= .venv-bench-sdk
@@ -59,7 +71,7 @@ sdk-venv: venv
 	$(UV) pip install --quiet --python $(SDK_VENV)/bin/python "sagemaker-train==1.27.0"
 
 bench: sdk-venv
-	$(PY) benchmarks/run.py --sdk-python $(SDK_VENV)/bin/python
+	$(PY) -m benchmarks.run --sdk-python $(SDK_VENV)/bin/python
 
 # The SDK's pipeline definitions (tests/fixtures/sdk_definitions/*.json), made by running the SDK's
 # three evaluators against the emulator; fails when any of them cannot evaluate, wait or show results.

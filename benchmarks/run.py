@@ -7,7 +7,7 @@ local emulator started here; each measurement runs in a fresh subprocess so that
 memory high-water marks do not leak between them.
 
     make bench                       # installs the SDK's virtualenv, then runs this script
-    python benchmarks/run.py --sdk-python .venv-bench-sdk/bin/python --examples 100000
+    python -m benchmarks.run --sdk-python .venv-bench-sdk/bin/python --examples 100000
 """
 
 from __future__ import annotations
@@ -25,11 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_sm_eval.emulator.child_process import EmulatorProcess, emulator_process
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import emulator_throughput
-import evaluators_build
-import waits
+from benchmarks import emulator_throughput, evaluators_build, waits
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"

@@ -20,17 +20,24 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 DAG_FILE = REPO / "example_dags" / "example_sm_eval_benchmark.py"
 TRIGGER = "airflow_provider_sm_eval.triggers.evaluation_execution.EvaluationExecutionTrigger"
-sys.path.insert(0, str(REPO / "tests" / "example_dags"))
-
-from dag_run_support import task_states, trigger_of, xcom  # noqa: E402
 
 
-def load_dag() -> Any:
-    spec = importlib.util.spec_from_file_location(f"_compat_{time.monotonic_ns()}", DAG_FILE)
+def load_file(path: Path) -> Any:
+    """The module of one file, loaded afresh by its path: the repository is not on ``sys.path``
+    here, so ``airflow_provider_sm_eval`` is the environment's (the wheel), never the checkout's."""
+    spec = importlib.util.spec_from_file_location(f"_compat_{time.monotonic_ns()}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.dag
+    return module
+
+
+#: What the example DAG tests read of a run (task states, XCom, the trigger a task deferred to).
+support = load_file(REPO / "tests" / "example_dags" / "dag_run_support.py")
+
+
+def load_dag() -> Any:
+    return load_file(DAG_FILE).dag
 
 
 def run(mode: str) -> dict[str, Any]:
@@ -39,11 +46,11 @@ def run(mode: str) -> dict[str, Any]:
     started = time.monotonic()
     dag_run = dag.test()
     elapsed = time.monotonic() - started
-    states = task_states(dag_run)
-    evaluation = xcom(dag_run, "evaluate") or {}
+    states = support.task_states(dag_run)
+    evaluation = support.xcom(dag_run, "evaluate") or {}
     if isinstance(evaluation, str):
         evaluation = json.loads(evaluation)
-    deferred_to = trigger_of(dag_run, "evaluate")
+    deferred_to = support.trigger_of(dag_run, "evaluate")
     problems = [f"task {task} is {state}" for task, state in sorted(states.items()) if state != "success"]
     if evaluation.get("status") != "Succeeded":
         problems.append(f"evaluation status {evaluation.get('status')!r}")

@@ -32,14 +32,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from airflow_provider_sm_eval.emulator.child_process import emulator_process
+from airflow_provider_sm_eval.emulator.extra import INSTALL_COMMAND
+from airflow_provider_sm_eval.evaluation.steps_table import format_table
+from example_dags.run_demo import airflow_environment, put_example_data
+
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "example_dags"))
-
-from run_demo import airflow_environment, put_example_data  # noqa: E402
-
-from airflow_provider_sm_eval.emulator.child_process import emulator_process  # noqa: E402
-from airflow_provider_sm_eval.emulator.extra import INSTALL_COMMAND  # noqa: E402
-from airflow_provider_sm_eval.evaluation.steps_table import format_table  # noqa: E402
 
 DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "airflow-provider-sm-eval"
 PACKAGES = ("apache-airflow", "apache-airflow-providers-amazon", "apache-airflow-providers-common-compat")

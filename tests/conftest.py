@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -22,39 +21,34 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
-from tests.stack.stack_fixture import airflow_stack  # noqa: F401  (the session's local Airflow stack)
+from tests.stack.stack_fixture import (
+    STACK_GROUP,
+    airflow_stack,  # noqa: F401  (the session's local Airflow stack)
+    uses_stack,
+)
 
 #: AWS settings from the environment that would compete with a connection's.
 AMBIENT_AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
-#: Where the tests of the session's Airflow stack live: ``make test`` runs them on one worker.
-STACK_TESTS = ("tests/stack/", "tests/plugins/test_evaluation_ui_browser.py")
-
-
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's ``loadgroup`` reads the groups, and ``-m``
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The stack's tests first (the longest group: its worker starts at once), each part in order.
+    """Group and order the tests for ``pytest -n N --dist loadgroup`` (``make test``, ``make check``).
 
-    A test that asks for the stack outside ``STACK_TESTS`` would start a second stack on another
-    worker: refused.
+    The tests that use ``airflow_stack`` are one xdist group, on one worker, first (the longest
+    group starts at once), those marked ``stack_audit`` last in it (they read what the others left);
+    they must be marked ``stack`` (``make check`` leaves those out). Every other test goes to any
+    worker, but for a module with module-scoped fixtures, which marks itself ``xdist_group``.
     """
     for item in items:
-        if "airflow_stack" in getattr(item, "fixturenames", ()) and not item.nodeid.startswith(STACK_TESTS):
-            raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: put it under one of {STACK_TESTS}")
-    items.sort(key=lambda item: not item.nodeid.startswith(STACK_TESTS))  # stable
-
-
-@pytest.hookimpl(optionalhook=True)
-def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """``pytest -n N`` (``make test``): every stack test on one worker, in order (one stack per
-    session; the secret-key scan after the rest); every other module whole on one worker."""
-    from xdist.scheduler import LoadScopeScheduling
-
-    class StackOnOneWorker(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            return "airflow-stack" if nodeid.startswith(STACK_TESTS) else nodeid.partition("::")[0]
-
-    return StackOnOneWorker(config, log)
+        stack = uses_stack(item)
+        if stack and item.get_closest_marker("stack") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: mark it `stack`")
+        if item.get_closest_marker("stack_audit") is not None and not stack:
+            raise pytest.UsageError(f"{item.nodeid} is marked `stack_audit` but does not use airflow_stack")
+        if stack:
+            item.add_marker(pytest.mark.xdist_group(STACK_GROUP))
+    items.sort(key=lambda item: (not uses_stack(item), item.get_closest_marker("stack_audit") is not None))
 
 
 @pytest.fixture(scope="session")

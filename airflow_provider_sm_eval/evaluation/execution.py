@@ -18,8 +18,8 @@ from airflow_provider_sm_eval.evaluation import lifecycle
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData
+from airflow_provider_sm_eval.evaluation.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.request import StartRequest
-from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results.summary import EvaluationSummary
 from airflow_provider_sm_eval.evaluation.types.kind import ResultFamily
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of

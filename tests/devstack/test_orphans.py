@@ -96,6 +96,7 @@ def test_a_stack_process_stops_when_its_owner_is_killed(tmp_path: Path) -> None:
     kill_owner_and_check(owner, child)
 
 
+@pytest.mark.stack
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv (Linux)")
 def test_the_stack_postgres_stops_when_its_owner_is_killed() -> None:
     from devstack.postgres import POSTGRES_BIN

@@ -16,6 +16,9 @@ import pytest
 
 from devstack.postgres import DATABASE, POSTGRES_BIN, USER, PostgresServer, start_postgres
 
+#: ``stack``: it starts PostgreSQL; one pytest-xdist worker runs the module (one server for it).
+pytestmark = [pytest.mark.stack, pytest.mark.xdist_group(__name__)]
+
 AS_ROOT = os.geteuid() == 0
 #: Another local user, who knows where the stack is (its folder and port) but not its password.
 AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--")

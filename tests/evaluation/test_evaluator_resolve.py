@@ -23,6 +23,9 @@ from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
 from airflow_provider_sm_eval.evaluation.lifecycle import start_execution
 from airflow_provider_sm_eval.evaluation.request import StartRequest
 
+#: One pytest-xdist worker runs the whole module: its module-scoped emulator is reset once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 ROLE = "arn:aws:iam::123456789012:role/EvalRole"
 MODEL = "meta-textgeneration-llama-3-2-1b-instruct"
 PACKAGES = "arn:aws:sagemaker:us-east-1:123456789012:model-package"

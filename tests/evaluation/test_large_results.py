@@ -30,6 +30,9 @@ from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.results.s3_objects import MAX_JSONL_LINE_BYTES
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 
+#: One pytest-xdist worker runs the whole module: its module-scoped emulator process starts once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 RECORDS = 100_000
 #: The base file is shorter: pairs stop at the shorter file while the longer one is still counted.
 BASE_RECORDS = 1_000

@@ -18,8 +18,8 @@ from evaluation_helpers import (
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
+from airflow_provider_sm_eval.evaluation.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results.non_numeric import MAX_RAW_CHARS
-from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results.summary import MAX_METRICS_PER_MODEL, EvaluationSummary
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 

@@ -26,6 +26,7 @@ from airflow_provider_sm_eval.evaluation.exceptions import (
     ResultsNotAvailableError,
 )
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results import render as render_module
 from airflow_provider_sm_eval.evaluation.results.benchmark import read_benchmark_results
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
@@ -34,7 +35,6 @@ from airflow_provider_sm_eval.evaluation.results.llm_as_judge import (
     read_llmaj_results,
 )
 from airflow_provider_sm_eval.evaluation.results.locations import ModelRole
-from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.results.summary import (
     MAX_ARTIFACT_URIS,
     MAX_METRICS_PER_MODEL,

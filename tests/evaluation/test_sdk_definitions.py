@@ -28,6 +28,9 @@ from airflow_provider_sm_eval.evaluation.definitions.inputs import (
 from airflow_provider_sm_eval.evaluation.lifecycle import start_execution
 from airflow_provider_sm_eval.evaluation.request import StartRequest
 
+#: One pytest-xdist worker runs the whole module: its module-scoped emulator is reset once.
+pytestmark = pytest.mark.xdist_group(__name__)
+
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "sdk_definitions"
 CASES = sorted(path.stem for path in FIXTURES.glob("*.json"))
 INPUT_TYPES: dict[str, type[EvaluatorInputs]] = {

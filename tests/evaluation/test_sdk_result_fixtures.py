@@ -12,7 +12,7 @@ import pytest
 from evaluation_helpers import succeeded_execution
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
-from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
+from airflow_provider_sm_eval.evaluation.report import render_results, summarize
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
 from tests.fixtures.sdk_layouts import CASES, fixture_objects, load_case, match_layout
 

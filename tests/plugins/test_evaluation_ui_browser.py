@@ -28,7 +28,7 @@ from example_dags.run_demo import DEMO_BUCKET, DEMO_DATASET_KEY, DEMO_PROMPTS
 from tests.stack.stack_support import emulator_step_seconds, run_to_end, unique_name, wait_for_deferred
 
 #: The stack starts with the first test that asks for it (minutes on a loaded machine).
-pytestmark = [pytest.mark.stack, pytest.mark.timeout(900)]
+pytestmark = [pytest.mark.stack, pytest.mark.browser, pytest.mark.timeout(900)]
 
 SHOTS = REPO / "docs" / "screenshots"
 SCHEDULED_DAG = "example_sm_eval_scheduled_gate"

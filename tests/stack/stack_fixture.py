@@ -51,9 +51,27 @@ STACK_DAG_IDS = (
 PAUSED_DAG_IDS = ("example_sm_eval_event_driven",)
 
 
+#: The pytest-xdist group of the tests that use the session's stack (tests/conftest.py sets it).
+STACK_GROUP = "airflow_stack"
+
+
+def uses_stack(item: pytest.Item) -> bool:
+    """Whether ``item`` uses the session's stack (directly or through its fixtures)."""
+    return "airflow_stack" in getattr(item, "fixturenames", ())
+
+
 @pytest.fixture(scope="session")
-def airflow_stack() -> Iterator[AirflowStack]:
+def airflow_stack(request: pytest.FixtureRequest) -> Iterator[AirflowStack]:
     """A running local Airflow 3 stack: PostgreSQL, emulator, and Airflow's four components."""
+    if hasattr(request.config, "workerinput"):  # a pytest-xdist worker: has it all the stack's tests?
+        group = f"@{STACK_GROUP}"
+        ungrouped = [
+            i.nodeid for i in request.session.items if uses_stack(i) and not i.nodeid.endswith(group)
+        ]
+        if ungrouped:  # without --dist loadgroup (or its groups lost), each worker would start a stack
+            raise pytest.UsageError(
+                f"the stack's tests must share one worker: --dist loadgroup ({ungrouped[0]})"
+            )
     keep = os.environ.get("SM_EVAL_STACK_KEEP")  # a folder: keep the stack's logs and database there
     with AirflowStack(
         [EXAMPLE_DAGS, STACK_DAGS],

@@ -23,6 +23,8 @@ from tests.stack.stack_support import (
     wait_for_deferred,
 )
 
+pytestmark = pytest.mark.stack
+
 WAITS = 4
 EVENT_DAG = "example_sm_eval_event_driven"
 

@@ -1,6 +1,6 @@
 """The local stack is its owner's: folders nobody else can enter, a database that wants its password.
 
-Runs after the stack tests that wrote task logs (file name), so Airflow's own folders exist.
+Runs after every other stack test (marker ``stack_audit``), so every folder Airflow made is checked.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from devstack import AirflowStack
 from devstack.postgres import DATABASE, POSTGRES_BIN, USER
 from tests.stack.conftest import SharedRun
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.stack_audit]
 
 
 @pytest.mark.hostile("stack")

@@ -1,7 +1,7 @@
 """The connection's secret key shows nowhere: logs, XComs, rendered fields, trigger kwargs, REST answers.
 
-Runs last in this folder (file name), after every other stack test wrote its logs, XComs and
-database rows. The stack's ``aws_default`` connection carries a distinctive secret access key.
+Runs after every other stack test (marker ``stack_audit``) wrote its logs, XComs and database rows.
+The stack's ``aws_default`` connection carries a distinctive secret access key.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from devstack import AirflowStack
 from tests.stack.conftest import SharedRun
 
-pytestmark = pytest.mark.stack
+pytestmark = [pytest.mark.stack, pytest.mark.stack_audit]
 
 #: Runs read per DAG and test kind (the load test starts many alike).
 RUNS_PER_KIND = 1
