@@ -58,6 +58,15 @@ from airflow_provider_sm_eval.emulator.params import (
     with_optional,
 )
 from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
+from airflow_provider_sm_eval.emulator.service import (
+    RETRYABLE_STATUSES,
+    STOPPABLE_STATUSES,
+    S3Uri,
+    check_execution_arn,
+    parse_s3_uri,
+    partition_of,
+    pipeline_arn,
+)
 from airflow_provider_sm_eval.emulator.step_requests import check_training_request, run_lineage_step
 from airflow_provider_sm_eval.emulator.training_jobs import (
     TrainingJob,
@@ -65,9 +74,6 @@ from airflow_provider_sm_eval.emulator.training_jobs import (
     training_job_name,
 )
 from airflow_provider_sm_eval.emulator.validation import max_definition_length
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, partition_of_region, pipeline_arn
-from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
-from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
 
 #: Reads one object (at a version when given); raises when it cannot.
 GetObject = Callable[[S3Uri, str | None], bytes]
@@ -107,11 +113,6 @@ class Pipeline:
     @property
     def current(self) -> PipelineVersion:
         return self.versions[-1]
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of ``region``; ``aws`` for a region botocore does not know."""
-    return partition_of_region(region) or "aws"
 
 
 class PipelineBackend:
@@ -581,7 +582,7 @@ class PipelineBackend:
         than the request's is not found, as SageMaker's endpoints are regional."""
         arn = required_param(params, "PipelineExecutionArn")
         try:
-            parse_execution_arn(arn, name="PipelineExecutionArn")
+            check_execution_arn(arn, name="PipelineExecutionArn")
         except ValueError as exc:
             raise ValidationException(str(exc)) from None
         execution = self._executions.get(arn)

@@ -27,7 +27,7 @@ from airflow_provider_sm_eval.emulator.faults import FaultController
 from airflow_provider_sm_eval.emulator.guard import RequestGuard
 from airflow_provider_sm_eval.emulator.keep_alive import Connections, keep_alive_handler
 from airflow_provider_sm_eval.emulator.results import ResultSettings
-from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+from airflow_provider_sm_eval.emulator.service import S3Uri
 
 log = logging.getLogger(__name__)
 #: Config of the emulator's own clients: their calls are not counted in the call log.
