@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_sm_eval.emulator.artifacts import EVALUATION_TYPES, eval_kind_of
+from sagemaker_eval_emulator.artifacts import EVALUATION_TYPES, eval_kind_of
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_definitions"
 #: The fixtures of pipelines the SDK created (some record a refusal and have no definition).

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from airflow_provider_sm_eval.emulator.results import (
+from sagemaker_eval_emulator.results import (
     BENCHMARK_METRICS,
     CUSTOM_SCORER_METRICS,
     CUSTOM_SCORER_TASK_KEY,
@@ -22,7 +22,7 @@ from airflow_provider_sm_eval.emulator.results import (
     llmaj_aggregate,
     llmaj_example_records,
 )
-from airflow_provider_sm_eval.emulator.service import S3Uri
+from sagemaker_eval_emulator.service import S3Uri
 
 #: Benchmark / custom scorer result files: ``results_<time>.json`` in the job's output folder.
 BENCHMARK_RESULT_FILE_PREFIX = "results_"

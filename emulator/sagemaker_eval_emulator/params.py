@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from airflow_provider_sm_eval.emulator.errors import ValidationException
-from airflow_provider_sm_eval.emulator.service import check_role_arn
+from sagemaker_eval_emulator.errors import ValidationException
+from sagemaker_eval_emulator.service import check_role_arn
 
 DEFAULT_MAX_RESULTS = 10
 MAX_TAGS = 50
