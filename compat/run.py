@@ -269,8 +269,9 @@ def check_user_suite(python: Path, emulator: bool, log: TextIO) -> str:
     else:
         result = _run([*command, "-k", "not emulator", "--trace-config"], log=log)
         expected = "1 passed"
-        if "sagemaker_eval_emulator" in result.stdout:
-            return "FAILED: the emulator's pytest plugin loaded without the emulator installed"
+        loaded = [line for line in result.stdout.splitlines() if line.startswith("PLUGIN registered")]
+        if any("emulator" in line for line in loaded):
+            return "FAILED: an emulator pytest plugin loaded without the emulator installed"
     if result.returncode == 0 and expected in result.stdout:
         return f"ok ({expected})"
     return f"FAILED: pytest exited {result.returncode}"
