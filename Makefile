@@ -15,10 +15,10 @@ UV := $(VENV)/bin/uv
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml emulator/pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,emulator,stack]"
+	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,stack]" -e ./emulator
 	touch $@
 
 demo: venv
@@ -40,18 +40,20 @@ browser-deps:
 
 # ruff, mypy and the package's import contracts (`[tool.importlinter]` in pyproject.toml).
 lint: venv
-	$(PY) -m ruff check airflow_provider_sm_eval tests example_dags benchmarks devstack compat
+	$(PY) -m ruff check airflow_provider_sm_eval emulator tests example_dags benchmarks devstack compat
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
 # The inner loop (a few minutes): lint and the unit and emulator tests; no PostgreSQL, no Chromium,
-# no compatibility run (pytest markers `stack`, `browser`, `long`).
+# no wheel builds, no compatibility run (pytest markers `stack`, `browser`, `packaging`, `long`).
 check: lint
-	$(PY) -m pytest -q -m "not (stack or browser or long)" $(XDIST)
+	$(PY) -m pytest -q -m "not (stack or browser or packaging or long)" $(XDIST)
 
-test: venv stack-deps browser-deps lint
+# The SageMaker SDK's virtualenv (sdk-venv) serves tests/packaging: the SDK against the emulator's
+# wheel installed alone.
+test: venv stack-deps browser-deps sdk-venv lint
 	$(MAKE) compat
-	$(PY) -m pytest -q -m "not long" $(XDIST)
+	SM_EVAL_SDK_PYTHON=$(SDK_VENV)/bin/python $(PY) -m pytest -q -m "not long" $(XDIST)
 
 # The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
 # (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).
@@ -59,8 +61,8 @@ test-long: venv stack-deps browser-deps
 	$(PY) -m pytest -q -m long
 
 # The built wheel in fresh environments of the lowest to the newest supported Airflow, over every
-# supported Python: the example DAG deferred and blocking, a user's pytest suite without the
-# emulator extra; prints the README's supported-versions table. Environments are cached.
+# supported Python: the example DAG deferred and blocking, a user's pytest suite with and without
+# the emulator's wheel; prints the README's supported-versions table. Environments are cached.
 compat: venv
 	$(PY) -m compat.run --uv $(UV)
 
@@ -80,4 +82,4 @@ sdk-fixtures: sdk-venv
 
 # Re-pin the tested dependency set (run when pyproject.toml's dependencies change).
 constraints: venv
-	$(UV) pip compile --quiet --python $(PY) --extra dev --extra emulator --extra stack pyproject.toml -o constraints.txt
+	$(UV) pip compile --quiet --python $(PY) --extra dev --extra stack pyproject.toml emulator/pyproject.toml -o constraints.txt

@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 import boto3
 from botocore.config import Config
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
+from sagemaker_eval_emulator.child_process import emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFINITION = (ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json").read_text()

@@ -17,10 +17,10 @@ import tracemalloc
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.results import s3_objects
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+from sagemaker_eval_emulator.child_process import emulator_process
 
 MIB = 1024 * 1024
 

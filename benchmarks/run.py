@@ -24,8 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.child_process import EmulatorProcess, emulator_process
 from benchmarks import emulator_throughput, evaluators_build, waits
+from sagemaker_eval_emulator.child_process import EmulatorProcess, emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARK_DEFINITION = ROOT / "example_dags" / "pipeline_definitions" / "benchmark.json"

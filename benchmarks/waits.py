@@ -176,7 +176,7 @@ def emulator_control(
     env: dict[str, str], path: str, method: str = "GET", body: dict[str, Any] | None = None
 ) -> Any:
     """One control request to the emulator of ``env`` (its endpoint and control token)."""
-    from airflow_provider_sm_eval.emulator.control import control_request
+    from sagemaker_eval_emulator.control import control_request
 
     return control_request(env["AWS_ENDPOINT_URL"], env[CONTROL_TOKEN_ENV], method, path, body, timeout=60)
 

@@ -1,15 +1,16 @@
 """`make compat`: the built wheel in fresh environments of the Airflow and Python versions it declares.
 
 1. builds the sdist and the wheel from it (``uv build``), and checks the license text, the
-   changelog and a classifier per Python are in them;
+   changelog and a classifier per Python are in them; builds the emulator's wheel (``emulator/``);
 2. starts the emulator (from the development environment) and creates the example bucket;
 3. for each environment of ``ENVIRONMENTS``, two at a time: a uv virtualenv of that Python with
-   ``apache-airflow==<version>``, the wheel (with or without the ``emulator`` extra) and whichever
-   amazon and common-compat providers resolve for them; a sqlite Airflow home whose ``aws_default``
+   ``apache-airflow==<version>``, the wheel (with or without the emulator's wheel beside it) and
+   whichever amazon and common-compat providers resolve for them; a sqlite Airflow home whose ``aws_default``
    connection points at the emulator; then ``compat/dag_runs.py`` in it (the benchmark example
    DAG, deferred and blocking, and the provider's registration), and ``test_version_compat.py``
-   against the installed wheel (every Airflow name resolves there); in the environment without the
-   extra, a user's unrelated pytest suite (``compat/user_suite``) and the emulator's entry point;
+   against the installed wheel (every Airflow name resolves there); a user's pytest suite
+   (``compat/user_suite``): with the emulator installed, its test that uses the emulator's fixture
+   passes too; without it, the provider registers no pytest plugin (nothing of the emulator loads);
 4. prints the supported-versions table (the README's) and exits non-zero if any check failed.
 
 Environments and their migrated databases are kept in the cache folder (``--cache-dir``), so a
@@ -32,10 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
-from airflow_provider_sm_eval.emulator.extra import INSTALL_COMMAND
 from airflow_provider_sm_eval.evaluation.steps_table import format_table
 from example_dags.run_demo import airflow_environment, put_example_data
+from sagemaker_eval_emulator.child_process import emulator_process
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,18 +45,18 @@ PACKAGES = ("apache-airflow", "apache-airflow-providers-amazon", "apache-airflow
 
 @dataclass(frozen=True)
 class CompatEnv:
-    """One environment: an Airflow release on a Python, with or without the emulator extra."""
+    """One environment: an Airflow release on a Python, with or without the emulator's wheel."""
 
     airflow: str
     python: str
-    extra: bool = False
+    emulator: bool = False
     user_suite: bool = False
     #: Dependencies held back to the release's own era (``ERA_PINS_3_0``).
     pins: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return f"airflow-{self.airflow}-py{self.python}" + ("-emulator" if self.extra else "")
+        return f"airflow-{self.airflow}-py{self.python}" + ("-emulator" if self.emulator else "")
 
 
 #: An Airflow release is meant to be installed with its constraints file, which is not on PyPI.
@@ -70,7 +70,7 @@ ERA_PINS_3_0 = ("cadwyn<6", "fastapi<0.117")
 #: The lowest and the newest supported Airflow, over every supported Python, and 3.1 between.
 ENVIRONMENTS = (
     CompatEnv("3.0.6", "3.10", user_suite=True, pins=ERA_PINS_3_0),
-    CompatEnv("3.3.2", "3.13", extra=True),
+    CompatEnv("3.3.2", "3.13", emulator=True, user_suite=True),
     CompatEnv("3.1.8", "3.11"),
     CompatEnv("3.3.2", "3.12"),
 )
@@ -103,7 +103,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     (cache / "logs").mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     wheel = build_wheel(args.uv, cache / "dist")
-    print(f"compat: built {wheel.name} and its sdist in {time.monotonic() - started:.0f} s", flush=True)
+    emulator_wheel = build_emulator_wheel(args.uv, cache / "dist-emulator")
+    took = time.monotonic() - started
+    print(f"compat: built {wheel.name}, its sdist and {emulator_wheel.name} in {took:.0f} s", flush=True)
     packaging_problems = check_distributions(wheel, [env.python for env in ENVIRONMENTS])
     for problem in packaging_problems:
         print(f"compat: FAILED packaging: {problem}", flush=True)
@@ -111,7 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         put_example_data(emulator.client("s3"))
         with ThreadPoolExecutor(max_workers=args.parallel) as pool:
             outcomes = list(
-                pool.map(lambda env: check_env(env, wheel, emulator.endpoint_url, args.uv, cache), envs)
+                pool.map(
+                    lambda env: check_env(
+                        env, (wheel, emulator_wheel), emulator.endpoint_url, args.uv, cache
+                    ),
+                    envs,
+                )
             )
     print()
     print(render_table(outcomes))
@@ -150,6 +157,18 @@ def build_wheel(uv: Path, out_dir: Path) -> Path:
     return wheel
 
 
+def build_emulator_wheel(uv: Path, out_dir: Path) -> Path:
+    """The emulator's wheel (``emulator/``, a distribution of its own)."""
+    for old in out_dir.glob("*.whl"):
+        old.unlink()
+    _run(
+        [str(uv), "build", "--quiet", "--wheel", "--out-dir", str(out_dir), str(REPO / "emulator")],
+        check=True,
+    )
+    (wheel,) = out_dir.glob("sagemaker_evaluation_emulator-*.whl")
+    return wheel
+
+
 def check_distributions(wheel: Path, pythons: Sequence[str]) -> list[str]:
     """What the published files lack: the license text, the changelog, a classifier per Python."""
     (sdist,) = wheel.parent.glob("airflow_provider_sm_eval-*.tar.gz")
@@ -175,8 +194,9 @@ def check_distributions(wheel: Path, pythons: Sequence[str]) -> list[str]:
     return problems
 
 
-def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path) -> Outcome:
-    """Install, then run every check of one environment; never raises."""
+def check_env(env: CompatEnv, wheels: tuple[Path, Path], endpoint: str, uv: Path, cache: Path) -> Outcome:
+    """Install (the provider's wheel, and the emulator's where ``env`` has it), then run every check
+    of one environment; never raises."""
     outcome = Outcome(env)
     started = time.monotonic()
     log = (cache / "logs" / f"{env.name}.log").open("w")
@@ -188,10 +208,11 @@ def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path)
             _step(
                 log, "create the virtualenv", [str(uv), "venv", "--quiet", "--python", interpreter, str(venv)]
             )
-        requirement = f"{wheel}[emulator]" if env.extra else str(wheel)
-        install = [str(uv), "pip", "install", "--python", str(python), "--reinstall-package"]
-        install += ["airflow-provider-sm-eval", requirement, f"apache-airflow=={env.airflow}"]
-        _step(log, "install", [*install, *env.pins, "pytest"])
+        installed = [str(wheel) for wheel in (wheels if env.emulator else wheels[:1])]
+        install = [str(uv), "pip", "install", "--python", str(python)]
+        install += ["--reinstall-package", "airflow-provider-sm-eval"]
+        install += ["--reinstall-package", "sagemaker-evaluation-emulator"] if env.emulator else []
+        _step(log, "install", [*install, *installed, f"apache-airflow=={env.airflow}", *env.pins, "pytest"])
         outcome.python = _step(
             log, "python version", [str(python), "-c", "import platform; print(platform.python_version())"]
         ).strip()
@@ -218,8 +239,7 @@ def check_env(env: CompatEnv, wheel: Path, endpoint: str, uv: Path, cache: Path)
             outcome.error = f"compat/dag_runs.py exited {result.returncode}"
         outcome.checks["names"] = check_version_compat(python, environ, log)
         if env.user_suite:
-            outcome.checks["suite"] = check_user_suite(python, log)
-            outcome.checks["hint"] = check_emulator_hint(python, log)
+            outcome.checks["suite"] = check_user_suite(python, env.emulator, log)
     except StepFailed as exc:
         outcome.error = str(exc)
     finally:
@@ -238,21 +258,23 @@ def check_version_compat(python: Path, environ: dict[str, str], log: TextIO) -> 
     return "ok" if result.returncode == 0 else f"FAILED: pytest exited {result.returncode}"
 
 
-def check_user_suite(python: Path, log: TextIO) -> str:
-    """An unrelated pytest suite passes; the emulator fixture is skipped naming the extra."""
+def check_user_suite(python: Path, emulator: bool, log: TextIO) -> str:
+    """A user's pytest suite: with the emulator installed, its fixture serves the test that uses it;
+    without, the unrelated test passes and no plugin of ours loads (the provider registers none)."""
     suite = REPO / "compat" / "user_suite"
-    result = _run([str(python), "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(suite)], log=log)
-    if result.returncode == 0 and "1 passed, 1 skipped" in result.stdout and INSTALL_COMMAND in result.stdout:
-        return "ok (1 passed, 1 skipped)"
+    command = [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", str(suite)]
+    if emulator:
+        result = _run(command, log=log)
+        expected = "2 passed"
+    else:
+        result = _run([*command, "-k", "not emulator", "--trace-config"], log=log)
+        expected = "1 passed"
+        loaded = [line for line in result.stdout.splitlines() if line.startswith("PLUGIN registered")]
+        if any("emulator" in line for line in loaded):
+            return "FAILED: an emulator pytest plugin loaded without the emulator installed"
+    if result.returncode == 0 and expected in result.stdout:
+        return f"ok ({expected})"
     return f"FAILED: pytest exited {result.returncode}"
-
-
-def check_emulator_hint(python: Path, log: TextIO) -> str:
-    """``python -m airflow_provider_sm_eval.emulator`` without the extra prints the install command."""
-    result = _run([str(python), "-m", "airflow_provider_sm_eval.emulator"], log=log)
-    if result.returncode == 1 and INSTALL_COMMAND in result.stderr and "Traceback" not in result.stderr:
-        return "ok"
-    return f"FAILED: exit code {result.returncode}"
 
 
 def find_python(version: str, uv: Path) -> str:
@@ -279,12 +301,12 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
         "Python",
         "amazon provider",
         "common-compat",
-        "emulator extra",
+        "emulator",
         "provider found",
         "version_compat names",
         "deferrable DAG",
         "blocking DAG",
-        "without the extra: user pytest suite; emulator hint",
+        "user pytest suite",
         "env time",
     )
     rows = [
@@ -293,15 +315,12 @@ def render_table(outcomes: Sequence[Outcome]) -> str:
             outcome.python,
             outcome.versions.get("apache-airflow-providers-amazon", "-"),
             outcome.versions.get("apache-airflow-providers-common-compat", "-"),
-            "installed" if outcome.env.extra else "not installed",
+            "installed" if outcome.env.emulator else "not installed",
             outcome.error or outcome.checks.get("registered", "-"),
             outcome.checks.get("names", "-"),
             outcome.checks.get("deferrable", "-"),
             outcome.checks.get("blocking", "-"),
-            "; ".join(
-                f"{name} {outcome.checks[name]}" for name in ("suite", "hint") if name in outcome.checks
-            )
-            or "-",
+            outcome.checks.get("suite", "-"),
             f"{outcome.seconds:.0f} s",
         )
         for outcome in sorted(outcomes, key=lambda o: (o.env.airflow, o.env.python))

@@ -113,7 +113,7 @@ class AirflowStack:
         self.stop()
 
     def start(self) -> None:
-        from airflow_provider_sm_eval.emulator.child_process import emulator_process
+        from sagemaker_eval_emulator.child_process import emulator_process
 
         self.folder = (
             Path(tempfile.mkdtemp(prefix="sm-eval-stack-"))
@@ -275,7 +275,7 @@ class AirflowStack:
     @property
     def aws_connection(self) -> dict[str, Any]:
         """The ``aws_default`` connection: the emulator's endpoint and region in the extra."""
-        from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION
+        from sagemaker_eval_emulator.server import DEFAULT_REGION
 
         return {
             "conn_type": "aws",
@@ -381,7 +381,7 @@ class AirflowStack:
         """A boto3 client of the emulator (the stack's connection keys)."""
         import boto3
 
-        from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION
+        from sagemaker_eval_emulator.server import DEFAULT_REGION
 
         return boto3.session.Session().client(
             service,  # type: ignore[call-overload]
@@ -399,7 +399,7 @@ class AirflowStack:
 
     def emulator_control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
         """One request to the emulator's control API (``/_emulator/<route>``) with its token; the answer."""
-        from airflow_provider_sm_eval.emulator.control import control_request
+        from sagemaker_eval_emulator.control import control_request
 
         return control_request(self.emulator_url, self.emulator_control_token, method, route, body)
 

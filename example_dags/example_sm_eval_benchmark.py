@@ -18,7 +18,7 @@ to evaluate (``SM_EVAL_MODEL``). ``SM_EVAL_POLL_SECONDS`` sets how often the exe
 polled (default 30).
 
 Try it locally against the emulator: ``make demo``, or start
-``python -m airflow_provider_sm_eval.emulator --port 8900``, create the bucket, point
+``python -m sagemaker_eval_emulator --port 8900``, create the bucket, point
 ``AIRFLOW_CONN_AWS_DEFAULT`` at ``http://127.0.0.1:8900`` (``endpoint_url`` in the extra)
 and run ``airflow dags test example_sm_eval_benchmark``.
 """

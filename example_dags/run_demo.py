@@ -1,6 +1,6 @@
 """The README's demo (``make demo``): run the example evaluation DAGs against the local emulator.
 
-1. starts the SageMaker evaluation emulator (``python -m airflow_provider_sm_eval.emulator``)
+1. starts the SageMaker evaluation emulator (``python -m sagemaker_eval_emulator``)
    on a free port of 127.0.0.1;
 2. prepares a throwaway Airflow home in ``.airflow-home/`` (sqlite, migrated once) whose
    ``aws_default`` connection points at the emulator with dummy keys;
@@ -31,7 +31,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Literal
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
+from sagemaker_eval_emulator.child_process import emulator_process
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_DAGS = REPO / "example_dags"
@@ -122,7 +122,7 @@ def emulator(step_seconds: float) -> Iterator[str]:
 
 def airflow_environment(endpoint: str, home: Path) -> dict[str, str]:
     """Environment of the Airflow commands: throwaway home, sqlite, ``aws_default`` -> emulator."""
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
+    from sagemaker_eval_emulator.server import ACCESS_KEY_ID, DEFAULT_REGION, SECRET_ACCESS_KEY
 
     env = {
         name: value
@@ -264,7 +264,7 @@ def _print_execution(summary: dict[str, Any], task_id: str, endpoint: str) -> No
 
 def _emulator_client(service: Literal["sagemaker", "s3"], endpoint: str) -> Any:
     """A boto3 client of the emulator, with its dummy keys."""
-    from airflow_provider_sm_eval.emulator.server import emulator_client
+    from sagemaker_eval_emulator.server import emulator_client
 
     return emulator_client(endpoint, service)
 

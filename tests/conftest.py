@@ -19,8 +19,8 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
-from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from sagemaker_eval_emulator import EvaluationEmulator
+from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.stack.stack_fixture import (
     STACK_GROUP,
     airflow_stack,  # noqa: F401  (the session's local Airflow stack)

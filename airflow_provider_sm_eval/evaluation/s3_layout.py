@@ -1,7 +1,7 @@
 """Where evaluation jobs write their results in S3: the one definition of the layouts.
 
-Paths are relative to an execution's S3 output root ``s3://BUCKET/PREFIX``. Both the result
-readers and the local emulator's artifact writer use these functions.
+Paths are relative to an execution's S3 output root ``s3://BUCKET/PREFIX``. The result readers
+use these functions; the emulator writes the same layouts from its own knowledge of the service.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
-"""A user's own test suite, unrelated to this provider, in an environment where it is installed.
+"""A user's own test suite, in an environment where the provider is installed.
 
-The provider's pytest plugin loads in every session there: without the ``emulator`` extra the
-unrelated test must still pass, and a test that asks for the emulator is skipped with the
-command that installs the extra.
+Without the emulator's distribution the unrelated test passes and nothing of the emulator loads
+(the provider registers no pytest plugin); with it, the emulator's fixtures serve the second test.
 """
 
 
@@ -11,4 +10,8 @@ def test_unrelated() -> None:
 
 
 def test_uses_the_emulator(sm_eval_aws_env: object) -> None:
-    raise AssertionError("skipped without the emulator extra, so never reached")
+    import boto3
+
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket="user-suite")
+    assert "user-suite" in [b["Name"] for b in s3.list_buckets()["Buckets"]]

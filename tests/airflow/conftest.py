@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import BUCKET, CONN_ID
 
 #: DAG files run with ``dag.test()``, which needs them parsed from a DAG bundle.

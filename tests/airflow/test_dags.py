@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
+from sagemaker_eval_emulator import EvaluationEmulator
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from airflow_provider_sm_eval.utils.deferred_kill import USER_ACTION_CANCEL_MSG, killed_while_deferred
 from airflow_provider_sm_eval.version_compat import RuntimeTaskInstance
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import CONN_ID, start_execution
 
 pytestmark = pytest.mark.timeout(60)

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.evaluation.definitions.resolve import custom_metrics_location
 from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
@@ -32,6 +31,7 @@ from airflow_provider_sm_eval.operators.evaluators import (
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.plugins.task_xcoms import read_task_evaluation
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.event_setup import event_pattern, main
+from sagemaker_eval_emulator import EvaluationEmulator
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from aiobotocore.session import get_session
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.event_setup import (
@@ -29,6 +28,7 @@ from airflow_provider_sm_eval.hooks import execution_events
 from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, MalformedEvent, parse_event
 from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import CONN_ID
 from tests.airflow.test_trigger import FAST, run_to_event, start
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.hooks import execution_watch
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.test_trigger import FAST, run_to_event, start
 
 pytestmark = pytest.mark.timeout(90)

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 import airflow_provider_sm_eval
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationFailedError
 from airflow_provider_sm_eval.hooks.evaluation import DEFAULT_MAX_ATTEMPTS, SageMakerEvaluationHook
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import CONN_ID, start_execution
 
 pytestmark = pytest.mark.timeout(120)

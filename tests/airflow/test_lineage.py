@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.utils.lineage import (
@@ -18,6 +17,7 @@ from airflow_provider_sm_eval.utils.lineage import (
     definition_input_uris,
     definition_model_ids,
 )
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,

@@ -9,13 +9,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
 from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from airflow_provider_sm_eval.version_compat import AirflowException
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferred
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
 from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.evaluation_results import EvaluationResultsOperator
 from airflow_provider_sm_eval.operators.stop_evaluation import StopEvaluationOperator
 from airflow_provider_sm_eval.sensors.evaluation_execution import EvaluationExecutionSensor
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     CONN_ID,
     UNKNOWN_EXECUTION_ARN,

@@ -19,7 +19,6 @@ import pytest
 from airflow.sdk.bases.operator import TRIGGER_FAIL_REPR, TriggerFailureReason
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskDeferralTimeout, TaskDeferred
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.request import StartRequest
 from airflow_provider_sm_eval.exceptions import EvaluationExecutionFailedException
@@ -27,6 +26,7 @@ from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.operators.start_evaluation import _ARGUMENT_OF_FIELD, StartEvaluationOperator
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from airflow_provider_sm_eval.utils.reattach import Attachment, TaskInstanceIdentity, decide_attachment
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     BUCKET,
     CONN_ID,

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.wait_events import WaitEventStatus
 from airflow_provider_sm_eval.hooks import async_client_cache
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
     CONN_ID,
     UNKNOWN_EXECUTION_ARN,

@@ -67,7 +67,7 @@ def test_an_emulator_child_process_stops_when_its_owner_is_killed() -> None:
     owner, emulator = owner_of(
         """
         import time
-        from airflow_provider_sm_eval.emulator.child_process import emulator_process
+        from sagemaker_eval_emulator.child_process import emulator_process
         with emulator_process(step_seconds=0.05, quiet=True) as emulator:
             print(emulator.pid, flush=True)
             time.sleep(600)

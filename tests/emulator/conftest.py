@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from emulator_harness import NO_RETRIES, Harness
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
+from sagemaker_eval_emulator import EvaluationEmulator
 
 
 @pytest.fixture(scope="session")

@@ -11,9 +11,9 @@ from typing import Any
 
 from botocore.config import Config
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, EvalType
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from sagemaker_eval_emulator import EvaluationEmulator
 
 DEFINITIONS = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from emulator_harness import BUCKET, Harness, control
 
-from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 
 def test_sagemaker_calls_are_counted_in_process_and_over_http(harness: Harness) -> None:

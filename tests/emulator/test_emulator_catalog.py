@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 from emulator_harness import NO_RETRIES, ROLE_ARN, Harness, token, wait_for
 from test_emulator_wire_shapes import shape_errors
 
-from airflow_provider_sm_eval.emulator.catalog import CATALOG_OPERATIONS, ai_registry_hub_name
-from airflow_provider_sm_eval.emulator.seed import (
+from sagemaker_eval_emulator.catalog import CATALOG_OPERATIONS, ai_registry_hub_name
+from sagemaker_eval_emulator.seed import (
     JUDGE_MODELS,
     JUDGE_MODELS_BUCKET,
     JUDGE_MODELS_KEY,

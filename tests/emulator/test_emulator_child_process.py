@@ -19,7 +19,7 @@ CRASH_MARKERS = ("Fatal Python error", "Traceback")
 OWNER = textwrap.dedent(
     """
     import os, sys, time
-    from airflow_provider_sm_eval.emulator.child_process import emulator_process
+    from sagemaker_eval_emulator.child_process import emulator_process
 
     with emulator_process(step_seconds=0.05) as process:
         process.client("s3").list_buckets()

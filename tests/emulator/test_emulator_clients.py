@@ -17,9 +17,9 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, pipeline_name, token
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
-from airflow_provider_sm_eval.emulator.control import CONTROL_TOKEN_HEADER, control_request
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from sagemaker_eval_emulator import EvaluationEmulator
+from sagemaker_eval_emulator.control import CONTROL_TOKEN_HEADER, control_request
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -151,7 +151,7 @@ def test_region_comes_from_the_request_signature(harness: Harness) -> None:
 
 def test_cli_prints_its_control_token_and_endpoint_and_stops_on_sigterm() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_sm_eval.emulator", "--port", "0", "--step-seconds", "0.05"],
+        [sys.executable, "-m", "sagemaker_eval_emulator", "--port", "0", "--step-seconds", "0.05"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -184,7 +184,7 @@ def test_cli_prints_its_control_token_and_endpoint_and_stops_on_sigterm() -> Non
 
 def test_cli_help_documents_the_control_token() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_sm_eval.emulator", "--help"],
+        [sys.executable, "-m", "sagemaker_eval_emulator", "--help"],
         check=True,
         capture_output=True,
         text=True,
@@ -197,7 +197,7 @@ def test_cli_help_documents_the_control_token() -> None:
 
 def test_cli_rejects_bad_arguments() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_sm_eval.emulator", "--step-seconds", "-1"],
+        [sys.executable, "-m", "sagemaker_eval_emulator", "--step-seconds", "-1"],
         check=False,
         capture_output=True,
         text=True,

@@ -16,8 +16,8 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_harness import NO_RETRIES, ROLE_ARN, Harness, definition, pipeline_name, token
 
-from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from airflow_provider_sm_eval.evaluation.constants import EvalType
+from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
 WORKERS = 20
 

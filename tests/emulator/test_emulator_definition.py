@@ -7,9 +7,9 @@ import json
 import pytest
 from emulator_harness import definition
 
-from airflow_provider_sm_eval.emulator.definition import parse_definition, resolve
-from airflow_provider_sm_eval.emulator.errors import ValidationException
 from airflow_provider_sm_eval.evaluation.constants import S3_OUTPUT_PATH_PARAMETER, StepName
+from sagemaker_eval_emulator.definition import parse_definition, resolve
+from sagemaker_eval_emulator.errors import ValidationException
 
 
 @pytest.mark.parametrize("kind", ["benchmark", "custom_scorer", "llm_as_judge"])

@@ -10,15 +10,15 @@ from typing import Any
 
 from emulator_harness import Harness, definition, token, wait_for
 
-from airflow_provider_sm_eval.emulator.definition import parse_definition
-from airflow_provider_sm_eval.emulator.events import (
+from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from sagemaker_eval_emulator.definition import parse_definition
+from sagemaker_eval_emulator.events import (
     EXECUTION_STATUS_CHANGE,
     SOURCE,
     STEP_STATUS_CHANGE,
     EventPublisher,
 )
-from airflow_provider_sm_eval.emulator.execution import Execution, StatusChange
-from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from sagemaker_eval_emulator.execution import Execution, StatusChange
 
 
 def subscribe(harness: Harness, pipeline_arn: str) -> tuple[Any, str]:

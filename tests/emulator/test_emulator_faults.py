@@ -11,8 +11,8 @@ import pytest
 from botocore.exceptions import ClientError
 from emulator_harness import Harness, control
 
-from airflow_provider_sm_eval.emulator import FaultController
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
+from sagemaker_eval_emulator import FaultController
 
 
 def test_failed_step_fails_the_execution_with_its_reason(harness: Harness) -> None:

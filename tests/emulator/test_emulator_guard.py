@@ -11,8 +11,8 @@ import urllib.error
 import pytest
 from emulator_harness import BUCKET, Harness
 
-from airflow_provider_sm_eval.emulator.control import CONTROL_TOKEN_HEADER, control_request
-from airflow_provider_sm_eval.emulator.guard import API_BODY_LIMIT, CONTROL_BODY_LIMIT, S3_BODY_LIMIT
+from sagemaker_eval_emulator.control import CONTROL_TOKEN_HEADER, control_request
+from sagemaker_eval_emulator.guard import API_BODY_LIMIT, CONTROL_BODY_LIMIT, S3_BODY_LIMIT
 
 
 def _authorization(service: str) -> str:

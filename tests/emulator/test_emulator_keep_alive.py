@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from emulator_harness import Harness
 
-from airflow_provider_sm_eval.emulator.control import CONTROL_TOKEN_HEADER
+from sagemaker_eval_emulator.control import CONTROL_TOKEN_HEADER
 
 AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sagemaker/aws4_request, "

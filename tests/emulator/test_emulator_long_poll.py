@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import long_poll as long_poll_module
-from airflow_provider_sm_eval.emulator.long_poll import RECEIVE_MESSAGE_TARGET, is_long_poll, long_poll
+from sagemaker_eval_emulator import long_poll as long_poll_module
+from sagemaker_eval_emulator.long_poll import RECEIVE_MESSAGE_TARGET, is_long_poll, long_poll
 
 
 class QueueApp:

@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from emulator_harness import BUCKET, ROLE_ARN, Harness, definition, token
 
-from airflow_provider_sm_eval.emulator.validation import max_definition_length
+from sagemaker_eval_emulator.validation import max_definition_length
 
 AUTHORIZATION = (
     "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sagemaker/aws4_request, "

@@ -6,10 +6,10 @@ import time
 
 from emulator_harness import ROLE_ARN, definition, token
 
-from airflow_provider_sm_eval.emulator.backend import PipelineBackend
-from airflow_provider_sm_eval.emulator.execution import StatusChange
-from airflow_provider_sm_eval.emulator.faults import FaultController
-from airflow_provider_sm_eval.emulator.results import ResultSettings
+from sagemaker_eval_emulator.backend import PipelineBackend
+from sagemaker_eval_emulator.execution import StatusChange
+from sagemaker_eval_emulator.faults import FaultController
+from sagemaker_eval_emulator.results import ResultSettings
 
 REGION = "us-east-1"
 

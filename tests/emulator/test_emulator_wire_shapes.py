@@ -8,10 +8,10 @@ from typing import Any
 from botocore.model import Shape
 from emulator_harness import BUCKET, NO_RETRIES, ROLE_ARN, Harness, definition, token, wait_for
 
-from airflow_provider_sm_eval.emulator.backend import OPERATIONS
-from airflow_provider_sm_eval.emulator.catalog import CATALOG_OPERATIONS
 from airflow_provider_sm_eval.evaluation.constants import EvalType, StepName
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from sagemaker_eval_emulator.backend import OPERATIONS
+from sagemaker_eval_emulator.catalog import CATALOG_OPERATIONS
 
 
 def shape_errors(shape: Shape, value: Any, path: str = "") -> list[str]:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import AwsClients, EvalType, EvaluationPipelineExecution
 from airflow_provider_sm_eval.evaluation.pipelines import converged_pipeline_name
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from sagemaker_eval_emulator import EvaluationEmulator
 
 DEFINITIONS = Path(__file__).parents[2] / "example_dags" / "pipeline_definitions"
 FILES = {

@@ -23,12 +23,12 @@ from evaluation_helpers import (
     succeeded_execution,
 )
 
-from airflow_provider_sm_eval.emulator.child_process import emulator_process
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EvalType
 from airflow_provider_sm_eval.evaluation.exceptions import ResultFileError
 from airflow_provider_sm_eval.evaluation.results.s3_objects import MAX_JSONL_LINE_BYTES
 from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+from sagemaker_eval_emulator.child_process import emulator_process
 
 #: One pytest-xdist worker runs the whole module: its module-scoped emulator process starts once.
 pytestmark = pytest.mark.xdist_group(__name__)

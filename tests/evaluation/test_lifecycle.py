@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from botocore.config import Config
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import (
     BenchmarkEvaluationExecution,
     EvalType,
@@ -30,6 +29,7 @@ from airflow_provider_sm_eval.evaluation import (
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY, EVALUATION_TAG_VALUE
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from sagemaker_eval_emulator import EvaluationEmulator
 
 DEFINITIONS = Path(__file__).parents[2] / "example_dags" / "pipeline_definitions"
 DEFINITION_FILES = {

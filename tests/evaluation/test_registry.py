@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 from airflow_provider_sm_eval.evaluation.constants import EvalType
@@ -45,9 +43,3 @@ def test_pipeline_names_are_read_case_insensitively_and_strictly() -> None:
     assert kind.eval_type is EvalType.CUSTOM_SCORER
     with pytest.raises(ValueError, match="not a SageMaker evaluation pipeline"):
         kind_of_pipeline("SagemakerEvaluation-Other-1")
-
-
-def test_emulator_writers_resolve_to_functions() -> None:
-    for kind in registry.KINDS.values():
-        module, _, function = kind.emulator_writer.partition(":")
-        assert callable(getattr(importlib.import_module(module), function))

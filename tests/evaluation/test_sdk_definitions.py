@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator.server import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.definitions import PreparedDefinition, prepare
 from airflow_provider_sm_eval.evaluation.definitions.inputs import (
@@ -27,6 +26,7 @@ from airflow_provider_sm_eval.evaluation.definitions.inputs import (
 )
 from airflow_provider_sm_eval.evaluation.lifecycle import start_execution
 from airflow_provider_sm_eval.evaluation.request import StartRequest
+from sagemaker_eval_emulator.server import EvaluationEmulator
 
 #: One pytest-xdist worker runs the whole module: its module-scoped emulator is reset once.
 pytestmark = pytest.mark.xdist_group(__name__)

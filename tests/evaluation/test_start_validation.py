@@ -10,13 +10,13 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import EvalType, EvaluationAWSError, EvaluationPipelineExecution
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import EVALUATION_TAG_KEY
 from airflow_provider_sm_eval.evaluation.exceptions import InvalidInputError
 from airflow_provider_sm_eval.evaluation.request import StartRequest
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from sagemaker_eval_emulator import EvaluationEmulator
 
 DEFINITION = json.loads(
     (Path(__file__).parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json").read_text()

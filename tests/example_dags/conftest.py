@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from example_dags.run_demo import put_example_data
+from sagemaker_eval_emulator import EvaluationEmulator
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 

@@ -8,11 +8,11 @@ import pytest
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from dag_run_support import RecordingTaskInstance
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import StepName
 from airflow_provider_sm_eval.operators.evaluation_gate import GATE_REPORT_XCOM_KEY, EvaluationGateOperator
+from sagemaker_eval_emulator import EvaluationEmulator
 
 DEFINITION = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from dag_run_support import rendered_fields, task_states, trigger_of, xcom
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.constants import StepName
+from sagemaker_eval_emulator import EvaluationEmulator
 
 LoadDag = Callable[[str], Any]
 WAIT_MODES = pytest.mark.parametrize("deferrable", [False, True], ids=["blocking", "deferrable"])

@@ -263,7 +263,7 @@ def test_the_pages_draw_server_side_svg_and_load_nothing_from_elsewhere(ui_runs:
 
 
 def test_no_credential_reaches_the_browser(ui_runs: UiRuns) -> None:
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
     run = ui_runs.judge_run
     for task_id in ("start", "wait"):  # read live, and from XCom with the judge records
@@ -415,7 +415,7 @@ def test_the_static_route_serves_nothing_outside_its_folder(ui_runs: UiRuns, pat
 def test_an_endpoint_url_with_credentials_is_never_echoed(
     ui_runs: UiRuns, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
     endpoint = "http://sm-eval-url-user:sm-eval-url-password@127.0.0.1:1"
     connection = {

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from devstack.airflow_stack import EXAMPLE_DAGS, REPO
 from devstack.iam_policy import policy_for, readme_policy, render, write_readme_policy
 from example_dags.run_demo import put_example_data
+from sagemaker_eval_emulator import EvaluationEmulator
 
 STACK_DAGS = Path(__file__).resolve().parent / "dags"
 README = REPO / "README.md"

@@ -12,5 +12,4 @@ CUSTOM_SCORER = EvaluationKind(
     result_steps=BENCHMARK_RESULT_STEPS,
     summarize=summarize_benchmark,
     render=render_benchmark,
-    emulator_writer="airflow_provider_sm_eval.emulator.artifacts:write_custom_scorer_results",
 )

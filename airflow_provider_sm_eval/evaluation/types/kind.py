@@ -30,11 +30,7 @@ class ResultFamily(str, Enum):
 @dataclass(frozen=True)
 class EvaluationKind:
     """One evaluation type: how its pipelines are named, which steps write its results, how
-    they are read, summarized and rendered, and which emulator function writes them.
-
-    ``emulator_writer`` is a ``module:function`` path imported by the emulator only, so the
-    core never imports the emulator.
-    """
+    they are read, summarized and rendered."""
 
     eval_type: EvalType
     pipeline_name_prefix: str
@@ -43,7 +39,6 @@ class EvaluationKind:
     result_steps: tuple[StepName, StepName]
     summarize: Summarizer
     render: Renderer
-    emulator_writer: str
 
     def names_pipeline(self, pipeline_name: str) -> bool:
         """True when ``pipeline_name`` carries this type's prefix (ARNs carry lower-case names)."""

@@ -12,5 +12,4 @@ LLM_AS_JUDGE = EvaluationKind(
     result_steps=LLMAJ_RESULT_STEPS,
     summarize=summarize_llmaj,
     render=render_llmaj,
-    emulator_writer="airflow_provider_sm_eval.emulator.artifacts:write_llmaj_results",
 )

@@ -20,7 +20,7 @@ from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape, StructureShape
 
-from airflow_provider_sm_eval.emulator.errors import (
+from sagemaker_eval_emulator.errors import (
     SerializationException,
     UnknownOperationException,
     ValidationException,

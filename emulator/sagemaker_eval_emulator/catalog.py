@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.errors import ResourceNotFound, ValidationException
-from airflow_provider_sm_eval.emulator.params import (
+from sagemaker_eval_emulator.errors import ResourceNotFound, ValidationException
+from sagemaker_eval_emulator.params import (
     created_in_window,
     paginate,
     parsed_tags,
@@ -28,7 +28,7 @@ from airflow_provider_sm_eval.emulator.params import (
     with_next_token,
     with_optional,
 )
-from airflow_provider_sm_eval.emulator.seed import (
+from sagemaker_eval_emulator.seed import (
     DEFAULT_SEED,
     JUDGE_MODELS_BUCKET,
     JUDGE_MODELS_KEY,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.errors import ValidationException
+from sagemaker_eval_emulator.errors import ValidationException
 
 PARAMETER_TYPES = ("String", "Integer", "Float", "Boolean")
 _MAX_STEP_NAME = 64

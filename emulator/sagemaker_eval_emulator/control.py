@@ -25,8 +25,8 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.backend import PipelineBackend
-from airflow_provider_sm_eval.emulator.call_log import CallLog
+from sagemaker_eval_emulator.backend import PipelineBackend
+from sagemaker_eval_emulator.call_log import CallLog
 
 CONTROL_PREFIX = "/_emulator/"
 #: The header of control requests that carries the emulator's token (``EvaluationEmulator.control_token``).

@@ -21,21 +21,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.artifacts import (
+from sagemaker_eval_emulator.artifacts import (
     PutObject,
     eval_kind_of,
     is_custom_model_step,
     write_step_results,
     writes_results,
 )
-from airflow_provider_sm_eval.emulator.catalog import CATALOG_OPERATIONS, Catalog
-from airflow_provider_sm_eval.emulator.definition import PipelineDefinition, parse_definition, resolve
-from airflow_provider_sm_eval.emulator.errors import (
+from sagemaker_eval_emulator.catalog import CATALOG_OPERATIONS, Catalog
+from sagemaker_eval_emulator.definition import PipelineDefinition, parse_definition, resolve
+from sagemaker_eval_emulator.errors import (
     ConflictException,
     ResourceNotFound,
     ValidationException,
 )
-from airflow_provider_sm_eval.emulator.execution import (
+from sagemaker_eval_emulator.execution import (
     Execution,
     Listener,
     StepOutcome,
@@ -43,8 +43,8 @@ from airflow_provider_sm_eval.emulator.execution import (
     StepRun,
     Timing,
 )
-from airflow_provider_sm_eval.emulator.faults import FaultController
-from airflow_provider_sm_eval.emulator.params import (
+from sagemaker_eval_emulator.faults import FaultController
+from sagemaker_eval_emulator.params import (
     EXECUTION_DISPLAY_NAME,
     MAX_TAGS,
     checked_pipeline_name,
@@ -57,17 +57,23 @@ from airflow_provider_sm_eval.emulator.params import (
     with_next_token,
     with_optional,
 )
-from airflow_provider_sm_eval.emulator.results import MetricSeed, ResultSettings
-from airflow_provider_sm_eval.emulator.step_requests import check_training_request, run_lineage_step
-from airflow_provider_sm_eval.emulator.training_jobs import (
+from sagemaker_eval_emulator.results import MetricSeed, ResultSettings
+from sagemaker_eval_emulator.service import (
+    RETRYABLE_STATUSES,
+    STOPPABLE_STATUSES,
+    S3Uri,
+    check_execution_arn,
+    parse_s3_uri,
+    partition_of,
+    pipeline_arn,
+)
+from sagemaker_eval_emulator.step_requests import check_training_request, run_lineage_step
+from sagemaker_eval_emulator.training_jobs import (
     TrainingJob,
     describe_training_job,
     training_job_name,
 )
-from airflow_provider_sm_eval.emulator.validation import max_definition_length
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn, partition_of_region, pipeline_arn
-from airflow_provider_sm_eval.evaluation.constants import RETRYABLE_STATUSES, STOPPABLE_STATUSES
-from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri, parse_s3_uri
+from sagemaker_eval_emulator.validation import max_definition_length
 
 #: Reads one object (at a version when given); raises when it cannot.
 GetObject = Callable[[S3Uri, str | None], bytes]
@@ -107,11 +113,6 @@ class Pipeline:
     @property
     def current(self) -> PipelineVersion:
         return self.versions[-1]
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition of ``region``; ``aws`` for a region botocore does not know."""
-    return partition_of_region(region) or "aws"
 
 
 class PipelineBackend:
@@ -581,7 +582,7 @@ class PipelineBackend:
         than the request's is not found, as SageMaker's endpoints are regional."""
         arn = required_param(params, "PipelineExecutionArn")
         try:
-            parse_execution_arn(arn, name="PipelineExecutionArn")
+            check_execution_arn(arn, name="PipelineExecutionArn")
         except ValueError as exc:
             raise ValidationException(str(exc)) from None
         execution = self._executions.get(arn)

@@ -1,19 +1,18 @@
-"""Writing the result files of evaluation steps to S3, at the layouts of ``s3_layout``.
+"""Writing the result files of evaluation steps to S3, where the SageMaker evaluation jobs write them.
 
-Which steps write results, and which writer below they call, comes from the evaluation type
-registry (``EvaluationKind.result_steps`` and ``emulator_writer``).
+The emulator's own table of evaluation types (``EVALUATION_TYPES``: pipeline name prefix, the
+steps that write results, their writer) and the S3 layouts below are written from the service's
+behaviour and the SDK's templates, not imported from the provider's core (``service``).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
 
-from airflow_provider_sm_eval.emulator.results import (
+from sagemaker_eval_emulator.results import (
     BENCHMARK_METRICS,
     CUSTOM_SCORER_METRICS,
     CUSTOM_SCORER_TASK_KEY,
@@ -23,17 +22,14 @@ from airflow_provider_sm_eval.emulator.results import (
     llmaj_aggregate,
     llmaj_example_records,
 )
-from airflow_provider_sm_eval.evaluation.s3_layout import (
-    BENCHMARK_RESULT_FILE_PREFIX,
-    BENCHMARK_RESULT_FILE_SUFFIX,
-    LLMAJ_EXAMPLES_SUFFIX,
-    S3Uri,
-    job_output_prefix,
-    llmaj_aggregate_key,
-    llmaj_examples_prefix,
-)
-from airflow_provider_sm_eval.evaluation.types.kind import EvaluationKind
-from airflow_provider_sm_eval.evaluation.types.registry import KINDS, kind_of_pipeline
+from sagemaker_eval_emulator.service import S3Uri
+
+#: Benchmark / custom scorer result files: ``results_<time>.json`` in the job's output folder.
+BENCHMARK_RESULT_FILE_PREFIX = "results_"
+BENCHMARK_RESULT_FILE_SUFFIX = ".json"
+#: LLM-as-judge aggregate file name and the suffix of its per-example records file.
+LLMAJ_AGGREGATE_FILE = "bedrock_llm_judge_results.json"
+LLMAJ_EXAMPLES_SUFFIX = "_output.jsonl"
 
 #: Stores one object; raises when it cannot (e.g. the bucket does not exist).
 PutObject = Callable[[S3Uri, bytes], None]
@@ -56,22 +52,53 @@ class StepResultRun:
 ResultWriter = Callable[[PutObject, StepResultRun], list[S3Uri]]
 
 
-def eval_kind_of(pipeline_name: str, step_names: Iterable[str]) -> EvaluationKind | None:
+@dataclass(frozen=True)
+class EvaluationType:
+    """One evaluation type of the SDK's pipelines, as far as the emulator needs it."""
+
+    #: The SDK names its pipelines with this prefix (pipeline ARNs carry the name in lower case).
+    pipeline_name_prefix: str
+    #: (custom model, base model) steps whose training jobs write the result files.
+    result_steps: tuple[str, str]
+    write: ResultWriter
+
+    def names_pipeline(self, pipeline_name: str) -> bool:
+        return pipeline_name.lower().startswith(self.pipeline_name_prefix.lower())
+
+
+def eval_kind_of(pipeline_name: str, step_names: Iterable[str]) -> EvaluationType | None:
     """The pipeline's type by name prefix, else the first type whose result steps it has."""
-    try:
-        return kind_of_pipeline(pipeline_name)
-    except ValueError:
-        names = set(step_names)
-        return next((k for k in KINDS.values() if names & {s.value for s in k.result_steps}), None)
+    named = next((t for t in EVALUATION_TYPES if t.names_pipeline(pipeline_name)), None)
+    if named is not None:
+        return named
+    names = set(step_names)
+    return next((t for t in EVALUATION_TYPES if names & set(t.result_steps)), None)
 
 
-def writes_results(kind: EvaluationKind | None, step_name: str) -> bool:
+def writes_results(kind: EvaluationType | None, step_name: str) -> bool:
     """True when a succeeding ``step_name`` writes result files in pipelines of ``kind``."""
-    return kind is not None and step_name in {step.value for step in kind.result_steps}
+    return kind is not None and step_name in kind.result_steps
 
 
-def is_custom_model_step(kind: EvaluationKind, step_name: str) -> bool:
-    return step_name == kind.result_steps[0].value
+def is_custom_model_step(kind: EvaluationType, step_name: str) -> bool:
+    return step_name == kind.result_steps[0]
+
+
+def job_output_prefix(root: S3Uri, training_job_name: str) -> S3Uri:
+    """Folder holding a training job's result files: ``PREFIX/{job}/output/output``."""
+    return root.join(training_job_name, "output", "output")
+
+
+def llmaj_aggregate_key(root: S3Uri, training_job_name: str, judge_job_name: str) -> S3Uri:
+    """The LLM-as-judge aggregate file of one metrics job."""
+    return job_output_prefix(root, training_job_name).join(
+        judge_job_name, "eval_results", LLMAJ_AGGREGATE_FILE
+    )
+
+
+def llmaj_examples_prefix(root: S3Uri, judge_job_name: str) -> S3Uri:
+    """Folder of the judge job's per-example records (``*_output.jsonl``)."""
+    return root.join(judge_job_name)
 
 
 def judge_metrics(hyperparameters: object) -> tuple[str, ...]:
@@ -96,7 +123,7 @@ def write_step_results(
     put: PutObject,
     *,
     root: S3Uri,
-    kind: EvaluationKind,
+    kind: EvaluationType,
     training_job_name: str,
     seed: MetricSeed,
     examples: int,
@@ -104,10 +131,8 @@ def write_step_results(
     hyperparameters: object = None,
 ) -> list[S3Uri]:
     """Write the result files of one evaluation step run with ``kind``'s writer; return their URIs."""
-    module, _, function = kind.emulator_writer.partition(":")
-    writer = cast(ResultWriter, getattr(importlib.import_module(module), function))
     run = StepResultRun(root, training_job_name, seed, examples, finished_at, judge_metrics(hyperparameters))
-    return writer(put, run)
+    return kind.write(put, run)
 
 
 def write_benchmark_results(put: PutObject, run: StepResultRun) -> list[S3Uri]:
@@ -142,3 +167,18 @@ def _write_results_file(put: PutObject, run: StepResultRun, document: object) ->
     )
     put(uri, json.dumps(document, indent=2).encode())
     return [uri]
+
+
+_BENCHMARK_STEPS = ("EvaluateCustomModel", "EvaluateBaseModel")
+#: The SDK's evaluation types: benchmark, custom scorer, LLM-as-judge.
+EVALUATION_TYPES: tuple[EvaluationType, ...] = (
+    EvaluationType("SagemakerEvaluation-BenchmarkEvaluation", _BENCHMARK_STEPS, write_benchmark_results),
+    EvaluationType(
+        "SagemakerEvaluation-CustomScorerEvaluation", _BENCHMARK_STEPS, write_custom_scorer_results
+    ),
+    EvaluationType(
+        "SagemakerEvaluation-LLMAJEvaluation",
+        ("EvaluateCustomModelMetrics", "EvaluateBaseModelMetrics"),
+        write_llmaj_results,
+    ),
+)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import unquote
 
-from airflow_provider_sm_eval.emulator.operations import credential_scope
+from sagemaker_eval_emulator.operations import credential_scope
 
 _PREFIX = "/foundation-models/"
 

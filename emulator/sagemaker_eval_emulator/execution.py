@@ -19,14 +19,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.definition import PipelineDefinition, StepSpec
-from airflow_provider_sm_eval.emulator.training_jobs import TrainingJob, model_artifacts_uri
-from airflow_provider_sm_eval.evaluation.constants import (
+from sagemaker_eval_emulator.definition import PipelineDefinition, StepSpec
+from sagemaker_eval_emulator.service import (
     RETRYABLE_STATUSES,
     STOPPABLE_STATUSES,
     ExecutionStatus,
     StepStatus,
 )
+from sagemaker_eval_emulator.training_jobs import TrainingJob, model_artifacts_uri
 
 #: Share of a step's duration spent in ``Starting``; the rest is ``Executing``.
 STARTING_SHARE = 0.2

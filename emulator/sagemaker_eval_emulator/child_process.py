@@ -1,7 +1,7 @@
 """The emulator as a child process: for scripts that must not share moto's in-process state.
 
 ``EvaluationEmulator`` runs in the caller's process; this starts
-``python -m airflow_provider_sm_eval.emulator`` instead, reads its control token and endpoint
+``python -m sagemaker_eval_emulator`` instead, reads its control token and endpoint
 lines and stops it however the ``with`` block is left. The child also stops when its standard
 input (a pipe from the caller) closes, so a caller that is killed leaves no emulator behind.
 """
@@ -33,13 +33,13 @@ class EmulatorProcess:
 
     def client(self, service_name: str, **kwargs: Any) -> Any:
         """A boto3 client for ``service_name`` pointed at this emulator, with its dummy keys."""
-        from airflow_provider_sm_eval.emulator.server import emulator_client
+        from sagemaker_eval_emulator.server import emulator_client
 
         return emulator_client(self.endpoint_url, service_name, **kwargs)
 
     def control(self, method: str, route: str, body: dict[str, Any] | None = None) -> Any:
         """One request to this emulator's control API (``/_emulator/<route>``), with its token."""
-        from airflow_provider_sm_eval.emulator.control import control_request
+        from sagemaker_eval_emulator.control import control_request
 
         return control_request(self.endpoint_url, self.control_token, method, route, body)
 
@@ -63,7 +63,7 @@ def emulator_process(
         [
             sys.executable,
             "-m",
-            "airflow_provider_sm_eval.emulator",
+            "sagemaker_eval_emulator",
             "--port",
             "0",
             "--step-seconds",

@@ -1,13 +1,12 @@
 """pytest plugin: the ``sm_eval_emulator`` and ``sm_eval_aws_env`` fixtures.
 
-Registered through the ``pytest11`` entry point, so any test suite in an environment where
-this provider is installed can use the emulator. One server runs per test session; its state
+Registered through the ``pytest11`` entry point of this distribution, so any test suite in an
+environment where the emulator is installed can use it. One server runs per test session; its state
 is reset before each test. Step duration and example count come from the ini options
 ``sm_eval_emulator_step_seconds`` (default 0.05) and ``sm_eval_emulator_examples`` (default 10).
 
-Loading the plugin imports nothing of the emulator, so a test session in an environment without
-the ``emulator`` extra runs as usual; only tests that use the fixtures are skipped, with the
-command that installs the extra.
+Loading the plugin imports neither the emulator's server nor moto: a test session that does not
+use the fixtures pays nothing for them.
 """
 
 from __future__ import annotations
@@ -17,10 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_sm_eval.emulator.extra import require_emulator_extra
-
 if TYPE_CHECKING:
-    from airflow_provider_sm_eval.emulator.server import EvaluationEmulator
+    from sagemaker_eval_emulator.server import EvaluationEmulator
 
 _STEP_SECONDS_INI = "sm_eval_emulator_step_seconds"
 _EXAMPLES_INI = "sm_eval_emulator_examples"
@@ -40,11 +37,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture(scope="session")
 def sm_eval_emulator_session(pytestconfig: pytest.Config) -> Iterator[EvaluationEmulator]:
     """The session's emulator, without a reset: prefer ``sm_eval_emulator``."""
-    try:
-        require_emulator_extra()
-    except ModuleNotFoundError as exc:
-        pytest.skip(str(exc))
-    from airflow_provider_sm_eval.emulator.server import EvaluationEmulator
+    from sagemaker_eval_emulator.server import EvaluationEmulator
 
     step_seconds = float(pytestconfig.getini(_STEP_SECONDS_INI))
     examples = int(pytestconfig.getini(_EXAMPLES_INI))
@@ -64,7 +57,7 @@ def sm_eval_aws_env(
     sm_eval_emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> EvaluationEmulator:
     """Point every AWS client created during the test at the emulator, with dummy credentials."""
-    from airflow_provider_sm_eval.emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
+    from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 
     for name in (
         "AWS_PROFILE",

@@ -9,8 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from airflow_provider_sm_eval.emulator.errors import ValidationException
-from airflow_provider_sm_eval.evaluation.arns import validate_role_arn
+from sagemaker_eval_emulator.errors import ValidationException
+from sagemaker_eval_emulator.service import check_role_arn
 
 DEFAULT_MAX_RESULTS = 10
 MAX_TAGS = 50
@@ -42,7 +42,7 @@ def checked_pipeline_name(params: dict[str, Any]) -> str:
 def checked_role_arn(value: Any) -> str:
     """An IAM role ARN, else ValidationException."""
     try:
-        return validate_role_arn(value, name="RoleArn")
+        return check_role_arn(value, name="RoleArn")
     except ValueError as exc:
         raise ValidationException(str(exc)) from None
 

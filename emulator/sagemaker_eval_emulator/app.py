@@ -32,18 +32,18 @@ from xml.parsers.expat import ExpatError
 
 from botocore import xform_name
 
-from airflow_provider_sm_eval.emulator import beside_moto
-from airflow_provider_sm_eval.emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
-from airflow_provider_sm_eval.emulator.call_log import CallLog
-from airflow_provider_sm_eval.emulator.control import ControlApi, ControlError
-from airflow_provider_sm_eval.emulator.errors import (
+from sagemaker_eval_emulator import beside_moto
+from sagemaker_eval_emulator.backend import OPERATIONS, SHARED_OPERATIONS, PipelineBackend
+from sagemaker_eval_emulator.call_log import CallLog
+from sagemaker_eval_emulator.control import ControlApi, ControlError
+from sagemaker_eval_emulator.errors import (
     ApiError,
     InjectedError,
     NotImplementedByEmulator,
     SerializationException,
     ThrottlingException,
 )
-from airflow_provider_sm_eval.emulator.guard import (
+from sagemaker_eval_emulator.guard import (
     MOTO_API_PREFIX,
     RequestGuard,
     RequestTooLarge,
@@ -51,9 +51,9 @@ from airflow_provider_sm_eval.emulator.guard import (
     declared_length,
     is_control,
 )
-from airflow_provider_sm_eval.emulator.long_poll import is_long_poll, long_poll
-from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
-from airflow_provider_sm_eval.emulator.validation import validate
+from sagemaker_eval_emulator.long_poll import is_long_poll, long_poll
+from sagemaker_eval_emulator.operations import FORM_CONTENT_TYPE, credential_scope, identify
+from sagemaker_eval_emulator.validation import validate
 
 log = logging.getLogger(__name__)
 

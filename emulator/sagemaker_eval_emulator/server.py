@@ -12,22 +12,22 @@ from botocore.config import Config
 from werkzeug.serving import BaseWSGIServer, make_server
 from werkzeug.test import Client
 
-from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT, EmulatorApp
-from airflow_provider_sm_eval.emulator.backend import ACCOUNT_ID, PipelineBackend
-from airflow_provider_sm_eval.emulator.call_log import CallLog
-from airflow_provider_sm_eval.emulator.catalog import Catalog
-from airflow_provider_sm_eval.emulator.control import (
+from sagemaker_eval_emulator.app import INTERNAL_USER_AGENT, EmulatorApp
+from sagemaker_eval_emulator.backend import ACCOUNT_ID, PipelineBackend
+from sagemaker_eval_emulator.call_log import CallLog
+from sagemaker_eval_emulator.catalog import Catalog
+from sagemaker_eval_emulator.control import (
     ControlApi,
     check_examples,
     check_step_seconds,
     control_request,
 )
-from airflow_provider_sm_eval.emulator.events import EventPublisher
-from airflow_provider_sm_eval.emulator.faults import FaultController
-from airflow_provider_sm_eval.emulator.guard import RequestGuard
-from airflow_provider_sm_eval.emulator.keep_alive import Connections, keep_alive_handler
-from airflow_provider_sm_eval.emulator.results import ResultSettings
-from airflow_provider_sm_eval.evaluation.s3_layout import S3Uri
+from sagemaker_eval_emulator.events import EventPublisher
+from sagemaker_eval_emulator.faults import FaultController
+from sagemaker_eval_emulator.guard import RequestGuard
+from sagemaker_eval_emulator.keep_alive import Connections, keep_alive_handler
+from sagemaker_eval_emulator.results import ResultSettings
+from sagemaker_eval_emulator.service import S3Uri
 
 log = logging.getLogger(__name__)
 #: Config of the emulator's own clients: their calls are not counted in the call log.

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.wsgi import LimitedStream
 
-from airflow_provider_sm_eval.emulator.guard import declared_too_large
+from sagemaker_eval_emulator.guard import declared_too_large
 
 #: Seconds an idle kept-alive connection stays open (AWS endpoints close idle ones too).
 IDLE_SECONDS = 60.0

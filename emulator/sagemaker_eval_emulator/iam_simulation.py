@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
-from airflow_provider_sm_eval.emulator.operations import FORM_CONTENT_TYPE, credential_scope
+from sagemaker_eval_emulator.operations import FORM_CONTENT_TYPE, credential_scope
 
 OPERATION = "SimulatePrincipalPolicy"
 _NAMESPACE = "https://iam.amazonaws.com/doc/2010-05-08/"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from airflow_provider_sm_eval.emulator import bedrock, iam_simulation
-from airflow_provider_sm_eval.emulator.catalog import Catalog
+from sagemaker_eval_emulator import bedrock, iam_simulation
+from sagemaker_eval_emulator.catalog import Catalog
 
 
 def answer(

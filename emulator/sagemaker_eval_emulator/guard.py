@@ -22,9 +22,9 @@ import ipaddress
 from email.message import Message
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.control import CONTROL_PREFIX, CONTROL_TOKEN_HEADER
-from airflow_provider_sm_eval.emulator.errors import ApiError
-from airflow_provider_sm_eval.evaluation.definition import MAX_DEFINITION_CHARS
+from sagemaker_eval_emulator.control import CONTROL_PREFIX, CONTROL_TOKEN_HEADER
+from sagemaker_eval_emulator.errors import ApiError
+from sagemaker_eval_emulator.service import MAX_DEFINITION_CHARS
 
 #: moto's own control API (it can reset every service): behind the token too, never routed elsewhere.
 MOTO_API_PREFIX = "/moto-api/"

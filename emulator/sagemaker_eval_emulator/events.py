@@ -18,7 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.execution import Execution, StatusChange
+from sagemaker_eval_emulator.execution import Execution, StatusChange
 
 log = logging.getLogger(__name__)
 

@@ -1,10 +1,9 @@
-"""Run the emulator: ``python -m airflow_provider_sm_eval.emulator --port N``.
+"""Run the emulator: ``python -m sagemaker_eval_emulator --port N``.
 
 Prints ``control token: TOKEN`` (the token of its control API, ``/_emulator/``) and then
 ``endpoint: http://HOST:PORT`` once it accepts requests, then serves until SIGTERM or Ctrl-C
 (or, with ``--stop-on-stdin-eof``, until its standard input closes: a parent that starts it with
-a pipe there and dies, even by SIGKILL, leaves no emulator behind). Without the
-provider's ``emulator`` extra it prints the command that installs it.
+a pipe there and dies, even by SIGKILL, leaves no emulator behind).
 """
 
 from __future__ import annotations
@@ -17,13 +16,12 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_sm_eval.emulator.child_process import ENDPOINT_PREFIX, TOKEN_PREFIX
-from airflow_provider_sm_eval.emulator.extra import require_emulator_extra
+from sagemaker_eval_emulator.child_process import ENDPOINT_PREFIX, TOKEN_PREFIX
 
 
 def _parser(default_region: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_sm_eval.emulator",
+        prog="python -m sagemaker_eval_emulator",
         description="Local SageMaker evaluation emulator (SageMaker pipelines + moto for S3, STS, IAM, ...).",
         epilog=(
             f"Once serving, it prints '{TOKEN_PREFIX}TOKEN' then '{ENDPOINT_PREFIX}http://HOST:PORT' on"
@@ -59,12 +57,7 @@ def _parser(default_region: str) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        require_emulator_extra()
-    except ModuleNotFoundError as exc:
-        print(exc, file=sys.stderr)
-        return 1
-    from airflow_provider_sm_eval.emulator.server import DEFAULT_REGION, EvaluationEmulator
+    from sagemaker_eval_emulator.server import DEFAULT_REGION, EvaluationEmulator
 
     parser = _parser(DEFAULT_REGION)
     args = parser.parse_args(argv)

@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_sm_eval.emulator.catalog import Catalog
-from airflow_provider_sm_eval.emulator.errors import ApiError
-from airflow_provider_sm_eval.emulator.execution import StepRefused
-from airflow_provider_sm_eval.emulator.validation import validate
+from sagemaker_eval_emulator.catalog import Catalog
+from sagemaker_eval_emulator.errors import ApiError
+from sagemaker_eval_emulator.execution import StepRefused
+from sagemaker_eval_emulator.validation import validate
 
 #: Lineage step argument -> (the operation each entry is a request of, the catalog's entity kind).
 LINEAGE_ENTITIES = {
