@@ -165,3 +165,17 @@ def test_the_requirements_the_guide_names_are_the_packages() -> None:
         and sorted(set(named) - {dependency.replace("[aiobotocore]", "") for dependency in dependencies})
         == []
     )
+
+
+def test_the_helm_values_set_only_settings_that_exist() -> None:
+    """The chart's ``config`` (``airflow.cfg`` sections) and ``env`` of the guide's values."""
+    import yaml
+
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(), re.S)
+    values = next(yaml.safe_load(block) for block in blocks if "apiServer:" in block)
+    settings = {(section, option) for section, options in values["config"].items() for option in options}
+    settings |= _named_settings(" ".join(item["name"] for item in values["env"]))
+    settings |= _named_settings(" ".join(item["envName"] for item in values["secret"]))
+
+    assert ("triggerer", "capacity") in settings
+    assert sorted(setting for setting in settings if not _known(*setting)) == []
