@@ -2,7 +2,7 @@
 
 Credentials, role assumption, region, ``verify``, botocore config and endpoint URLs all come
 from the amazon provider's :class:`AwsBaseHook`; this hook hands the clients it builds to the
-lifecycle core (:mod:`..evaluation.lifecycle`, :mod:`..evaluation.results.report`) and never
+lifecycle core (:mod:`..evaluation.lifecycle`, :mod:`..evaluation.report`) and never
 touches credentials itself. It returns the core's plain execution data: the SDK-compatible
 façade (:mod:`..evaluation.execution`) is for users without Airflow, not on this path. Triggers
 use the async half, which shares one aiobotocore client per connection, region and event loop.
@@ -29,7 +29,7 @@ from airflow_provider_sm_eval.evaluation.exceptions import execution_error_for
 from airflow_provider_sm_eval.evaluation.lifecycle import Execution
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData, PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import StatusCallback
-from airflow_provider_sm_eval.evaluation.results.report import render_results, summarize
+from airflow_provider_sm_eval.evaluation.report import render_results, summarize
 from airflow_provider_sm_eval.hooks.async_client_cache import ClientKey, client_key, shared_client
 from airflow_provider_sm_eval.hooks.execution_events import event_consumer
 from airflow_provider_sm_eval.hooks.execution_watch import list_steps, wait_for_terminal_status
