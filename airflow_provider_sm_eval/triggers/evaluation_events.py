@@ -31,7 +31,7 @@ from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionSta
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import PollState
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
-from airflow_provider_sm_eval.hooks.execution_events import PipelineEvent, event_consumer
+from airflow_provider_sm_eval.triggerer.events import PipelineEvent
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseEventTrigger, TriggerEvent
 
@@ -138,15 +138,17 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
         candidates: asyncio.Queue[PipelineEvent] = asyncio.Queue()
         seen_ids, reported = _Seen(), _Seen()
 
-        async with hook.shared_async_client() as sagemaker, hook.shared_async_client("sqs") as sqs:
+        async with (
+            hook.shared_async_client() as sagemaker,
+            hook.event_consumer(self.event_queue_url) as consumer,
+        ):
             region = sagemaker.meta.region_name
 
             def on_end(event: PipelineEvent) -> None:
                 if self._wanted(event, account, region) and seen_ids.add(event.event_id):
                     candidates.put_nowait(event)
 
-            key = hook._async_client_key("sqs")
-            with event_consumer(key, sqs, self.event_queue_url) as consumer, consumer.watch(on_end):
+            with consumer.watch(on_end):
                 while True:
                     event = await candidates.get()
                     described = await self._describe(sagemaker, event)

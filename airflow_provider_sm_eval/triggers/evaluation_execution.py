@@ -1,7 +1,7 @@
 """EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
 
 It waits through the triggerer-wide watch of the execution's pipeline
-(:mod:`..hooks.execution_watch`: one ListPipelineExecutions page per ``poll_interval`` for every
+(:mod:`..triggerer.watch`: one ListPipelineExecutions page per ``poll_interval`` for every
 wait on that pipeline, jittered; the execution described and its steps listed when it ends)
 over an aiobotocore client shared with the other triggers of the same connection, and yields
 exactly one event (:mod:`..evaluation.wait_events`, the amazon provider's vocabulary):
