@@ -26,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Hashable
 from typing import Any
 
+from airflow_provider_sm_eval import settings
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
@@ -59,7 +60,8 @@ class _Seen:
 class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
     """Yield an event for every evaluation execution that ends in one of ``statuses``.
 
-    :param event_queue_url: SQS queue fed by the EventBridge rule of ``event_setup``.
+    :param event_queue_url: SQS queue fed by the EventBridge rule of ``event_setup``; default
+        ``[sm_eval] event_queue_url`` (give the watcher a queue of its own, see above).
     :param statuses: terminal statuses to report (default: Succeeded only).
     :param eval_type: report only executions of this eval type (default: all).
     :param aws_conn_id: Airflow ``aws`` connection (its name only).
@@ -70,7 +72,7 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
 
     def __init__(
         self,
-        event_queue_url: str,
+        event_queue_url: str | None = None,
         *,
         statuses: Collection[ExecutionStatus | str] = (ExecutionStatus.SUCCEEDED,),
         eval_type: EvalType | str | None = None,
@@ -80,9 +82,12 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
         botocore_config: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if validate_queue_url(event_queue_url) is None:
-            raise ValueError("event_queue_url is required")
-        self.event_queue_url = event_queue_url
+        queue_url = settings.event_queue_url(validate_queue_url(event_queue_url))
+        if queue_url is None:
+            raise ValueError(
+                "event_queue_url is required: no queue given and [sm_eval] event_queue_url is empty"
+            )
+        self.event_queue_url: str = queue_url
         self.statuses = sorted({parse_terminal_status(s, name="statuses").value for s in statuses})
         if not self.statuses:
             raise ValueError("statuses must name at least one terminal status")
