@@ -19,6 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation import lifecycle
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import (
@@ -207,8 +208,13 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Async (triggers) ------------------------------------------------------------------------------
 
+    @property
+    def connection_args(self) -> ConnectionArgs:
+        """The arguments this hook was built with (a botocore ``Config`` object is not among them)."""
+        return ConnectionArgs(self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+
     def _async_client_key(self, service: str) -> ClientKey:
-        return client_key(service, self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+        return client_key(service, self.connection_args)
 
     @asynccontextmanager
     async def shared_async_client(self, service: str = "sagemaker") -> AsyncIterator[Any]:

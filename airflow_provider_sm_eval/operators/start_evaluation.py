@@ -258,7 +258,7 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.defer(
             trigger=EvaluationExecutionTrigger(
                 execution.arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 poll_interval=self.poll_interval,
                 stop_on_kill=self.stop_on_kill,
                 event_queue_url=settings.event_queue_url(self.event_queue_url),

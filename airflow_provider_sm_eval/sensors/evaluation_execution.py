@@ -77,7 +77,7 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         self.defer(
             trigger=EvaluationExecutionTrigger(
                 self.execution_arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 poll_interval=self.poke_interval,
                 event_queue_url=settings.event_queue_url(self.event_queue_url),
             ),

@@ -8,11 +8,12 @@ of a key opens the client, later users borrow it, and the last one to leave clos
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 
 ClientKey = tuple[Any, ...]
 ClientOpener = Callable[[], Awaitable[Any]]
@@ -27,16 +28,9 @@ class _Entry:
     stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
 
-def client_key(
-    service: str,
-    aws_conn_id: str | None,
-    region_name: str | None,
-    verify: bool | str | None,
-    botocore_config: dict[str, Any] | None,
-) -> ClientKey:
+def client_key(service: str, connection: ConnectionArgs) -> ClientKey:
     """The cache key of a client; the running event loop is part of it (clients are loop-bound)."""
-    config = json.dumps(botocore_config, sort_keys=True, default=str) if botocore_config else None
-    return (service, aws_conn_id, region_name, verify, config, asyncio.get_running_loop())
+    return (service, *connection.cache_key(), asyncio.get_running_loop())
 
 
 class ClientCache:

@@ -27,6 +27,7 @@ from collections.abc import AsyncIterator, Collection, Hashable
 from typing import Any
 
 from airflow_provider_sm_eval import settings
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, parse_terminal_status
 from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
@@ -92,7 +93,7 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
         if not self.statuses:
             raise ValueError("statuses must name at least one terminal status")
         self.eval_type = EvalType.parse(eval_type).value if eval_type is not None else None
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        self.set_connection_args(ConnectionArgs(aws_conn_id, region_name, verify, botocore_config))
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -101,7 +102,7 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
                 "event_queue_url": self.event_queue_url,
                 "statuses": self.statuses,
                 "eval_type": self.eval_type,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
             },
         )
 

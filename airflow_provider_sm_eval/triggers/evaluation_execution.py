@@ -27,6 +27,7 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.clients import describe_client_error
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
@@ -75,7 +76,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         parse_execution_arn(execution_arn)
         self.poll_interval = validate_poll_interval(poll_interval)
         self.execution_arn = execution_arn
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        self.set_connection_args(ConnectionArgs(aws_conn_id, region_name, verify, botocore_config))
         self.stop_on_kill = stop_on_kill
         self.event_queue_url = validate_queue_url(event_queue_url)
 
@@ -84,7 +85,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "execution_arn": self.execution_arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 "poll_interval": self.poll_interval,
                 "stop_on_kill": self.stop_on_kill,
                 "event_queue_url": self.event_queue_url,
