@@ -3,7 +3,7 @@
 The one module that reads ``[sm_eval]``. Each option is declared once, in :data:`OPTIONS`, which
 ``get_provider_info()`` publishes under ``config`` (so ``airflow config list`` shows it with its
 default) and which the readers below take their defaults from. A value read is validated by the
-same validator as a task's argument of the same meaning (:func:`..evaluation.event_setup.validate_queue_url`).
+validator of a task's argument of the same meaning (:mod:`..evaluation.pipeline_events`).
 
 Importing this module is cheap and imports no Airflow: the readers import Airflow's ``conf`` on call.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 
 #: The section of ``airflow.cfg`` (environment variables ``AIRFLOW__SM_EVAL__<OPTION>``).
 SECTION = "sm_eval"
@@ -59,7 +59,7 @@ EVENT_QUEUE_URL = Option(
     default="",
     example="https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-events",
     description="The SQS queue of SageMaker's pipeline status-change events (made by "
-    "``python -m airflow_provider_sm_eval.evaluation.event_setup``) that deferred waits read to "
+    "``sm-eval-event-setup``) that deferred waits read to "
     "end soon after their execution does; a task's ``event_queue_url`` overrides it. Empty: "
     "waits poll only.",
 )

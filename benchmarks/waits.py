@@ -241,7 +241,7 @@ def density_rows(
 
 def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]) -> list[list[str]]:
     """One 60-minute wait per kind of waiter, run at the same time, time scaled by ``scale``."""
-    from airflow_provider_sm_eval.evaluation.event_setup import ensure_event_queue
+    from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue
 
     env = connection_env(env)
     endpoint = env["AWS_ENDPOINT_URL"]

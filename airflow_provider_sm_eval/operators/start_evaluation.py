@@ -18,7 +18,7 @@ from airflow_provider_sm_eval.evaluation.constants import (
     EvalType,
     ExecutionStatus,
 )
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval import settings
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields

@@ -1,7 +1,7 @@
 """Event cues: one SQS consumer per (event loop, connection, queue) wakes the waits early.
 
 SageMaker publishes "SageMaker Model Building Pipeline Execution Status Change" events to
-EventBridge; a rule (:mod:`..evaluation.event_setup`) delivers them to an SQS queue. In each
+EventBridge; a rule (:mod:`..provisioning.event_setup`) delivers them to an SQS queue. In each
 triggerer process one :class:`EventConsumer` per queue long-polls it (10 messages per receive,
 batched deletes) and wakes the pipeline watch holding a wait on the event's execution, which
 then describes that execution at once.
@@ -34,7 +34,7 @@ from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
-from airflow_provider_sm_eval.evaluation.event_setup import EXECUTION_STATUS_CHANGE, SOURCE
+from airflow_provider_sm_eval.evaluation.pipeline_events import EXECUTION_STATUS_CHANGE, SOURCE
 from airflow_provider_sm_eval.evaluation.polling import PollState
 
 log = logging.getLogger(__name__)

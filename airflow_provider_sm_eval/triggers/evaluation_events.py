@@ -1,7 +1,7 @@
 """EvaluationEndedTrigger: fires whenever an evaluation execution ends, for Airflow 3's AssetWatcher.
 
 It reads the SQS queue that SageMaker's status-change events reach (see
-:mod:`..evaluation.event_setup`) through the triggerer's shared consumer of that queue. A queue
+:mod:`..provisioning.event_setup`) through the triggerer's shared consumer of that queue. A queue
 message is input, not proof: anyone allowed to send to the queue can write one. So an end event
 becomes an asset event only when
 
@@ -30,7 +30,7 @@ from airflow_provider_sm_eval import settings
 from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, parse_terminal_status
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import PollState
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
 from airflow_provider_sm_eval.triggerer.events import PipelineEvent

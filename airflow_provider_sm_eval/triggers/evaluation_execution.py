@@ -31,9 +31,9 @@ from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.clients import describe_client_error
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationStopError
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.evaluation.wait_events import ended_event, wait_failed_event
@@ -56,7 +56,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         ``on_kill`` on Airflow 3.3+; before, when the trigger is cancelled and its task instance
         is no longer deferred).
     :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
-        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends soon after its event
+        EventBridge (see :mod:`..provisioning.event_setup`): the wait ends soon after its event
         reaches this triggerer, and within ``poll_interval`` in any case (it keeps polling).
     """
 

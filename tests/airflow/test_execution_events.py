@@ -17,14 +17,13 @@ from aiobotocore.session import get_session
 from airflow_provider_sm_eval.emulator import EvaluationEmulator
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType
-from airflow_provider_sm_eval.evaluation.event_setup import (
+from airflow_provider_sm_eval.evaluation.pipeline_events import (
     EXECUTION_STATUS_CHANGE,
     PIPELINE_ARN_NAME_PREFIX,
-    ensure_event_queue,
-    event_pattern,
     validate_queue_url,
 )
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
+from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue, event_pattern
 from airflow_provider_sm_eval.triggerer import events as execution_events
 from airflow_provider_sm_eval.triggerer.events import EventConsumer, MalformedEvent, parse_event
 from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
