@@ -101,6 +101,17 @@ class _Calls:
         with aws_errors(operation, resource):
             yield
 
+    @contextmanager
+    def must_exist(self, operation: str, resource: str, argument: str, what: str) -> Iterator[None]:
+        """:meth:`call`, where AWS's not-found answer is the user's error: it names ``argument``."""
+        try:
+            with self.call(operation, resource):
+                yield
+        except EvaluationAWSError as error:
+            if _is_not_found(error):
+                raise InvalidInputError(argument, f"{what} was not found: {error.message}") from None
+            raise
+
 
 def resolve(
     inputs: EvaluatorInputs, clients: AwsClients, *, upload_key: str, hub_name: str | None = None
@@ -223,15 +234,8 @@ def _model_package(
         raise InvalidInputError(
             "model", f"model package {arn!r} is in region {parts['region']}; the evaluation runs in {region}"
         )
-    try:
-        with calls.call("DescribeModelPackage", arn):
-            described = clients.sagemaker.describe_model_package(ModelPackageName=arn)
-    except EvaluationAWSError as error:
-        if _is_not_found(error):
-            raise InvalidInputError(
-                "model", f"model package {arn!r} was not found: {error.message}"
-            ) from None
-        raise
+    with calls.must_exist("DescribeModelPackage", arn, "model", f"model package {arn!r}"):
+        described = clients.sagemaker.describe_model_package(ModelPackageName=arn)
     containers = (described.get("InferenceSpecification") or {}).get("Containers") or []
     base = (containers[0].get("BaseModel") if containers else None) or {}
     name, version = base.get("HubContentName"), base.get("HubContentVersion")
@@ -272,15 +276,10 @@ def _model_package_group(
     if given is not None and given.startswith("arn:"):
         return given
     if given is not None:
-        try:
-            with calls.call("DescribeModelPackageGroup", given):
-                described = clients.sagemaker.describe_model_package_group(ModelPackageGroupName=given)
-        except EvaluationAWSError as error:
-            if _is_not_found(error):
-                raise InvalidInputError(
-                    "model_package_group", f"model package group {given!r} was not found: {error.message}"
-                ) from None
-            raise
+        with calls.must_exist(
+            "DescribeModelPackageGroup", given, "model_package_group", f"model package group {given!r}"
+        ):
+            described = clients.sagemaker.describe_model_package_group(ModelPackageGroupName=given)
         return str(described["ModelPackageGroupArn"])
     parts = parse_model_package_arn(inputs.model) if inputs.is_model_package else None
     if parts is None:
@@ -297,20 +296,13 @@ def _check_dataset(inputs: EvaluatorInputs, clients: AwsClients, calls: _Calls) 
         return
     hub_arn = parse_hub_content_arn(dataset)
     if hub_arn is not None:
-        try:
-            with calls.call("DescribeHubContent", dataset):
-                clients.sagemaker.describe_hub_content(
-                    HubName=hub_arn["hub"],
-                    HubContentType="DataSet",
-                    HubContentName=hub_arn["name"],
-                    HubContentVersion=hub_arn["version"],
-                )
-        except EvaluationAWSError as error:
-            if _is_not_found(error):
-                raise InvalidInputError(
-                    "dataset", f"dataset {dataset!r} was not found: {error.message}"
-                ) from None
-            raise
+        with calls.must_exist("DescribeHubContent", dataset, "dataset", f"dataset {dataset!r}"):
+            clients.sagemaker.describe_hub_content(
+                HubName=hub_arn["hub"],
+                HubContentType="DataSet",
+                HubContentName=hub_arn["name"],
+                HubContentVersion=hub_arn["version"],
+            )
         return
     uri = parse_s3_uri(dataset, name="dataset")
     with calls.call("ListObjectsV2", dataset):
