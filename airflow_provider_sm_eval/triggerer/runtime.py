@@ -7,7 +7,8 @@ loop through the client key, so nothing leaks across loops):
 - the pipeline watches (:mod:`.watch`), one per client and pipeline, polling for every wait;
 - the queue consumers (:mod:`.events`), one per client and queue, waking the waits early.
 
-:data:`RUNTIME` is the process's one :class:`TriggererRuntime`; tests may build their own.
+:data:`RUNTIME` is the process's one :class:`TriggererRuntime`, which the hook borrows from;
+its fields tell tests and diagnostics what is open (``len(RUNTIME.watches)``).
 """
 
 from __future__ import annotations
