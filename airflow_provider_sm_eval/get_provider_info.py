@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_sm_eval import __version__
+from airflow_provider_sm_eval.settings import provider_config
 
 _INTEGRATION = "Amazon SageMaker Evaluation"
 _PACKAGE = "airflow_provider_sm_eval"
 
 
 def get_provider_info() -> dict[str, Any]:
-    """Hooks, operators, sensors, triggers and extra links of this provider.
+    """Hooks, operators, sensors, triggers, extra links, the UI plugin and the ``[sm_eval]`` options.
 
     No ``connection-types`` entry: the hook uses the amazon provider's ``aws`` connection type,
     and registering ``aws`` here would take that type's form and hook over from the amazon provider.
@@ -58,4 +59,11 @@ def get_provider_info() -> dict[str, Any]:
             f"{_PACKAGE}.links.evaluation.EvaluationExecutionLink",
             f"{_PACKAGE}.links.evaluation.EvaluationResultsLink",
         ],
+        "plugins": [
+            {
+                "name": "sm_eval_ui",
+                "plugin-class": f"{_PACKAGE}.plugins.evaluation_ui.SageMakerEvaluationPlugin",
+            }
+        ],
+        "config": provider_config(),
     }

@@ -34,7 +34,7 @@ DENSITY_PROBE = textwrap.dedent(
     from concurrent.futures import ThreadPoolExecutor
     import aiobotocore.client, boto3
     from airflow_provider_sm_eval.evaluation import EvaluationPipelineExecution
-    from airflow_provider_sm_eval.hooks import execution_watch
+    from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
     from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
     from airflow.providers.amazon.aws.triggers.sagemaker import SageMakerPipelineTrigger
 
@@ -64,7 +64,7 @@ DENSITY_PROBE = textwrap.dedent(
 
     def all_waiting():
         if who == "ours":
-            held = sum(len(w.waits) for w in execution_watch._watches._items.values())
+            held = sum(len(w.waits) for w in RUNTIME.watches.values())
             return held == count and made["ListPipelineExecutions"] >= 1
         return made["DescribePipelineExecution"] >= count
 
@@ -241,7 +241,7 @@ def density_rows(
 
 def latency_rows(env: dict[str, str], scale: float, poll: float, args: list[str]) -> list[list[str]]:
     """One 60-minute wait per kind of waiter, run at the same time, time scaled by ``scale``."""
-    from airflow_provider_sm_eval.evaluation.event_setup import ensure_event_queue
+    from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue
 
     env = connection_env(env)
     endpoint = env["AWS_ENDPOINT_URL"]

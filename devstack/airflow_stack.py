@@ -393,7 +393,7 @@ class AirflowStack:
 
     def _create_event_queue(self, name: str) -> str:
         """An SQS queue and its EventBridge rule of SageMaker's status-change events, in the emulator."""
-        from airflow_provider_sm_eval.evaluation.event_setup import ensure_event_queue
+        from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue
 
         return ensure_event_queue(name, session=_EmulatorSession(self)).queue_url
 

@@ -8,7 +8,7 @@ new AWS call of the provider cannot go unnoticed.
 
 Which component makes a call follows from which code makes it: operators and sensors run on
 workers, triggers (waits, the AssetWatcher, their event consumers) in triggerers, ``plugins/`` in
-the API server, ``evaluation.event_setup`` once, by whoever sets up the event queue.
+the API server, ``provisioning.event_setup`` once, by whoever sets up the event queue.
 
 Resources are scoped to what the provider touches: pipelines named with the SageMaker SDK's
 evaluation prefix (ARNs carry names lower-cased), their executions, the training jobs of their
@@ -191,8 +191,9 @@ COMPONENT_MODULES: dict[str, str] = {
     "airflow_provider_sm_eval.operators.": WORKERS,
     "airflow_provider_sm_eval.sensors.": WORKERS,
     "airflow_provider_sm_eval.triggers.": TRIGGERERS,
+    "airflow_provider_sm_eval.triggerer.": TRIGGERERS,
     "airflow_provider_sm_eval.plugins.": API_SERVERS,
-    "airflow_provider_sm_eval.evaluation.event_setup": EVENT_SETUP,
+    "airflow_provider_sm_eval.provisioning.": EVENT_SETUP,
 }
 #: The component of a call made through an aiobotocore client with no component module on its
 #: stack (a triggerer-wide watch or event consumer runs in an asyncio task of its own): only the
@@ -227,7 +228,7 @@ class CallsByComponent:
         self._calls: dict[str, Calls] = {}
 
     def _record(self, client: Any, operation: str, is_async: bool) -> None:
-        from airflow_provider_sm_eval.emulator.app import INTERNAL_USER_AGENT
+        from sagemaker_eval_emulator.app import INTERNAL_USER_AGENT
 
         if INTERNAL_USER_AGENT in (client.meta.config.user_agent_extra or ""):  # the emulator's own
             return

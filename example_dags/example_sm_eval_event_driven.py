@@ -1,7 +1,7 @@
 """Event-driven promotion gate: runs whenever a benchmark evaluation succeeds, no schedule, no polling.
 
 SageMaker's status-change events reach an SQS queue through an EventBridge rule (create both
-with ``python -m airflow_provider_sm_eval.evaluation.event_setup --queue-name sm-eval-events``).
+with ``sm-eval-event-setup --queue-name sm-eval-events``).
 An Airflow 3 ``AssetWatcher`` runs ``EvaluationEndedTrigger`` on that queue in the triggerer;
 each succeeded benchmark execution updates the asset ``sm-eval://evaluations/succeeded``, and
 this DAG, scheduled on the asset, gates the evaluated model by the execution's ARN (taken from

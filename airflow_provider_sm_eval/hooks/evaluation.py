@@ -5,7 +5,8 @@ from the amazon provider's :class:`AwsBaseHook`; this hook hands the clients it 
 lifecycle core (:mod:`..evaluation.lifecycle`, :mod:`..evaluation.report`) and never
 touches credentials itself. It returns the core's plain execution data: the SDK-compatible
 façade (:mod:`..evaluation.execution`) is for users without Airflow, not on this path. Triggers
-use the async half, which shares one aiobotocore client per connection, region and event loop.
+use the async half, which borrows from the triggerer runtime (:mod:`..triggerer`): one aiobotocore
+client per connection, region and event loop, the pipeline watches and the queue consumers.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation import lifecycle
 from airflow_provider_sm_eval.evaluation.clients import AwsClients
 from airflow_provider_sm_eval.evaluation.constants import (
@@ -30,9 +32,10 @@ from airflow_provider_sm_eval.evaluation.lifecycle import Execution
 from airflow_provider_sm_eval.evaluation.models import EvaluationExecutionData, PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import StatusCallback
 from airflow_provider_sm_eval.evaluation.report import render_results, summarize
-from airflow_provider_sm_eval.hooks.async_client_cache import ClientKey, client_key, shared_client
-from airflow_provider_sm_eval.hooks.execution_events import event_consumer
-from airflow_provider_sm_eval.hooks.execution_watch import list_steps, wait_for_terminal_status
+from airflow_provider_sm_eval.triggerer.clients import ClientKey, client_key
+from airflow_provider_sm_eval.triggerer.events import EventConsumer
+from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
+from airflow_provider_sm_eval.triggerer.watch import list_steps
 from airflow_provider_sm_eval.version_compat import AwsBaseHook
 
 if TYPE_CHECKING:
@@ -205,16 +208,28 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     # Async (triggers) ------------------------------------------------------------------------------
 
+    @property
+    def connection_args(self) -> ConnectionArgs:
+        """The arguments this hook was built with (a botocore ``Config`` object is not among them)."""
+        return ConnectionArgs(self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+
     def _async_client_key(self, service: str) -> ClientKey:
-        return client_key(service, self.aws_conn_id, self._region_name, self._verify, self._config_dict)
+        return client_key(service, self.connection_args)
 
     @asynccontextmanager
     async def shared_async_client(self, service: str = "sagemaker") -> AsyncIterator[Any]:
         """Borrow the aiobotocore ``service`` client shared by the users of this connection in this loop."""
-        async with shared_client(
+        async with RUNTIME.shared_client(
             self._async_client_key(service), lambda: self._open_async_client(service)
         ) as client:
             yield client
+
+    @asynccontextmanager
+    async def event_consumer(self, event_queue_url: str) -> AsyncIterator[EventConsumer]:
+        """The process's consumer of the SQS queue ``event_queue_url``, over this connection's client."""
+        async with self.shared_async_client("sqs") as sqs:
+            with RUNTIME.event_consumer(self._async_client_key("sqs"), sqs, event_queue_url) as consumer:
+                yield consumer
 
     async def _open_async_client(self, service: str) -> Any:
         if service == self.client_type:
@@ -247,12 +262,13 @@ class SageMakerEvaluationHook(AwsBaseHook):
         """
         key = self._async_client_key("sagemaker")
         if event_queue_url is None:
-            return await wait_for_terminal_status(key, client, execution_arn, poll_interval, on_progress)
-        async with self.shared_async_client("sqs") as sqs:
-            with event_consumer(self._async_client_key("sqs"), sqs, event_queue_url) as events:
-                return await wait_for_terminal_status(
-                    key, client, execution_arn, poll_interval, on_progress, events=events
-                )
+            return await RUNTIME.wait_for_terminal_status(
+                key, client, execution_arn, poll_interval, on_progress
+            )
+        async with self.event_consumer(event_queue_url) as events:
+            return await RUNTIME.wait_for_terminal_status(
+                key, client, execution_arn, poll_interval, on_progress, events=events
+            )
 
     @staticmethod
     async def get_execution_status_async(client: Any, execution_arn: str) -> PipelineExecutionStatus:

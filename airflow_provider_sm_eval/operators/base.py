@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin, aws_template_fields
 from airflow_provider_sm_eval.version_compat import BaseOperator
 
@@ -36,4 +37,4 @@ class EvaluationBaseOperator(EvaluationHookMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        self.set_connection_args(ConnectionArgs(aws_conn_id, region_name, verify, botocore_config))

@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from airflow_provider_sm_eval import settings
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import (
     PIPELINE_NAME_PLACEHOLDER,
@@ -17,7 +18,7 @@ from airflow_provider_sm_eval.evaluation.constants import (
     EvalType,
     ExecutionStatus,
 )
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.links.console_urls import execution_console_url, s3_console_url
 from airflow_provider_sm_eval.links.evaluation import EvaluationExecutionLink, EvaluationResultsLink
@@ -104,7 +105,8 @@ class StartEvaluationOperator(EvaluationBaseOperator):
     :param results_log_limit: LLM-as-judge examples shown in the results table of the task log.
     :param studio_domain_id: SageMaker Studio domain; the execution link then opens Studio.
     :param event_queue_url: deferred only: SQS queue of SageMaker's status-change events
-        (README "Event-driven completion"); the wait then ends on the event and polls slowly.
+        (README "Event-driven completion"): the wait then ends soon after its event, and within
+        ``poll_interval`` in any case. Default: ``[sm_eval] event_queue_url``.
     :param dry_run: validate every input and return the definition that would be started
         (``{"dry_run": True, "eval_type", "definition", ...}``) without creating or starting
         anything in AWS.
@@ -256,10 +258,10 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self.defer(
             trigger=EvaluationExecutionTrigger(
                 execution.arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 poll_interval=self.poll_interval,
                 stop_on_kill=self.stop_on_kill,
-                event_queue_url=self.event_queue_url,
+                event_queue_url=settings.event_queue_url(self.event_queue_url),
             ),
             method_name="execute_complete",
             kwargs={

@@ -128,9 +128,7 @@ def _check_ownership(
         if (task_id, map_index) != (record.task_id, record.map_index)
     ]
     try:
-        owned = live.owned_execution(
-            live.ConnectionArgs.from_rendered(rendered), view.execution_arn, run_tasks
-        )
+        owned = live.owned_execution(live.task_connection(rendered), view.execution_arn, run_tasks)
     except live.ForeignExecutionError as error:
         view.ownership, view.ownership_note = "foreign", str(error)
     except Exception as error:

@@ -2,7 +2,8 @@
 
 Registered through the ``airflow.plugins`` entry point, so installing the provider adds it.
 Turn it off with ``[sm_eval] ui_plugin_enabled = False`` in ``airflow.cfg`` or the environment
-variable ``AIRFLOW__SM_EVAL__UI_PLUGIN_ENABLED=False`` (read when the plugin is loaded).
+variable ``AIRFLOW__SM_EVAL__UI_PLUGIN_ENABLED=False`` (read when the plugin is loaded; the option
+is declared in :mod:`..settings`).
 
 Every Airflow component loads plugins, so importing this module stays cheap: the FastAPI app
 (and the ORM, boto3, the pages) is built by the api-server on the first request it routes here.
@@ -14,23 +15,17 @@ import threading
 from typing import Any
 
 from airflow_provider_sm_eval.plugins.paths import URL_PREFIX, app_base_path
-from airflow_provider_sm_eval.version_compat import conf
+from airflow_provider_sm_eval.settings import ui_plugin_enabled
 
 try:  # Airflow 3.2+: the task SDK's plugin base, cheap in workers
     from airflow.sdk.plugins_manager import AirflowPlugin
 except ImportError:  # pragma: no cover - older Airflow 3
     from airflow.plugins_manager import AirflowPlugin  # type: ignore[assignment]
 
-#: The configuration option that turns the plugin off.
-ENABLED_SECTION, ENABLED_OPTION = "sm_eval", "ui_plugin_enabled"
 #: The task tab's page (the UI fills in the ids).
 TASK_PAGE = "/dags/{DAG_ID}/runs/{RUN_ID}/tasks/{TASK_ID}?map_index={MAP_INDEX}"
 #: Tab routes of the UI (``/dags/.../plugin/<url_route>``).
 TASK_TAB_ROUTE, DAG_TAB_ROUTE = "sm-eval-evaluation", "sm-eval-evaluations"
-
-
-def ui_plugin_enabled() -> bool:
-    return conf.getboolean(ENABLED_SECTION, ENABLED_OPTION, fallback=True)
 
 
 class _LazyEvaluationApp:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from itertools import islice, zip_longest
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval.connection_args import DEFAULT_CONN_ID, ConnectionArgs
 from airflow_provider_sm_eval.evaluation.clients import aws_errors
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationAWSError
 from airflow_provider_sm_eval.evaluation.results.llm_as_judge import JudgeExample
@@ -42,35 +43,18 @@ MAX_TEXT_CHARS = 600
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@]*@")
 
 
-@dataclass(frozen=True)
-class ConnectionArgs:
-    """The task's connection: its rendered ``aws_conn_id``, ``region_name`` and ``verify``."""
-
-    aws_conn_id: str | None
-    region_name: str | None
-    verify: bool | str | None = None
-
-    @classmethod
-    def from_rendered(cls, rendered: Mapping[str, Any]) -> ConnectionArgs:
-        """From the task's rendered template fields; ``aws_default`` when the task never rendered them."""
-        conn_id = rendered.get("aws_conn_id", "aws_default")
-        region = rendered.get("region_name")
-        verify = rendered.get("verify")
-        return cls(
-            aws_conn_id=conn_id if isinstance(conn_id, str) or conn_id is None else "aws_default",
-            region_name=region if isinstance(region, str) and region else None,
-            verify=verify if isinstance(verify, bool | str) and verify != "" else None,
-        )
-
-    def hook(self) -> SageMakerEvaluationHook:
-        from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
-
-        return SageMakerEvaluationHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=dict(PAGE_BOTOCORE_CONFIG),
-        )
+def task_connection(rendered: Mapping[str, Any]) -> ConnectionArgs:
+    """The task's connection, from its rendered ``aws_conn_id``, ``region_name`` and ``verify``
+    (``aws_default`` when the task never rendered them), with the page's botocore settings."""
+    conn_id = rendered.get("aws_conn_id", DEFAULT_CONN_ID)
+    region = rendered.get("region_name")
+    verify = rendered.get("verify")
+    return ConnectionArgs(
+        aws_conn_id=conn_id if isinstance(conn_id, str) or conn_id is None else DEFAULT_CONN_ID,
+        region_name=region if isinstance(region, str) and region else None,
+        verify=verify if isinstance(verify, bool | str) and verify != "" else None,
+        botocore_config=PAGE_BOTOCORE_CONFIG,
+    )
 
 
 @dataclass(frozen=True)
@@ -108,7 +92,9 @@ def owned_execution(
     of the page's DAG run, read from the metadata database (which XCom writers cannot change).
     Raises ForeignExecutionError otherwise, and the AWS call's error when the describe fails.
     """
-    hook = connection.hook()
+    from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+
+    hook = SageMakerEvaluationHook(**connection.hook_kwargs())
     with aws_errors("DescribePipelineExecution", execution_arn):
         described = hook.aws_clients.sagemaker.describe_pipeline_execution(PipelineExecutionArn=execution_arn)
     keys = set(marker_keys(described.get("PipelineExecutionDescription")))

@@ -6,8 +6,9 @@ from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval import settings
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.operators.base import EvaluationBaseOperator
 from airflow_provider_sm_eval.utils.mixins import aws_template_fields
@@ -37,7 +38,8 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
     :param success_statuses: terminal statuses that count as success.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     :param event_queue_url: deferred only: SQS queue of SageMaker's status-change events
-        (README "Event-driven completion"); the wait then ends on the event and polls slowly.
+        (README "Event-driven completion"): the wait then ends soon after its event, and within
+        ``poke_interval`` in any case. Default: ``[sm_eval] event_queue_url``.
     :param kwargs: the connection arguments of :class:`EvaluationBaseOperator` and
         ``BaseOperator``'s.
     """
@@ -75,9 +77,9 @@ class EvaluationExecutionSensor(EvaluationBaseOperator, BaseSensorOperator):
         self.defer(
             trigger=EvaluationExecutionTrigger(
                 self.execution_arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 poll_interval=self.poke_interval,
-                event_queue_url=self.event_queue_url,
+                event_queue_url=settings.event_queue_url(self.event_queue_url),
             ),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),

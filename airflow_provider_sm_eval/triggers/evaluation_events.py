@@ -1,7 +1,7 @@
 """EvaluationEndedTrigger: fires whenever an evaluation execution ends, for Airflow 3's AssetWatcher.
 
 It reads the SQS queue that SageMaker's status-change events reach (see
-:mod:`..evaluation.event_setup`) through the triggerer's shared consumer of that queue. A queue
+:mod:`..provisioning.event_setup`) through the triggerer's shared consumer of that queue. A queue
 message is input, not proof: anyone allowed to send to the queue can write one. So an end event
 becomes an asset event only when
 
@@ -26,12 +26,14 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Hashable
 from typing import Any
 
+from airflow_provider_sm_eval import settings
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType, ExecutionStatus, parse_terminal_status
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import PollState
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of_pipeline
-from airflow_provider_sm_eval.hooks.execution_events import PipelineEvent, event_consumer
+from airflow_provider_sm_eval.triggerer.events import PipelineEvent
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseEventTrigger, TriggerEvent
 
@@ -59,7 +61,8 @@ class _Seen:
 class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
     """Yield an event for every evaluation execution that ends in one of ``statuses``.
 
-    :param event_queue_url: SQS queue fed by the EventBridge rule of ``event_setup``.
+    :param event_queue_url: SQS queue fed by the EventBridge rule of ``event_setup``; default
+        ``[sm_eval] event_queue_url`` (give the watcher a queue of its own, see above).
     :param statuses: terminal statuses to report (default: Succeeded only).
     :param eval_type: report only executions of this eval type (default: all).
     :param aws_conn_id: Airflow ``aws`` connection (its name only).
@@ -70,7 +73,7 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
 
     def __init__(
         self,
-        event_queue_url: str,
+        event_queue_url: str | None = None,
         *,
         statuses: Collection[ExecutionStatus | str] = (ExecutionStatus.SUCCEEDED,),
         eval_type: EvalType | str | None = None,
@@ -80,14 +83,17 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
         botocore_config: dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        if validate_queue_url(event_queue_url) is None:
-            raise ValueError("event_queue_url is required")
-        self.event_queue_url = event_queue_url
+        queue_url = settings.event_queue_url(validate_queue_url(event_queue_url))
+        if queue_url is None:
+            raise ValueError(
+                "event_queue_url is required: no queue given and [sm_eval] event_queue_url is empty"
+            )
+        self.event_queue_url: str = queue_url
         self.statuses = sorted({parse_terminal_status(s, name="statuses").value for s in statuses})
         if not self.statuses:
             raise ValueError("statuses must name at least one terminal status")
         self.eval_type = EvalType.parse(eval_type).value if eval_type is not None else None
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        self.set_connection_args(ConnectionArgs(aws_conn_id, region_name, verify, botocore_config))
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -96,7 +102,7 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
                 "event_queue_url": self.event_queue_url,
                 "statuses": self.statuses,
                 "eval_type": self.eval_type,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
             },
         )
 
@@ -138,15 +144,17 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
         candidates: asyncio.Queue[PipelineEvent] = asyncio.Queue()
         seen_ids, reported = _Seen(), _Seen()
 
-        async with hook.shared_async_client() as sagemaker, hook.shared_async_client("sqs") as sqs:
+        async with (
+            hook.shared_async_client() as sagemaker,
+            hook.event_consumer(self.event_queue_url) as consumer,
+        ):
             region = sagemaker.meta.region_name
 
             def on_end(event: PipelineEvent) -> None:
                 if self._wanted(event, account, region) and seen_ids.add(event.event_id):
                     candidates.put_nowait(event)
 
-            key = hook._async_client_key("sqs")
-            with event_consumer(key, sqs, self.event_queue_url) as consumer, consumer.watch(on_end):
+            with consumer.watch(on_end):
                 while True:
                     event = await candidates.get()
                     described = await self._describe(sagemaker, event)

@@ -1,7 +1,7 @@
 """EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
 
 It waits through the triggerer-wide watch of the execution's pipeline
-(:mod:`..hooks.execution_watch`: one ListPipelineExecutions page per ``poll_interval`` for every
+(:mod:`..triggerer.watch`: one ListPipelineExecutions page per ``poll_interval`` for every
 wait on that pipeline, jittered; the execution described and its steps listed when it ends)
 over an aiobotocore client shared with the other triggers of the same connection, and yields
 exactly one event (:mod:`..evaluation.wait_events`, the amazon provider's vocabulary):
@@ -27,12 +27,13 @@ import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.clients import describe_client_error
 from airflow_provider_sm_eval.evaluation.constants import STOPPABLE_STATUSES
-from airflow_provider_sm_eval.evaluation.event_setup import validate_queue_url
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationStopError
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
+from airflow_provider_sm_eval.evaluation.pipeline_events import validate_queue_url
 from airflow_provider_sm_eval.evaluation.polling import validate_poll_interval
 from airflow_provider_sm_eval.evaluation.steps_table import format_step_table
 from airflow_provider_sm_eval.evaluation.wait_events import ended_event, wait_failed_event
@@ -55,7 +56,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         ``on_kill`` on Airflow 3.3+; before, when the trigger is cancelled and its task instance
         is no longer deferred).
     :param event_queue_url: SQS queue receiving SageMaker's pipeline status-change events from
-        EventBridge (see :mod:`..evaluation.event_setup`): the wait ends soon after its event
+        EventBridge (see :mod:`..provisioning.event_setup`): the wait ends soon after its event
         reaches this triggerer, and within ``poll_interval`` in any case (it keeps polling).
     """
 
@@ -75,7 +76,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
         parse_execution_arn(execution_arn)
         self.poll_interval = validate_poll_interval(poll_interval)
         self.execution_arn = execution_arn
-        self.set_connection_args(aws_conn_id, region_name, verify, botocore_config)
+        self.set_connection_args(ConnectionArgs(aws_conn_id, region_name, verify, botocore_config))
         self.stop_on_kill = stop_on_kill
         self.event_queue_url = validate_queue_url(event_queue_url)
 
@@ -84,7 +85,7 @@ class EvaluationExecutionTrigger(EvaluationHookMixin, BaseTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "execution_arn": self.execution_arn,
-                **self.connection_args,
+                **self.connection_args.as_kwargs(),
                 "poll_interval": self.poll_interval,
                 "stop_on_kill": self.stop_on_kill,
                 "event_queue_url": self.event_queue_url,

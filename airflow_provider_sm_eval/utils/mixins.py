@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_sm_eval.connection_args import ConnectionArgs
+
 if TYPE_CHECKING:
     from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
 
@@ -36,17 +38,12 @@ class EvaluationHookMixin:
     verify: bool | str | None
     botocore_config: dict[str, Any] | None
 
-    def set_connection_args(
-        self,
-        aws_conn_id: str | None,
-        region_name: str | None,
-        verify: bool | str | None,
-        botocore_config: dict[str, Any] | None,
-    ) -> None:
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+    def set_connection_args(self, connection: ConnectionArgs) -> None:
+        """Hold ``connection`` as the attributes that Airflow renders one by one."""
+        self.aws_conn_id = connection.aws_conn_id
+        self.region_name = connection.region_name
+        self.verify = connection.verify
+        self.botocore_config = dict(connection.botocore_config) if connection.botocore_config else None
 
     @property
     def aws_hook_class(self) -> type[SageMakerEvaluationHook]:
@@ -57,10 +54,8 @@ class EvaluationHookMixin:
 
     @property
     def _hook_parameters(self) -> dict[str, Any]:
-        """The hook's arguments: the connection arguments, ``botocore_config`` passed as ``config``."""
-        parameters = self.connection_args
-        parameters["config"] = parameters.pop("botocore_config")
-        return parameters
+        """The hook's arguments (the amazon mixin's name): ``botocore_config`` passed as ``config``."""
+        return self.connection_args.hook_kwargs()
 
     @cached_property
     def hook(self) -> SageMakerEvaluationHook:
@@ -68,11 +63,6 @@ class EvaluationHookMixin:
         return self.aws_hook_class(**self._hook_parameters)
 
     @property
-    def connection_args(self) -> dict[str, Any]:
-        """The connection arguments as JSON-safe, secret-free kwargs (for triggers)."""
-        return {
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-            "verify": self.verify,
-            "botocore_config": self.botocore_config,
-        }
+    def connection_args(self) -> ConnectionArgs:
+        """The (rendered) connection arguments as one value; ``as_kwargs()`` gives a trigger's kwargs."""
+        return ConnectionArgs(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)

@@ -47,9 +47,31 @@ def test_hook_is_built_once_from_the_connection_arguments() -> None:
     assert isinstance(hook, SageMakerEvaluationHook)
     assert op.hook is hook
     assert (hook.aws_conn_id, hook.region_name, hook.verify) == ("some_conn", "eu-west-1", False)
-    assert op.connection_args == {
+    assert op.connection_args.as_kwargs() == {
         "aws_conn_id": "some_conn",
         "region_name": "eu-west-1",
         "verify": False,
         "botocore_config": {"read_timeout": 7},
     }
+
+
+def test_one_connection_value_reaches_the_hook_and_the_trigger() -> None:
+    """The operator's rendered arguments, the hook it builds and the trigger it defers to hold one value."""
+    from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
+
+    op = StopEvaluationOperator(
+        task_id="stop",
+        execution_arn=UNKNOWN_EXECUTION_ARN,
+        aws_conn_id="some_conn",
+        region_name="eu-west-1",
+        verify="/etc/ca.pem",
+        botocore_config={"read_timeout": 7, "connect_timeout": 3},
+    )
+    op.region_name = "us-west-2"  # as Airflow renders a template field
+
+    trigger = EvaluationExecutionTrigger(UNKNOWN_EXECUTION_ARN, **op.connection_args.as_kwargs())
+
+    assert trigger.connection_args == op.connection_args == op.hook.connection_args
+    assert op.hook.region_name == "us-west-2"
+    rebuilt = EvaluationExecutionTrigger(**trigger.serialize()[1])
+    assert rebuilt.connection_args.cache_key() == op.connection_args.cache_key()

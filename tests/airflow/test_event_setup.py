@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
-from airflow_provider_sm_eval.evaluation.event_setup import event_pattern, main
+from airflow_provider_sm_eval.provisioning.event_setup import event_pattern, main
 from sagemaker_eval_emulator import EvaluationEmulator
 
 pytestmark = pytest.mark.timeout(60)
 
 ACCOUNT = "123456789012"
-MODULE = "airflow_provider_sm_eval.evaluation.event_setup"
+MODULE = "airflow_provider_sm_eval.provisioning.event_setup"
 #: The queue's attributes as the set-up makes them (long polls, an hour's retention).
 QUEUE_ATTRIBUTES = {"ReceiveMessageWaitTimeSeconds": "20", "MessageRetentionPeriod": "3600"}
 
@@ -225,3 +225,11 @@ def test_print_refuses_the_names_aws_would_refuse(
     capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     assert message in refused("--print", *argv, capsys=capsys)
+
+
+def test_the_tool_is_installed_as_a_command() -> None:
+    from importlib.metadata import entry_points
+
+    (script,) = entry_points(group="console_scripts", name="sm-eval-event-setup")
+
+    assert script.load() is main

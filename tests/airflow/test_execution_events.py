@@ -16,16 +16,16 @@ from aiobotocore.session import get_session
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import EvalType
-from airflow_provider_sm_eval.evaluation.event_setup import (
+from airflow_provider_sm_eval.evaluation.pipeline_events import (
     EXECUTION_STATUS_CHANGE,
     PIPELINE_ARN_NAME_PREFIX,
-    ensure_event_queue,
-    event_pattern,
     validate_queue_url,
 )
 from airflow_provider_sm_eval.evaluation.types.registry import kind_of
-from airflow_provider_sm_eval.hooks import execution_events
-from airflow_provider_sm_eval.hooks.execution_events import EventConsumer, MalformedEvent, parse_event
+from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue, event_pattern
+from airflow_provider_sm_eval.triggerer import events as execution_events
+from airflow_provider_sm_eval.triggerer.events import EventConsumer, MalformedEvent, parse_event
+from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
 from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from sagemaker_eval_emulator import EvaluationEmulator
@@ -451,7 +451,7 @@ async def test_an_event_ends_the_wait_with_one_describe_and_no_polling(emulator:
     assert emulator.calls.count("sagemaker", "DescribePipelineExecution") == 1, "only once, at the end"
     assert emulator.calls.count("sagemaker", "ListPipelineExecutions") == 0, "no poll before the event"
     assert emulator.calls.count("sqs", "ReceiveMessage") >= 1
-    assert execution_events.consumer_count() == 0
+    assert len(RUNTIME.consumers) == 0
 
 
 async def test_the_asset_trigger_and_a_wait_share_one_queue(emulator: EvaluationEmulator) -> None:
@@ -472,7 +472,7 @@ async def test_the_asset_trigger_and_a_wait_share_one_queue(emulator: Evaluation
     assert payload["execution_status"]["overall_status"] == "Succeeded"
     assert event.payload["execution_arn"] == arn
     assert event.payload["status"] == "Succeeded"
-    assert execution_events.consumer_count() == 0
+    assert len(RUNTIME.consumers) == 0
 
 
 def test_the_asset_trigger_round_trips_and_validates() -> None:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_sm_eval.hooks import execution_watch
+from airflow_provider_sm_eval.triggerer import watch as execution_watch
+from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.test_trigger import FAST, run_to_event, start
@@ -34,7 +35,7 @@ async def test_waits_of_one_pipeline_share_the_listing_and_describe_once_at_the_
     # One describe and one step listing per execution, at its end; the cycles are shared.
     assert sagemaker_calls(emulator, "DescribePipelineExecution") == 5
     assert sagemaker_calls(emulator, "ListPipelineExecutionSteps") == 5
-    assert execution_watch.watch_count() == 0
+    assert len(RUNTIME.watches) == 0
 
 
 async def test_duplicate_waits_on_one_execution_are_merged(emulator: EvaluationEmulator) -> None:
@@ -84,7 +85,7 @@ async def test_a_cancelled_wait_leaves_the_others_running(emulator: EvaluationEm
     emulator.step_seconds = 1.0
     arns = [start(), start()]
     waits = [asyncio.ensure_future(run_to_event(EvaluationExecutionTrigger(a, **FAST))) for a in arns]
-    while not any(arns[0] in w.waits for w in execution_watch._watches._items.values()):  # noqa: ASYNC110
+    while not any(arns[0] in w.waits for w in RUNTIME.watches.values()):  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     waits[0].cancel()
 
@@ -93,4 +94,4 @@ async def test_a_cancelled_wait_leaves_the_others_running(emulator: EvaluationEm
     assert payload["execution_status"]["overall_status"] == "Succeeded"
     with pytest.raises(asyncio.CancelledError):
         await waits[0]
-    assert execution_watch.watch_count() == 0
+    assert len(RUNTIME.watches) == 0

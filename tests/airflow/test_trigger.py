@@ -10,8 +10,8 @@ import pytest
 
 from airflow_provider_sm_eval.evaluation.constants import ExecutionStatus, StepName
 from airflow_provider_sm_eval.evaluation.wait_events import WaitEventStatus
-from airflow_provider_sm_eval.hooks import async_client_cache
 from airflow_provider_sm_eval.hooks.evaluation import SageMakerEvaluationHook
+from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from sagemaker_eval_emulator import EvaluationEmulator
 from tests.airflow.airflow_test_support import (
@@ -186,7 +186,7 @@ async def test_concurrent_triggers_share_one_client_and_close_it(emulator: Evalu
 
     assert [p["execution_status"]["overall_status"] for p in payloads] == ["Succeeded"] * 3
     assert len(opened) == 1
-    assert async_client_cache.open_client_count() == 0
+    assert len(RUNTIME.clients) == 0
 
 
 async def test_on_kill_stops_a_running_execution(emulator: EvaluationEmulator) -> None:
@@ -225,7 +225,7 @@ async def test_rebuilt_after_a_triggerer_restart_it_carries_on(emulator: Evaluat
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert async_client_cache.open_client_count() == 0
+    assert len(RUNTIME.clients) == 0
 
     payload = await run_to_event(EvaluationExecutionTrigger(**json.loads(json.dumps(kwargs))))
 

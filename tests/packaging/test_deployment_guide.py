@@ -141,9 +141,9 @@ def test_the_one_role_policy_is_the_union_of_the_runtime_components() -> None:
 
 
 def test_the_guides_event_setup_commands_parse() -> None:
-    from airflow_provider_sm_eval.evaluation.event_setup import main
+    from airflow_provider_sm_eval.provisioning.event_setup import main
 
-    prefix = "python -m airflow_provider_sm_eval.evaluation.event_setup "
+    prefix = "python -m airflow_provider_sm_eval.provisioning.event_setup "
     commands = [line.strip() for line in README.read_text().splitlines() if line.strip().startswith(prefix)]
     assert len(commands) >= 3
     for command in commands:

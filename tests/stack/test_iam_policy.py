@@ -131,7 +131,7 @@ def test_readme_iam_policies_are_what_each_component_calls(
 ) -> None:
     from airflow import settings
 
-    from airflow_provider_sm_eval.evaluation.event_setup import ensure_event_queue
+    from airflow_provider_sm_eval.provisioning.event_setup import ensure_event_queue
 
     emulator = connect_to_emulator("aws_default")
     put_example_data(emulator.client("s3"))

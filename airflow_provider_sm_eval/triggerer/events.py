@@ -1,7 +1,7 @@
 """Event cues: one SQS consumer per (event loop, connection, queue) wakes the waits early.
 
 SageMaker publishes "SageMaker Model Building Pipeline Execution Status Change" events to
-EventBridge; a rule (:mod:`..evaluation.event_setup`) delivers them to an SQS queue. In each
+EventBridge; a rule (:mod:`..provisioning.event_setup`) delivers them to an SQS queue. In each
 triggerer process one :class:`EventConsumer` per queue long-polls it (10 messages per receive,
 batched deletes) and wakes the pipeline watch holding a wait on the event's execution, which
 then describes that execution at once.
@@ -27,16 +27,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
-from airflow_provider_sm_eval.evaluation.event_setup import EXECUTION_STATUS_CHANGE, SOURCE
+from airflow_provider_sm_eval.evaluation.pipeline_events import EXECUTION_STATUS_CHANGE, SOURCE
 from airflow_provider_sm_eval.evaluation.polling import PollState
-from airflow_provider_sm_eval.hooks.shared_registry import SharedRegistry
 
 log = logging.getLogger(__name__)
 
@@ -237,18 +236,3 @@ class EventConsumer:
         for wakes in list(self.routes.values()):
             for wake in list(wakes):
                 wake()
-
-
-_consumers: SharedRegistry[EventConsumer] = SharedRegistry()
-
-
-def event_consumer(
-    client_key: Hashable, client: Any, queue_url: str
-) -> AbstractContextManager[EventConsumer]:
-    """The consumer of ``queue_url`` over the shared SQS client of ``client_key``, in this loop."""
-    return _consumers.borrow((client_key, queue_url), lambda: EventConsumer(client, queue_url))
-
-
-def consumer_count() -> int:
-    """How many queue consumers are open (for tests and diagnostics)."""
-    return len(_consumers)

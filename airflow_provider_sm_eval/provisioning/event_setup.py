@@ -1,4 +1,7 @@
-"""Set-up of event-driven waits: an EventBridge rule sending evaluation status changes to SQS.
+"""The provisioning tool of event-driven waits: an EventBridge rule sending evaluation status changes to SQS.
+
+A tool of its own, apart from the runtime: nothing the triggers, hooks or operators run imports
+it. It shares only the events' vocabulary with them (:mod:`..evaluation.pipeline_events`).
 
 SageMaker publishes "SageMaker Model Building Pipeline Execution Status Change" events to the
 default event bus. :func:`ensure_event_queue` creates (or updates, idempotently) what a
@@ -12,10 +15,11 @@ deferred wait with ``event_queue_url`` needs:
 
 From a shell (credentials from the usual boto3 chain)::
 
-    python -m airflow_provider_sm_eval.evaluation.event_setup --queue-name sm-eval-events --region us-east-1
+    sm-eval-event-setup --queue-name sm-eval-events --region us-east-1
 
-It prints the queue URL: set it as the trigger's, operator's or sensor's ``event_queue_url``,
-and as the queue of an ``AssetWatcher`` (see ``example_dags/example_sm_eval_event_driven.py``).
+(or ``python -m airflow_provider_sm_eval.provisioning.event_setup``). It prints the queue URL:
+set it as ``[sm_eval] event_queue_url`` or a task's ``event_queue_url``, and as the queue of an
+``AssetWatcher`` (see ``example_dags/example_sm_eval_event_driven.py``).
 
 Names are checked as AWS checks them before any call (the rule name against botocore's model of
 PutRule). A re-run converges (an existing queue gets these attributes; each rule keeps its own
@@ -35,16 +39,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-SOURCE = "aws.sagemaker"
-EXECUTION_STATUS_CHANGE = "SageMaker Model Building Pipeline Execution Status Change"
-#: SQS standard queue names: 1-80 letters, digits, hyphens, underscores (botocore's model sets no
-#: limit; SQS's documentation does). A FIFO queue's name adds ``.fifo`` within the 80.
-_STANDARD_QUEUE_NAME = r"[A-Za-z0-9_-]{1,80}"
-_QUEUE_NAME = re.compile(f"^{_STANDARD_QUEUE_NAME}$")
-#: Queue URLs as SQS returns them: ``https://sqs.REGION.amazonaws.com/ACCOUNT/NAME``.
-_QUEUE_URL = re.compile(rf"^https?://[^\s/]+(?::\d+)?/\d{{12}}/{_STANDARD_QUEUE_NAME}(?:\.fifo)?$")
-#: The name prefix every evaluation pipeline shares (EvalType's prefixes), lower-case as in ARNs.
-PIPELINE_ARN_NAME_PREFIX = "sagemakerevaluation-"
+from airflow_provider_sm_eval.evaluation.pipeline_events import (
+    EXECUTION_STATUS_CHANGE,
+    PIPELINE_ARN_NAME_PREFIX,
+    SOURCE,
+    STANDARD_QUEUE_NAME,
+)
+
+_QUEUE_NAME = re.compile(f"^{STANDARD_QUEUE_NAME}$")
 #: Settings of the queue: long polling on by default, messages kept an hour.
 QUEUE_ATTRIBUTES = {"ReceiveMessageWaitTimeSeconds": "20", "MessageRetentionPeriod": "3600"}
 #: Id of the rule's target (the queue).
@@ -53,17 +55,6 @@ TARGET_ID = "evaluation-events-queue"
 STATEMENT_SID_PREFIX = "EvaluationStatusEvents-"
 _BY = "airflow-provider-sm-eval"
 _RULE_DESCRIPTION = f"SageMaker evaluation execution status changes, for {_BY}"
-
-
-def validate_queue_url(value: str | None, *, name: str = "event_queue_url") -> str | None:
-    """``value`` when None or an SQS queue URL, else ValueError naming ``name``."""
-    if value is None:
-        return None
-    if not isinstance(value, str) or not _QUEUE_URL.match(value):
-        raise ValueError(
-            f"{name} {value!r} is not an SQS queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME)"
-        )
-    return value
 
 
 @functools.cache

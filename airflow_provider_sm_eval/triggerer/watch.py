@@ -8,7 +8,7 @@ every recent execution at once:
 - more pages are read while some wait is not covered, at most one per 100 open waits plus one;
   a wait whose execution is older than that is described on its own;
 - an execution is described, and its steps listed, only when its status became terminal (or
-  when an event woke its wait, see :mod:`.execution_events`); status changes before that are
+  when an event woke its wait, see :mod:`.events`); status changes before that are
   logged from the summary, without a call;
 - several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
 - the cycle runs every ``poll_interval`` of its most demanding wait, jittered by the core's
@@ -16,7 +16,7 @@ every recent execution at once:
   waits restored after a restart do not poll in lockstep; transient errors back off apart.
 
 A wait fed by events keeps its ``poll_interval``: an event only makes the watch describe the
-execution sooner (see :mod:`.execution_events`), so the end is known within the interval
+execution sooner (see :mod:`.events`), so the end is known within the interval
 whatever the queue holds and whichever triggerer receives the event.
 If the connection may not call ListPipelineExecutions (AccessDenied and the like), the waits
 fall back to polling their own execution with the core's loop.
@@ -25,14 +25,10 @@ fall back to polling their own execution with the core's loop.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
-from collections.abc import Hashable
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
 from airflow_provider_sm_eval.evaluation.exceptions import ACCESS_DENIED_CODES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
@@ -42,10 +38,6 @@ from airflow_provider_sm_eval.evaluation.polling import (
     is_transient_aws_error,
     poll_until_terminal_async,
 )
-from airflow_provider_sm_eval.hooks.execution_events import EventConsumer
-from airflow_provider_sm_eval.hooks.shared_registry import SharedRegistry
-
-log = logging.getLogger(__name__)
 
 #: ListPipelineExecutions returns at most this many summaries per page.
 PAGE_SIZE = 100
@@ -252,43 +244,10 @@ async def list_steps(client: Any, arn: str) -> list[dict[str, Any]]:
     return entries
 
 
-_watches: SharedRegistry[PipelineWatch] = SharedRegistry()
-
-
-def pipeline_watch(client_key: Hashable, client: Any, arn: str) -> AbstractContextManager[PipelineWatch]:
-    """The watch of ``arn``'s pipeline over the shared client of ``client_key``, in this loop."""
-    pipeline = parse_execution_arn(arn).pipeline_arn
-    return _watches.borrow((client_key, pipeline), lambda: PipelineWatch(client, pipeline))
-
-
-def watch_count() -> int:
-    """How many pipeline watches are open (for tests and diagnostics)."""
-    return len(_watches)
-
-
-async def wait_for_terminal_status(
-    client_key: Hashable,
-    client: Any,
-    arn: str,
-    poll_interval: float,
-    on_progress: StatusCallback | None = None,
-    *,
-    events: EventConsumer | None = None,
+async def poll_alone(
+    client: Any, arn: str, poll_interval: float, on_progress: StatusCallback | None = None
 ) -> PipelineExecutionStatus:
-    """Wait through the pipeline's shared watch; poll alone when the pipeline cannot be listed.
-
-    With ``events``, an event on ``arn`` wakes the watch (it describes ``arn`` at once); the
-    watch still polls every ``poll_interval``, so the wait never depends on the event.
-    """
-    with pipeline_watch(client_key, client, arn) as watch:
-        routed = events.route(arn, lambda: watch.wake(arn)) if events is not None else nullcontext()
-        try:
-            with routed:
-                return await watch.wait(arn, poll_interval, on_progress)
-        except FallBackToPolling as reason:
-            log.warning(
-                "Cannot list executions of %s (%s): polling %s alone", watch.pipeline_arn, reason, arn
-            )
+    """Poll ``arn`` with the core's loop: the fallback of a wait whose pipeline cannot be listed."""
     return await poll_until_terminal_async(
         lambda: client.describe_pipeline_execution(PipelineExecutionArn=arn),
         lambda: list_steps(client, arn),

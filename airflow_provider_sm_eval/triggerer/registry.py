@@ -37,3 +37,7 @@ class SharedRegistry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._items)
+
+    def values(self) -> list[T]:
+        """The objects in use now (for tests and diagnostics)."""
+        return list(self._items.values())
