@@ -40,12 +40,10 @@ def _named_settings(text: str) -> set[tuple[str, str]]:
 
 
 def _provider_options() -> set[str]:
-    """The ``[sm_eval]`` options of this provider: those its metadata declares, and the plugin switch."""
+    """The ``[sm_eval]`` options of this provider, as its metadata declares them."""
     from airflow_provider_sm_eval.get_provider_info import get_provider_info
-    from airflow_provider_sm_eval.plugins.evaluation_ui import ENABLED_OPTION
 
-    declared = get_provider_info().get("config", {}).get("sm_eval", {}).get("options", {})
-    return set(declared) | {ENABLED_OPTION}
+    return set(get_provider_info()["config"]["sm_eval"]["options"])
 
 
 def _known(section: str, option: str) -> bool:
@@ -143,7 +141,7 @@ def test_the_one_role_policy_is_the_union_of_the_runtime_components() -> None:
 def test_the_guides_event_setup_commands_parse() -> None:
     from airflow_provider_sm_eval.provisioning.event_setup import main
 
-    prefix = "python -m airflow_provider_sm_eval.provisioning.event_setup "
+    prefix = "sm-eval-event-setup "
     commands = [line.strip() for line in README.read_text().splitlines() if line.strip().startswith(prefix)]
     assert len(commands) >= 3
     for command in commands:
