@@ -17,7 +17,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml emulator/pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv
+	test -x $(UV) || $(PY) -m pip install -qq --disable-pip-version-check uv
 	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,stack]" -e ./emulator
 	touch $@
 
