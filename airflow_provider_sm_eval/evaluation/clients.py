@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TYPE_CHECKING
 
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationAWSError
@@ -16,6 +17,7 @@ from airflow_provider_sm_eval.evaluation.exceptions import EvaluationAWSError
 if TYPE_CHECKING:
     import boto3
     from botocore.exceptions import ClientError
+    from botocore.loaders import Loader
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_sagemaker import SageMakerClient
 
@@ -46,8 +48,30 @@ class AwsClients:
         if self.session is None:
             import boto3
 
-            self.session = boto3.Session(region_name=self.region)
+            self.session = share_service_data(boto3.Session(region_name=self.region))
         return self.session
+
+
+def share_service_data(session: boto3.Session) -> boto3.Session:
+    """Give ``session`` the process's botocore data loader and return it.
+
+    A new boto3 session parses the endpoint rules and each service model it makes a client for
+    from botocore's JSON files (SageMaker's alone: about 0.1 CPU-s); a hook makes new sessions, so
+    every task, poke and UI tab view paid that again. The files are read-only data, and a
+    session's clients already share its loader; with this, the sessions of one process do too.
+    """
+    botocore_session = session._session
+    data_path = botocore_session.get_config_variable("data_path")
+    botocore_session.register_component("data_loader", _loader(data_path))
+    return session
+
+
+@cache
+def _loader(data_path: str | None) -> Loader:
+    """One loader per search path (``AWS_DATA_PATH``), as botocore builds a session's own."""
+    from botocore.loaders import create_loader
+
+    return create_loader(data_path)
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation import lifecycle
-from airflow_provider_sm_eval.evaluation.clients import AwsClients
+from airflow_provider_sm_eval.evaluation.clients import AwsClients, share_service_data
 from airflow_provider_sm_eval.evaluation.constants import (
     STOPPABLE_STATUSES,
     EvalType,
@@ -91,6 +91,12 @@ class SageMakerEvaluationHook(AwsBaseHook):
         return default.merge(super().config)
 
     # Sync clients ------------------------------------------------------------------------------
+
+    def get_session(self, region_name: str | None = None, deferrable: bool = False) -> Any:
+        """The connection's session (``AwsBaseHook.get_session``); a boto3 one shares the process's
+        botocore data, so each new hook does not parse the service models again."""
+        session = super().get_session(region_name=region_name, deferrable=deferrable)
+        return session if deferrable else share_service_data(session)
 
     @cached_property
     def s3_client(self) -> Any:

@@ -37,6 +37,32 @@ def test_clients_come_from_the_connection(
     assert hook.conn_type == "aws"
 
 
+def test_new_hooks_do_not_parse_the_service_models_again(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every task, poke and UI view makes a new hook; its sessions share the process's botocore
+    data instead of parsing SageMaker's service model (and the endpoint rules) once more."""
+    from botocore.loaders import JSONFileLoader
+
+    parsed: list[str] = []
+    load_file = JSONFileLoader.load_file
+
+    def counting_load_file(self: JSONFileLoader, file_path: str) -> object:
+        parsed.append(file_path)
+        return load_file(self, file_path)
+
+    monkeypatch.setattr(JSONFileLoader, "load_file", counting_load_file)
+    for _ in range(3):
+        hook = SageMakerEvaluationHook(aws_conn_id=CONN_ID)
+        assert hook.aws_clients.sagemaker.meta.endpoint_url == emulator.endpoint_url
+        assert hook.aws_clients.s3.meta.endpoint_url == emulator.endpoint_url
+
+    sagemaker_models = [path for path in parsed if path.endswith("sagemaker/2017-07-24/service-2")]
+    endpoint_rules = [path for path in parsed if path.endswith("endpoints")]
+    assert len(sagemaker_models) <= 1, parsed
+    assert len(endpoint_rules) <= 1, parsed
+
+
 def test_start_wait_and_summary(hook: SageMakerEvaluationHook, emulator: EvaluationEmulator) -> None:
     emulator.step_seconds = 0.5  # still running when the wait begins, so progress is reported
     execution = hook.get_execution(start(hook))
