@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 import threading
@@ -53,7 +54,18 @@ def emulator_client(endpoint_url: str, service_name: str, **kwargs: Any) -> Any:
         **kwargs,
     }
     session: Any = boto3.session.Session()
+    # A session per client (sessions are not thread-safe), but one botocore data loader for all:
+    # each new session would otherwise parse the service model's JSON again.
+    data_path = session._session.get_config_variable("data_path")
+    session._session.register_component("data_loader", _shared_loader(data_path))
     return session.client(service_name, endpoint_url=endpoint_url, **options)
+
+
+@functools.cache
+def _shared_loader(data_path: str | None) -> Any:
+    from botocore.loaders import create_loader
+
+    return create_loader(data_path)
 
 
 class EvaluationEmulator:
