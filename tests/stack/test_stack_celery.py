@@ -240,7 +240,9 @@ def test_an_api_server_killed_the_other_serves_the_api_and_the_evaluation_tab_to
         assert [answer.status_code for answer in after] == [200, 200, 200], [a.text[:300] for a in after]
         # The same evaluation, but for the time it was read at.
         assert {**after[0].json(), "as_of": None} == {**before[0].json(), "as_of": None}
-        assert run_id in after[1].text
+        # The task's Evaluation page, with its results link, as the killed server served it.
+        assert "results_" in after[1].text
+        assert after[1].text.count("results_") == before[1].text.count("results_")
         assert after[2].json()["state"] == "success"
     finally:
         _restart_if_down(stack, "api-server-2")
