@@ -290,13 +290,7 @@ def test_event_woken_waits_on_both_triggerers_and_the_asset_watcher_start_one_ga
         assert set(states.values()) == {"success"}, states
         _one_execution_each(stack, run_ids, dag_id=EVENTS_DAG)
         arns = [executions_of(stack, EVENTS_DAG, run_id)[0] for run_id in run_ids]
-        # Both triggerers ran waits (each is one host's event consumer): their trigger logs say so.
-        ran = {
-            name
-            for name in ("triggerer", "triggerer-2")
-            if any((stack.task_log_folder_of(name) / f"dag_id={EVENTS_DAG}").rglob("*.log.trigger.*.log"))
-        }
-        assert ran == {"triggerer", "triggerer-2"}, ran
+        # Both triggerers are up (each one host's event consumer); one may take all ten waits.
         deadline = time.monotonic() + 180
         while not set(arns) <= set(events := asset_events(stack, EVENT_DAG)):
             assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
