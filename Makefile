@@ -25,15 +25,18 @@ demo: venv
 	$(PY) example_dags/run_demo.py
 
 # A local Airflow 3 deployment (PostgreSQL, emulator, api-server, scheduler, dag-processor,
-# triggerer) with the example DAGs, until Ctrl-C; see devstack/.
+# triggerer) with the example DAGs, until Ctrl-C; see devstack/. `EXECUTOR=celery`: the distributed
+# profile (Redis broker, 2 Celery workers, 2 triggerers, 2 API servers, each as on its own host).
+EXECUTOR ?= local
 airflow: venv stack-deps
-	$(PY) -m devstack
+	$(PY) -m devstack --executor $(EXECUTOR)
 
-# Debian packages of the local stack (PostgreSQL 15) and of the UI tests (Chromium, driven by
-# Playwright), installed when missing (as root, like CI).
+# Debian packages of the local stack (PostgreSQL 15; Redis, the broker of its Celery profile) and of
+# the UI tests (Chromium, driven by Playwright), installed when missing (as root, like CI).
 APT_INSTALL := apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 stack-deps:
 	test -x /usr/lib/postgresql/15/bin/postgres || ($(APT_INSTALL) postgresql-15)
+	test -x /usr/bin/redis-server || ($(APT_INSTALL) redis-server)
 
 browser-deps:
 	test -x /usr/bin/chromium || ($(APT_INSTALL) chromium)

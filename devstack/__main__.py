@@ -15,6 +15,9 @@ from types import FrameType
 
 from devstack.airflow_stack import EXAMPLE_DAGS, USERNAME, AirflowStack
 
+#: ``--executor`` (``make airflow EXECUTOR=...``): the stack's profile.
+EXECUTORS = {"local": "LocalExecutor", "celery": "CeleryExecutor"}
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__.split("\n", 1)[0])
@@ -23,6 +26,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--step-seconds", type=float, default=2.0, help="seconds each emulated step takes")
     parser.add_argument("--keep", type=Path, help="keep the stack's files (database, logs) in this folder")
+    parser.add_argument(
+        "--executor",
+        choices=sorted(EXECUTORS),
+        default="local",
+        help="local: one of each component (LocalExecutor); celery: Redis broker, 2 Celery workers, "
+        "2 triggerers, 2 API servers, each as on its own host",
+    )
     args = parser.parse_args(argv)
     done = threading.Event()
 
@@ -31,15 +41,26 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    print("Starting PostgreSQL, the emulator and Airflow (about a minute) ...", flush=True)
-    with AirflowStack(args.dags or [EXAMPLE_DAGS], step_seconds=args.step_seconds, folder=args.keep) as stack:
+    print("Starting PostgreSQL, the emulator and Airflow (a minute or two) ...", flush=True)
+    with AirflowStack(
+        args.dags or [EXAMPLE_DAGS],
+        step_seconds=args.step_seconds,
+        folder=args.keep,
+        executor=EXECUTORS[args.executor],
+    ) as stack:
+        others = "".join(
+            f"             {stack.api_url(name)} ({name})\n"
+            for name in stack.api_ports
+            if name != "api-server"
+        )
         print(
-            f"\nAirflow UI:  {stack.base_url}\n"
+            f"\nAirflow UI:  {stack.base_url}\n{others}"
             f"Login:       {USERNAME} / {stack.password}\n"
             f"Emulator:    {stack.emulator_url} (the aws_default connection points at it)\n"
             f"Its control token (header X-Sm-Eval-Emulator-Token of /_emulator/...): "
             f"{stack.emulator_control_token}\n"
             f"Logs:        {stack.folder / 'logs'}\n"
+            f"Task logs:   {', '.join(map(str, stack.task_log_folders))}\n"
             "Press Ctrl-C to stop everything.",
             flush=True,
         )

@@ -116,3 +116,23 @@ def test_the_stack_postgres_stops_when_its_owner_is_killed() -> None:
             """
         )
         kill_owner_and_check(owner, postgres)
+
+
+@pytest.mark.stack
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="needs util-linux's setpriv (Linux)")
+def test_the_stack_redis_stops_when_its_owner_is_killed(tmp_path: Path) -> None:
+    from devstack.redis import REDIS_SERVER
+
+    if not os.access(REDIS_SERVER, os.X_OK):
+        pytest.skip(f"Redis is not installed at {REDIS_SERVER}")
+    owner, redis = owner_of(
+        f"""
+        import time
+        from pathlib import Path
+        from devstack.redis import start_redis
+        folder = Path({str(tmp_path)!r})
+        print(start_redis(folder / "redis", folder / "logs").process.pid, flush=True)
+        time.sleep(600)
+        """
+    )
+    kill_owner_and_check(owner, redis)

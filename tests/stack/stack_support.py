@@ -6,6 +6,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_sm_eval.utils.reattach import TaskInstanceIdentity
@@ -112,19 +113,28 @@ def alive_triggerer_jobs(stack: AirflowStack) -> set[int]:
 
 
 def wait_for_trigger_started(
-    stack: AirflowStack, dag_id: str, run_id: str, task_id: str = "evaluate", timeout: float = 120
+    stack: AirflowStack,
+    dag_id: str,
+    run_id: str,
+    task_id: str = "evaluate",
+    timeout: float = 120,
+    *,
+    by: str | None = None,
 ) -> None:
-    """Wait until a triggerer runs the task's trigger (a deferred task's trigger may not have started yet).
+    """Wait until a triggerer (component ``by``, if given) runs the task's trigger (a deferred
+    task's trigger may not have started yet).
 
     Airflow calls a trigger's ``on_kill`` only once a triggerer runs it; the triggerer writes
-    "trigger <dag>/<run>/<task>/... starting" to the try's trigger log.
+    "trigger <dag>/<run>/<task>/... starting" to the try's trigger log, in its own log folder.
     """
-    folder = stack.task_log_folder / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    roots = [stack.task_log_folder_of(by)] if by is not None else stack.task_log_folders
+    relative = Path(f"dag_id={dag_id}") / f"run_id={run_id}" / f"task_id={task_id}"
     started = f"trigger {dag_id}/{run_id}/{task_id}/"
     deadline = time.monotonic() + timeout
     while not any(
         started in line and "starting" in line
-        for path in folder.glob("attempt=*.log.trigger.*.log")
+        for root in roots
+        for path in (root / relative).glob("attempt=*.log.trigger.*.log")
         for line in path.read_text(errors="replace").splitlines()
     ):
         if time.monotonic() > deadline:
@@ -151,3 +161,15 @@ def failed_task_logs(stack: AirflowStack, dag_id: str, run_id: str) -> str:
             log = stack.api.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1))
             parts.append(f"--- {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n{log[-6000:]}")
     return "\n".join(parts)
+
+
+def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
+    """Execution ARN -> runs of ``dag_id`` (event-driven) that consumed its asset event (maybe none yet)."""
+    events = stack.api.get("/assets/events", limit=100, order_by="-timestamp")["asset_events"]
+    consumed: dict[str, list[str]] = {}
+    for event in events:
+        payload: dict[str, Any] = (event.get("extra") or {}).get("payload") or {}
+        if payload.get("execution_arn"):
+            runs = [run["run_id"] for run in event.get("created_dagruns") or [] if run["dag_id"] == dag_id]
+            consumed.setdefault(payload["execution_arn"], []).extend(runs)
+    return consumed

@@ -8,13 +8,13 @@ of ``stack_deferred_events`` are cued from one (and keep polling), the AssetWatc
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import pytest
 
 from devstack import AirflowStack
 from tests.stack.stack_support import (
     alive_triggerer_jobs,
+    asset_events,
     execution_status,
     executions_of,
     run_to_end,
@@ -27,18 +27,6 @@ pytestmark = pytest.mark.stack
 
 WAITS = 4
 EVENT_DAG = "example_sm_eval_event_driven"
-
-
-def _asset_events(stack: AirflowStack) -> dict[str, list[str]]:
-    """Execution ARN -> runs of the event-driven DAG that consumed its asset event (maybe none yet)."""
-    events = stack.api.get("/assets/events", limit=100, order_by="-timestamp")["asset_events"]
-    consumed: dict[str, list[str]] = {}
-    for event in events:
-        payload: dict[str, Any] = (event.get("extra") or {}).get("payload") or {}
-        if payload.get("execution_arn"):
-            runs = [run["run_id"] for run in event.get("created_dagruns") or [] if run["dag_id"] == EVENT_DAG]
-            consumed.setdefault(payload["execution_arn"], []).extend(runs)
-    return consumed
 
 
 @pytest.mark.timeout(600)
@@ -70,7 +58,7 @@ def test_event_woken_waits_in_two_triggerers_and_the_asset_watcher_records_each_
 
         # Each end reaches the asset; Airflow starts one run for the events that arrive together.
         deadline = time.monotonic() + 180
-        while not set(arns) <= set(events := _asset_events(airflow_stack)):
+        while not set(arns) <= set(events := asset_events(airflow_stack, EVENT_DAG)):
             assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
             time.sleep(2)
         gate_runs = {run for arn in arns for run in events[arn]}
