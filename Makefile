@@ -56,7 +56,7 @@ check: lint
 # wheel installed alone.
 test: venv stack-deps browser-deps sdk-venv lint
 	$(MAKE) compat
-	SM_EVAL_SDK_PYTHON=$(SDK_VENV)/bin/python $(PY) -m pytest -q -m "not long" $(XDIST)
+	SM_EVAL_SDK_PYTHON=$(abspath $(SDK_VENV))/bin/python $(PY) -m pytest -q -m "not long" $(XDIST)
 
 # The minutes-long stack tests: 20 deferred tasks under 50% then 90% throttling, and the load test
 # (SM_EVAL_STACK_LOAD_RUNS runs, default 20; the full figure is 100).

@@ -103,7 +103,7 @@ def test_the_emulator_installs_alone_and_serves_its_pytest_fixtures(emulator_pyt
 def test_the_sdk_evaluates_waits_and_shows_results_against_the_emulator_alone(
     emulator_python: Path, tmp_path: Path
 ) -> None:
-    sdk_python = next((p for p in SDK_PYTHONS if p and Path(p).is_file()), None)
+    sdk_python = next((str(Path(p).absolute()) for p in SDK_PYTHONS if p and Path(p).is_file()), None)
     if sdk_python is None:
         pytest.skip("no SageMaker SDK virtualenv: `make sdk-venv` or SM_EVAL_SDK_PYTHON")
     regenerate = REPO / "tests" / "fixtures" / "sdk_definitions" / "regenerate.py"
