@@ -173,3 +173,17 @@ def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
             runs = [run["run_id"] for run in event.get("created_dagruns") or [] if run["dag_id"] == dag_id]
             consumed.setdefault(payload["execution_arn"], []).extend(runs)
     return consumed
+
+
+def run_gates_of(stack: AirflowStack, dag_id: str, arns: list[str], timeout: float = 180) -> None:
+    """Wait until every execution's end in ``arns`` reached the asset of event-driven ``dag_id``,
+    then run each run those events started to its end (Airflow starts one run for the events that
+    arrive together)."""
+    deadline = time.monotonic() + timeout
+    while not set(arns) <= set(events := asset_events(stack, dag_id)):
+        assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
+        time.sleep(2)
+    gate_runs = {run for arn in arns for run in events[arn]}
+    assert gate_runs, f"the asset events started no run of {dag_id}: {events}"
+    for run_id in gate_runs:
+        run_to_end(stack, dag_id, run_id)

@@ -32,10 +32,10 @@ from devstack import AirflowStack
 from devstack.airflow_stack import EXAMPLE_DAGS
 from tests.stack.stack_fixture import STACK_DAGS
 from tests.stack.stack_support import (
-    asset_events,
     emulator_step_seconds,
     execution_status,
     executions_of,
+    run_gates_of,
     run_to_end,
     trigger_named,
     unique_name,
@@ -291,14 +291,7 @@ def test_event_woken_waits_on_both_triggerers_and_the_asset_watcher_start_one_ga
         _one_execution_each(stack, run_ids, dag_id=EVENTS_DAG)
         arns = [executions_of(stack, EVENTS_DAG, run_id)[0] for run_id in run_ids]
         # Both triggerers are up (each one host's event consumer); one may take all ten waits.
-        deadline = time.monotonic() + 180
-        while not set(arns) <= set(events := asset_events(stack, EVENT_DAG)):
-            assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
-            time.sleep(2)
-        gate_runs = {run for arn in arns for run in events[arn]}
-        assert gate_runs, f"the asset events started no run of {EVENT_DAG}: {events}"
-        for run_id in gate_runs:
-            run_to_end(stack, EVENT_DAG, run_id)
+        run_gates_of(stack, EVENT_DAG, arns)
     finally:
         stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
 

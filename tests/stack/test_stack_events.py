@@ -14,9 +14,9 @@ import pytest
 from devstack import AirflowStack
 from tests.stack.stack_support import (
     alive_triggerer_jobs,
-    asset_events,
     execution_status,
     executions_of,
+    run_gates_of,
     run_to_end,
     trigger_named,
     unique_name,
@@ -57,14 +57,7 @@ def test_event_woken_waits_in_two_triggerers_and_the_asset_watcher_records_each_
             arns.append(arn)
 
         # Each end reaches the asset; Airflow starts one run for the events that arrive together.
-        deadline = time.monotonic() + 180
-        while not set(arns) <= set(events := asset_events(airflow_stack, EVENT_DAG)):
-            assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
-            time.sleep(2)
-        gate_runs = {run for arn in arns for run in events[arn]}
-        assert gate_runs, f"the asset events started no run of {EVENT_DAG}: {events}"
-        for run_id in gate_runs:
-            run_to_end(airflow_stack, EVENT_DAG, run_id)
+        run_gates_of(airflow_stack, EVENT_DAG, arns)
     finally:
         airflow_stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
         if airflow_stack.components["triggerer-2"].running():
