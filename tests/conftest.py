@@ -42,10 +42,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     The tests that use ``airflow_stack`` are one xdist group, on one worker, first (the longest
     group starts at once), those marked ``stack_audit`` last in it (they read what the others left);
-    they must be marked ``stack`` (``make check`` leaves those out). Every other test goes to any
-    worker, but for a module with module-scoped fixtures, which marks itself ``xdist_group``.
+    they must be marked ``stack``. Every other test goes to any worker, but for a module with
+    module-scoped fixtures, which marks itself ``xdist_group``. The tests that use ``airflow_db``
+    run whole DAGs and must be marked ``dag_run``. ``make check`` leaves both kinds out.
     """
     for item in items:
+        if "airflow_db" in getattr(item, "fixturenames", ()) and item.get_closest_marker("dag_run") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses airflow_db: mark it `dag_run`")
         stack = uses_stack(item)
         if stack and item.get_closest_marker("stack") is None:
             raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: mark it `stack`")
