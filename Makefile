@@ -47,10 +47,11 @@ lint: venv
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
 
-# The inner loop (a few minutes): lint and the unit and emulator tests; no PostgreSQL, no Chromium,
-# no wheel builds, no compatibility run (pytest markers `stack`, `browser`, `packaging`, `long`).
+# The inner loop (under 3 minutes): lint and the unit and emulator tests; no whole-DAG run, no
+# PostgreSQL, no Chromium, no wheel builds, no compatibility run (pytest markers `dag_run`,
+# `stack`, `browser`, `packaging`, `long`).
 check: lint
-	$(PY) -m pytest -q -m "not (stack or browser or packaging or long)" $(XDIST)
+	$(PY) -m pytest -q -m "not (dag_run or stack or browser or packaging or long)" $(XDIST)
 
 # The SageMaker SDK's virtualenv (sdk-venv) serves tests/packaging: the SDK against the emulator's
 # wheel installed alone.

@@ -6,12 +6,17 @@ folder here, before any test module imports Airflow.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import importlib.metadata
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -37,10 +42,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     The tests that use ``airflow_stack`` are one xdist group, on one worker, first (the longest
     group starts at once), those marked ``stack_audit`` last in it (they read what the others left);
-    they must be marked ``stack`` (``make check`` leaves those out). Every other test goes to any
-    worker, but for a module with module-scoped fixtures, which marks itself ``xdist_group``.
+    they must be marked ``stack``. Every other test goes to any worker, but for a module with
+    module-scoped fixtures, which marks itself ``xdist_group``. The tests that use ``airflow_db``
+    run whole DAGs and must be marked ``dag_run``. ``make check`` leaves both kinds out.
     """
     for item in items:
+        if "airflow_db" in getattr(item, "fixturenames", ()) and item.get_closest_marker("dag_run") is None:
+            raise pytest.UsageError(f"{item.nodeid} uses airflow_db: mark it `dag_run`")
         stack = uses_stack(item)
         if stack and item.get_closest_marker("stack") is None:
             raise pytest.UsageError(f"{item.nodeid} uses airflow_stack: mark it `stack`")
@@ -52,14 +60,43 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Migrate the metadata database of the session's AIRFLOW_HOME once (about 10 s)."""
+def airflow_db(pytestconfig: pytest.Config) -> None:
+    """The session's metadata database: a copy of one migrated once per set of Airflow distributions.
+
+    ``airflow db migrate`` costs about 10 CPU-seconds; every xdist worker (and every later run with
+    the same Airflow) copies the one migrated database of pytest's cache instead of migrating again.
+    """
+    database = Path(os.environ["AIRFLOW_HOME"]) / "airflow.db"
+    if getattr(pytestconfig, "cache", None) is None:  # -p no:cacheprovider
+        _migrate(database)
+        return
+    template = pytestconfig.cache.mkdir(f"airflow-db-{_airflow_distributions_key()}") / "airflow.db"
+    with open(template.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one worker migrates, the others wait and copy
+        if not template.exists():
+            partial = template.with_suffix(".partial")
+            partial.unlink(missing_ok=True)  # what a killed run left
+            _migrate(partial)
+            partial.replace(template)
+    shutil.copyfile(template, database)
+
+
+def _migrate(database: Path) -> None:
+    """Create and migrate an Airflow metadata database (SQLite) at ``database``."""
+    environment = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{database}"}
     subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        capture_output=True,
-        env=os.environ.copy(),
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=environment
     )
+
+
+def _airflow_distributions_key() -> str:
+    """A digest of the installed ``apache-airflow*`` distributions and versions (their migrations)."""
+    installed = sorted(
+        f"{dist.metadata['Name']}=={dist.version}"
+        for dist in importlib.metadata.distributions()
+        if (dist.metadata["Name"] or "").lower().startswith("apache-airflow")
+    )
+    return hashlib.sha256("\n".join(installed).encode()).hexdigest()[:16]
 
 
 def point_connection_at(

@@ -12,7 +12,7 @@ import pytest
 from airflow_provider_sm_eval.evaluation.constants import StepName
 from sagemaker_eval_emulator import EvaluationEmulator
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), pytest.mark.dag_run]
 
 
 @pytest.fixture

@@ -730,8 +730,8 @@ def test_a_cleared_deferred_task_never_reattaches_to_the_execution_its_kill_stop
 ) -> None:
     store = DictTaskStateStore() if with_store else None
     killed = _killed_first_try(emulator, store)
+    emulator.step_seconds = 0.05  # first: stopping takes a share of the step time at the stop
     _stop(killed)  # the user cleared the task: the old try's kill lands before the new try looks
-    emulator.step_seconds = 0.05
 
     second = RecordingTaskInstance(try_number=2)
     op = operator(deferrable=deferrable)
@@ -756,8 +756,8 @@ def test_a_kill_landing_after_the_new_try_reattached_restarts(
     op = operator(deferrable=deferrable)
 
     def old_kill_lands(*_: object) -> None:
-        _stop(killed)
         emulator.step_seconds = 0.05
+        _stop(killed)
 
     if deferrable:
         # The old try's trigger stops the execution once the new try has deferred on it.
@@ -792,8 +792,8 @@ def test_a_kill_landing_after_the_new_try_reattached_is_kept_when_stopped_counts
     op = operator(deferrable=deferrable, success_statuses=["Succeeded", "Stopped"])
 
     def old_kill_lands(*_: object) -> None:
-        _stop(killed)
         emulator.step_seconds = 0.05
+        _stop(killed)
 
     context = task_context(RecordingTaskInstance(try_number=2), store)
     if deferrable:
@@ -816,8 +816,8 @@ def test_on_failed_execution_fail_applies_to_an_execution_the_kill_stopped(
 ) -> None:
     store = DictTaskStateStore()
     killed = _killed_first_try(emulator, store)
-    _stop(killed)
     emulator.step_seconds = 0.05
+    _stop(killed)
 
     with pytest.raises(AirflowFailException, match=f"{killed} of an earlier try ended Stopped"):
         run_deferred(

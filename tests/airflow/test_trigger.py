@@ -156,16 +156,22 @@ async def test_unknown_execution_is_an_error_event(emulator: EvaluationEmulator)
     assert "does not exist" in payload["message"]
 
 
-async def test_missing_connection_is_an_error_event(emulator: EvaluationEmulator) -> None:
-    trigger = EvaluationExecutionTrigger(
-        UNKNOWN_EXECUTION_ARN, aws_conn_id=CONN_ID, region_name="us-east-1", verify=None
-    )
+async def test_missing_connection_is_an_error_event(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    # No connection and nothing in boto3's default chain either: no credentials, so no request is sent.
+    for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    trigger = EvaluationExecutionTrigger(UNKNOWN_EXECUTION_ARN, **FAST, region_name="us-east-1", verify=None)
     trigger.aws_conn_id = "no_such_connection_and_no_credentials"
 
     payload = await run_to_event(trigger)
 
     assert payload["status"] == "error"
-    assert payload["message"]
+    assert payload["message"].startswith("NoCredentialsError"), payload["message"]
 
 
 async def test_concurrent_triggers_share_one_client_and_close_it(emulator: EvaluationEmulator) -> None:

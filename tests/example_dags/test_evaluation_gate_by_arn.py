@@ -14,6 +14,8 @@ from airflow_provider_sm_eval.evaluation.constants import StepName
 from airflow_provider_sm_eval.operators.evaluation_gate import GATE_REPORT_XCOM_KEY, EvaluationGateOperator
 from sagemaker_eval_emulator import EvaluationEmulator
 
+pytestmark = pytest.mark.dag_run
+
 DEFINITION = Path(__file__).resolve().parents[2] / "example_dags" / "pipeline_definitions" / "benchmark.json"
 ROLE_ARN = "arn:aws:iam::123456789012:role/EvaluationRole"
 

@@ -12,6 +12,8 @@ from dag_run_support import rendered_fields, task_states, trigger_of, xcom
 from airflow_provider_sm_eval.evaluation.constants import StepName
 from sagemaker_eval_emulator import EvaluationEmulator
 
+pytestmark = pytest.mark.dag_run
+
 LoadDag = Callable[[str], Any]
 WAIT_MODES = pytest.mark.parametrize("deferrable", [False, True], ids=["blocking", "deferrable"])
 

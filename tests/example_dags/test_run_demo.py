@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.dag_run
+
 RUN_DEMO = Path(__file__).resolve().parents[2] / "example_dags" / "run_demo.py"
 EMULATOR_LINE = re.compile(r"Emulator running at (http://127\.0\.0\.1:\d+) \(pid (\d+)\)")
 

@@ -15,7 +15,7 @@ from conftest import JUDGE_DAG, SCHEDULED_DAG, UiRuns
 from airflow_provider_sm_eval.plugins import evaluation_ui
 
 #: One pytest-xdist worker runs the whole module: its module-scoped DAG runs (``ui_runs``) run once.
-pytestmark = pytest.mark.xdist_group(__name__)
+pytestmark = [pytest.mark.xdist_group(__name__), pytest.mark.dag_run]
 
 PREFIX = evaluation_ui.URL_PREFIX
 #: Users limited to one DAG (``DagScopedAuthManager``).

@@ -40,6 +40,8 @@ from devstack.iam_policy import (
 from example_dags.run_demo import put_example_data
 from sagemaker_eval_emulator import EvaluationEmulator
 
+pytestmark = pytest.mark.dag_run
+
 STACK_DAGS = Path(__file__).resolve().parent / "dags"
 README = REPO / "README.md"
 #: (DAG folder, file, DAG id, run conf) of every path the policy must cover.
