@@ -73,6 +73,8 @@ UNSUCCESSFUL_STATUSES: frozenset[ExecutionStatus] = TERMINAL_STATUSES - {Executi
 STOPPABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.EXECUTING})
 #: Statuses from which RetryPipelineExecution resumes the failed or stopped steps.
 RETRYABLE_STATUSES: frozenset[ExecutionStatus] = frozenset({ExecutionStatus.FAILED, ExecutionStatus.STOPPED})
+#: ListPipelineExecutions' largest page (MaxResults 1-100; without it the API answers 10 per page).
+LIST_EXECUTIONS_PAGE_SIZE = 100
 
 
 def parse_terminal_status(value: ExecutionStatus | str, *, name: str) -> ExecutionStatus:

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.evaluation.clients import AwsClients, aws_errors
 from airflow_provider_sm_eval.evaluation.constants import (
+    LIST_EXECUTIONS_PAGE_SIZE,
     EvalType,
     ExecutionStatus,
     parse_terminal_status,
@@ -114,13 +115,14 @@ def get_execution(arn: str, clients: AwsClients) -> EvaluationExecutionData:
 
 
 def list_executions(
-    eval_type: EvalType | str | None, clients: AwsClients
+    eval_type: EvalType | str | None, clients: AwsClients, *, created_after: datetime | None = None
 ) -> Iterator[EvaluationExecutionData]:
-    """Executions of every tagged pipeline of ``eval_type`` (or of all types), newest first."""
+    """Executions of every tagged pipeline of ``eval_type`` (or of all types), newest first; only
+    those created after ``created_after`` when given (filtered by SageMaker, not read)."""
     eval_types = list(EvalType) if eval_type is None else [EvalType.parse(eval_type)]
     sagemaker = clients.sagemaker
     per_pipeline = [
-        _pipeline_executions(pipeline.name, kind, clients)
+        _pipeline_executions(pipeline.name, kind, clients, created_after)
         for kind in eval_types
         for pipeline in evaluation_pipelines(sagemaker, kind)
     ]
@@ -331,12 +333,18 @@ def _s3_output_root(steps: list[StepDetail], clients: AwsClients) -> tuple[str |
 
 
 def _pipeline_executions(
-    pipeline_name: str, eval_type: EvalType, clients: AwsClients
+    pipeline_name: str, eval_type: EvalType, clients: AwsClients, created_after: datetime | None
 ) -> Iterator[EvaluationExecutionData]:
-    """Executions of one pipeline from ListPipelineExecutions summaries, newest first."""
+    """Executions of one pipeline from ListPipelineExecutions summaries, newest first, in the
+    largest pages."""
+    window = {} if created_after is None else {"CreatedAfter": created_after}
     with aws_errors("ListPipelineExecutions", pipeline_name):
         pages = clients.sagemaker.get_paginator("list_pipeline_executions").paginate(
-            PipelineName=pipeline_name, SortBy="CreationTime", SortOrder="Descending"
+            PipelineName=pipeline_name,
+            SortBy="CreationTime",
+            SortOrder="Descending",
+            **window,
+            PaginationConfig={"PageSize": LIST_EXECUTIONS_PAGE_SIZE},
         )
         for page in pages:
             for summary in page.get("PipelineExecutionSummaries", []):

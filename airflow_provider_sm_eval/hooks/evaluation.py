@@ -135,17 +135,11 @@ class SageMakerEvaluationHook(AwsBaseHook):
     ) -> list[EvaluationExecutionData]:
         """Executions whose description contains ``description_marker``, newest first.
 
-        Listing stops at the first execution created before ``created_after``, so a long
-        history is not read to find a recent execution.
+        Only executions created after ``created_after`` are listed (SageMaker filters them), so a
+        long history is not read to find a recent execution.
         """
-        found = []
-        for execution in self.list_executions(eval_type):
-            created = execution.creation_time
-            if created_after is not None and created is not None and created < created_after:
-                break
-            if description_marker in (execution.description or ""):
-                found.append(execution)
-        return found
+        executions = lifecycle.list_executions(eval_type, self.aws_clients, created_after=created_after)
+        return [e for e in executions if description_marker in (e.description or "")]
 
     def stop_execution(self, execution_arn: str) -> EvaluationExecutionData:
         """Stop the execution when it is still running; return it, refreshed, either way."""

@@ -460,11 +460,18 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         self, context: Context, hook: SageMakerEvaluationHook, eval_type: EvalType
     ) -> EvaluationExecutionData | None:
         """The execution an earlier try of this task instance started, if any; once it ended when
-        it was stopping (stopped by that try's kill, a cleared deferred task: never reattached to)."""
+        it was stopping (stopped by that try's kill, a cleared deferred task: never reattached to).
+
+        A first try has no earlier try: it searches nothing. The same first try run twice (a task
+        message delivered twice) sends the same ClientRequestToken, so SageMaker answers its
+        start with the execution the other run started.
+        """
         store = context.get("task_state_store")
         arn = store.get(STATE_STORE_ARN_KEY) if store is not None else None
         if isinstance(arn, str) and arn:
             earlier = hook.get_execution(arn)
+        elif context["ti"].try_number <= 1:
+            return None
         else:
             marker = TaskInstanceIdentity.from_context(context).description_marker
             found = hook.find_execution(eval_type, marker, created_after=_earliest_start(context))
@@ -537,8 +544,9 @@ class StartEvaluationOperator(EvaluationBaseOperator):
         }
 
 
-#: Clock skew allowed between Airflow and AWS when bounding the search for an earlier try's execution.
-_CLOCK_SKEW = timedelta(hours=1)
+#: Clock skew allowed between Airflow and AWS when bounding the search for an earlier try's
+#: execution: AWS refuses requests signed more than 5 minutes off its clock (SigV4).
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def _earliest_start(context: Context) -> datetime | None:

@@ -29,7 +29,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_sm_eval.evaluation.constants import TERMINAL_STATUSES, ExecutionStatus
+from airflow_provider_sm_eval.evaluation.constants import (
+    LIST_EXECUTIONS_PAGE_SIZE,
+    TERMINAL_STATUSES,
+    ExecutionStatus,
+)
 from airflow_provider_sm_eval.evaluation.exceptions import ACCESS_DENIED_CODES
 from airflow_provider_sm_eval.evaluation.models import PipelineExecutionStatus
 from airflow_provider_sm_eval.evaluation.polling import (
@@ -38,9 +42,6 @@ from airflow_provider_sm_eval.evaluation.polling import (
     is_transient_aws_error,
     poll_until_terminal_async,
 )
-
-#: ListPipelineExecutions returns at most this many summaries per page.
-PAGE_SIZE = 100
 
 
 @dataclass
@@ -180,7 +181,7 @@ class PipelineWatch:
     async def _list_recent(self) -> dict[str, dict[str, Any]]:
         """Summaries of the newest executions, page by page until every open wait is covered.
 
-        At most one page per ``PAGE_SIZE`` open waits, plus one: an execution older than that
+        At most one page per ``LIST_EXECUTIONS_PAGE_SIZE`` open waits, plus one: an execution older than that
         is described on its own instead of reading a long history.
         """
         pending = {arn for arn, wait in self.waits.items() if not wait.done.done()}
@@ -189,9 +190,9 @@ class PipelineWatch:
             "PipelineName": self.pipeline_arn,
             "SortBy": "CreationTime",
             "SortOrder": "Descending",
-            "MaxResults": PAGE_SIZE,
+            "MaxResults": LIST_EXECUTIONS_PAGE_SIZE,
         }
-        for _ in range(math.ceil(len(pending) / PAGE_SIZE) + 1):
+        for _ in range(math.ceil(len(pending) / LIST_EXECUTIONS_PAGE_SIZE) + 1):
             self.list_calls += 1
             page = await self.client.list_pipeline_executions(**arguments)
             listed.update((s["PipelineExecutionArn"], s) for s in page.get("PipelineExecutionSummaries", []))

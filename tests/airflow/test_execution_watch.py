@@ -54,7 +54,7 @@ async def test_duplicate_waits_on_one_execution_are_merged(emulator: EvaluationE
 async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
     emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(execution_watch, "PAGE_SIZE", 1)
+    monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
     emulator.step_seconds = 0.5
     older = start()
     start()  # newer: fills the one-summary first page

@@ -418,6 +418,46 @@ def test_other_task_instances_do_not_reattach(emulator: EvaluationEmulator) -> N
     assert len(executions(emulator)) == 3
 
 
+def test_first_tries_search_for_no_earlier_execution(emulator: EvaluationEmulator) -> None:
+    """A mapped task's first tries: each listed every execution started since the run was due
+    (10 per page), so N starts made O(N^2) calls."""
+    for map_index in range(3):
+        operator(wait_for_completion=False).execute(task_context(RecordingTaskInstance(map_index=map_index)))
+
+    assert emulator.calls.count("sagemaker", "ListPipelineExecutions") == 0
+    assert len(executions(emulator)) == 3
+
+
+def test_a_first_try_run_twice_starts_one_execution(emulator: EvaluationEmulator) -> None:
+    """A task message delivered twice: the second run of the try sends the same token and gets
+    the execution the first run started."""
+    emulator.step_seconds = 0.3
+    first_run = RecordingTaskInstance(try_number=1)
+    operator(wait_for_completion=False).execute(task_context(first_run))
+
+    summary = operator().execute(task_context(RecordingTaskInstance(try_number=1)))
+
+    assert summary["execution_arn"] == first_run.xcom["execution_arn"]
+    assert summary["status"] == "Succeeded"
+    assert len(executions(emulator)) == 1
+
+
+def test_a_retry_finds_its_execution_among_a_mapped_runs_in_one_listing(emulator: EvaluationEmulator) -> None:
+    """The search asks SageMaker for the run's window only, in pages of 100 (the API's default is 10)."""
+    now = datetime.now(timezone.utc)
+    tries = [RecordingTaskInstance(map_index=index) for index in range(12)]
+    for ti in tries:
+        operator(wait_for_completion=False).execute(task_context(ti, run_after=now))
+    emulator.calls.reset()
+
+    found = operator(wait_for_completion=False).execute(
+        task_context(RecordingTaskInstance(try_number=2, map_index=0), run_after=now)
+    )
+
+    assert found["execution_arn"] == tries[0].xcom["execution_arn"]
+    assert emulator.calls.count("sagemaker", "ListPipelineExecutions") == 1
+
+
 def _failed_first_try(emulator: EvaluationEmulator, store: DictTaskStateStore | None) -> str:
     emulator.faults.fail_step(StepName.EVALUATE_CUSTOM_MODEL.value, "transient", times=1)
     first = RecordingTaskInstance(try_number=1)
