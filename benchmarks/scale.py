@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import shlex
 import statistics
 import subprocess
@@ -96,6 +97,11 @@ COMPONENTS = (
 #: Backends report table statistics at most this long after their last transaction (PostgreSQL 15).
 STATS_FLUSH_SECONDS = 11.0
 SAMPLE_SECONDS = 1.0
+#: The step time is redrawn this often within +-STEP_SPREAD of the case's: executions of one length
+#: would each end at the same phase of a fixed poll interval (the amazon trigger's), which would
+#: make its notice latency an artefact of the length chosen.
+STEP_REDRAW_SECONDS = 3.0
+STEP_SPREAD = 0.2
 
 
 # -- measuring ------------------------------------------------------------------------------------
@@ -158,6 +164,35 @@ class Sampler:
         self._stop.set()
         self._thread.join()
         self.sample()
+
+
+class StepJitter:
+    """Redraws the emulator's step time every ``STEP_REDRAW_SECONDS`` within ``STEP_SPREAD`` of
+    ``step_seconds`` (seeded: the same draws each run), so that execution lengths vary; restores it."""
+
+    def __init__(self, stack: AirflowStack, step_seconds: float, seed: int) -> None:
+        self._stack = stack
+        self._step = step_seconds
+        self._random = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scale-step-jitter", daemon=True)
+
+    def _set(self, seconds: float) -> None:
+        self._stack.emulator_control("PUT", "config", {"step_seconds": round(seconds, 3)})
+
+    def _run(self) -> None:
+        while not self._stop.wait(STEP_REDRAW_SECONDS):
+            self._set(self._step * self._random.uniform(1 - STEP_SPREAD, 1 + STEP_SPREAD))
+
+    def __enter__(self) -> StepJitter:
+        self._set(self._step)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._set(self._step)
 
 
 class Metadata:
@@ -299,12 +334,11 @@ def run_case(
     conf: dict[str, Any] = {"count": case.evaluations, "prefix": prefix}
     if case.peer == "amazon":
         conf["pipeline_name"] = PEER_PIPELINE
-    stack.emulator_control("PUT", "config", {"step_seconds": step_seconds})
     stack.emulator_control("DELETE", "calls")
     lsn = metadata.wal_lsn()
     counters = metadata.table_counters()
     _say(f"{case.label}: step {step_seconds:g} s, run {prefix}__run")
-    with Sampler(stack) as sampler:
+    with StepJitter(stack, step_seconds, case.evaluations), Sampler(stack) as sampler:
         run_id = stack.api.trigger(case.dag_id, conf=conf, run_id=f"{prefix}__run")
         state = _wait_for_run(stack, metadata, case, run_id, timeout)
     calls = stack.emulator_control("GET", "calls")["calls"]
@@ -678,7 +712,8 @@ def _header(command: str, started: datetime, args: argparse.Namespace, results: 
     import airflow
     import celery
 
-    steps = ", ".join(f"N={r.case.evaluations:,}: {r.step_seconds:g} s" for r in results) or "-"
+    step_of = {r.case.evaluations: r.step_seconds for r in results}
+    steps = ", ".join(f"N={n:,}: {seconds:g} s" for n, seconds in step_of.items()) or "-"
     uptime = subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
     return "\n".join(
         [
@@ -689,8 +724,9 @@ def _header(command: str, started: datetime, args: argparse.Namespace, results: 
             f" {args.worker_concurrency} slots, [core] parallelism {args.parallelism}, 2 triggerers"
             " (capacity 1,000 each), 2 API servers, a scheduler, a dag-processor;"
             " Redis broker, PostgreSQL 15",
-            f"deferrable, poll/check interval 30 s, retries 0; emulator step time: {steps}"
-            " (an execution lasts about 3 step times: the table's exec s)",
+            f"deferrable, poll/check interval 30 s, retries 0; emulator step time: {steps},"
+            f" redrawn every {STEP_REDRAW_SECONDS:g} s within +-{STEP_SPREAD:.0%} (an execution lasts"
+            " about 3 step times: the table's exec s)",
         ]
     )
 
