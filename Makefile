@@ -11,7 +11,7 @@ TEST_WORKERS ?= 3
 XDIST = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 UV := $(VENV)/bin/uv
 
-.PHONY: test-long venv demo test check lint bench constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
+.PHONY: test-long venv demo test check lint bench bench-scale constraints airflow compat stack-deps browser-deps sdk-venv sdk-fixtures
 
 venv: $(VENV)/.installed
 
@@ -78,6 +78,13 @@ sdk-venv: venv
 
 bench: sdk-venv
 	$(PY) -m benchmarks.run --sdk-python $(SDK_VENV)/bin/python
+
+# The scale run on the Celery profile (benchmarks/scale.py): 100 to 1,000 deferred evaluations as
+# mapped tasks of one DAG run, ours (events off and on) and the amazon operator (up to 250), one
+# stack; prints the README's "Scale" tables. Long: about an hour per 1,000 evaluations on 2 cores.
+SCALE_ARGS ?= --sizes 100,250,500,1000 --events off,on --peers ours,amazon
+bench-scale: venv stack-deps
+	$(PY) -m benchmarks.scale $(SCALE_ARGS)
 
 # The SDK's pipeline definitions (tests/fixtures/sdk_definitions/*.json), made by running the SDK's
 # three evaluators against the emulator; fails when any of them cannot evaluate, wait or show results.
