@@ -176,14 +176,14 @@ def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
 
 
 def run_gates_of(stack: AirflowStack, dag_id: str, arns: list[str], timeout: float = 180) -> None:
-    """Wait until every execution's end in ``arns`` reached the asset of event-driven ``dag_id``,
-    then run each run those events started to its end (Airflow starts one run for the events that
-    arrive together)."""
+    """Wait until every execution's end in ``arns`` reached the asset of event-driven ``dag_id``
+    and started a run of it, then run each of those runs to its end (Airflow starts one run for
+    the events that arrive together; a backlog of earlier events' runs comes first)."""
     deadline = time.monotonic() + timeout
-    while not set(arns) <= set(events := asset_events(stack, dag_id)):
-        assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
+    while missing := {arn for arn in arns if not asset_events(stack, dag_id).get(arn)}:
+        assert time.monotonic() < deadline, f"no run of {dag_id} for the asset events of {missing}"
         time.sleep(2)
+    events = asset_events(stack, dag_id)
     gate_runs = {run for arn in arns for run in events[arn]}
-    assert gate_runs, f"the asset events started no run of {dag_id}: {events}"
     for run_id in gate_runs:
         run_to_end(stack, dag_id, run_id)

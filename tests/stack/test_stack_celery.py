@@ -154,7 +154,9 @@ def test_one_of_two_triggerers_killed_with_waits_the_other_takes_them_over(
     celery_stack: AirflowStack, waits: int
 ) -> None:
     stack = celery_stack
-    with emulator_step_seconds(stack, 10 if waits <= 10 else 30):
+    # The executions outlast the deferral of all the waits (about one task a second on 2 cores),
+    # so that every wait is held by a triggerer at the kill.
+    with emulator_step_seconds(stack, 10 if waits <= 10 else 90):
         run_ids = [trigger_named(stack, DEFERRED_DAG, unique_name("celery-ha")) for _ in range(waits)]
         wait_for_all_deferred(stack, [(DEFERRED_DAG, run_id, "evaluate") for run_id in run_ids], 600)
         deadline = time.monotonic() + 120
@@ -254,7 +256,8 @@ def test_broker_restarted_while_evaluations_are_deferred_or_queued(
 ) -> None:
     stack = celery_stack
     assert stack.redis is not None
-    with emulator_step_seconds(stack, 8):
+    # Long enough that half of them are deferred at once (about one task a second on 2 cores).
+    with emulator_step_seconds(stack, 8 if evaluations <= 10 else 40):
         run_ids = [
             trigger_named(stack, DEFERRED_DAG, unique_name("celery-broker")) for _ in range(evaluations)
         ]
@@ -291,7 +294,7 @@ def test_event_woken_waits_on_both_triggerers_and_the_asset_watcher_start_one_ga
         _one_execution_each(stack, run_ids, dag_id=EVENTS_DAG)
         arns = [executions_of(stack, EVENTS_DAG, run_id)[0] for run_id in run_ids]
         # Both triggerers are up (each one host's event consumer); one may take all ten waits.
-        run_gates_of(stack, EVENT_DAG, arns)
+        run_gates_of(stack, EVENT_DAG, arns, timeout=300)  # after the earlier tests' events
     finally:
         stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
 
