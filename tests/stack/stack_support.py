@@ -177,13 +177,14 @@ def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
 
 def run_gates_of(stack: AirflowStack, dag_id: str, arns: list[str], timeout: float = 180) -> None:
     """Wait until every execution's end in ``arns`` reached the asset of event-driven ``dag_id``
-    and started a run of it, then run each of those runs to its end (Airflow starts one run for
-    the events that arrive together; a backlog of earlier events' runs comes first)."""
+    and their events started a run of it, then run each run they started to its end (Airflow
+    starts one run for the events that arrive together)."""
     deadline = time.monotonic() + timeout
-    while missing := {arn for arn in arns if not asset_events(stack, dag_id).get(arn)}:
-        assert time.monotonic() < deadline, f"no run of {dag_id} for the asset events of {missing}"
+    while not set(arns) <= set(events := asset_events(stack, dag_id)):
+        assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
         time.sleep(2)
-    events = asset_events(stack, dag_id)
-    gate_runs = {run for arn in arns for run in events[arn]}
+    while not (gate_runs := {run for arn in arns for run in asset_events(stack, dag_id).get(arn, [])}):
+        assert time.monotonic() < deadline, f"the asset events of {arns} started no run of {dag_id}"
+        time.sleep(2)
     for run_id in gate_runs:
         run_to_end(stack, dag_id, run_id)

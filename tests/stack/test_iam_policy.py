@@ -56,7 +56,13 @@ PATHS: tuple[tuple[Path, str, str, dict[str, Any]], ...] = (
 )
 #: Operations each component must have called, or a path above stopped covering what it should.
 NEEDED = {
-    WORKERS: ("CreatePipeline", "StopPipelineExecution", "RetryPipelineExecution", "DescribeTrainingJob"),
+    WORKERS: (
+        "CreatePipeline",
+        "StopPipelineExecution",
+        "RetryPipelineExecution",
+        "DescribeTrainingJob",
+        "ListPipelineExecutions",
+    ),
     TRIGGERERS: ("ListPipelineExecutions", "StopPipelineExecution", "ReceiveMessage"),
     API_SERVERS: ("DescribePipelineExecution", "ListPipelineExecutionSteps", "GetObject"),
     EVENT_SETUP: ("CreateQueue", "PutRule", "PutTargets"),
@@ -126,6 +132,26 @@ def _ui_live_reads(run: Any, task_id: str) -> None:
     assert live.judge_examples(owned, 2)
 
 
+def _retry_without_task_state_store() -> None:
+    """A retry on Airflow before 3.3 (no ``task_state_store``) finds its earlier try's execution by
+    the marker in the executions' descriptions (ListPipelineExecutions); on 3.3 dag.test() retries
+    read the ARN from the store."""
+    from airflow_provider_sm_eval.operators.start_evaluation import StartEvaluationOperator
+    from tests.airflow.airflow_test_support import RecordingTaskInstance, task_context
+
+    operator = StartEvaluationOperator(
+        task_id="iam_retry",
+        eval_type="benchmark",
+        evaluation_name="iam-retry",
+        pipeline_definition=str(EXAMPLE_DAGS / "pipeline_definitions" / "benchmark.json"),
+        role_arn="arn:aws:iam::123456789012:role/SageMakerEvaluationRole",
+        s3_output_path="s3://sm-eval-example/evaluations/iam-retry",
+        wait_for_completion=False,
+    )
+    for try_number in (1, 2):
+        operator.execute(task_context(RecordingTaskInstance(try_number=try_number)))
+
+
 def test_readme_iam_policies_are_what_each_component_calls(
     airflow_db: None,
     connect_to_emulator: Callable[[str], EvaluationEmulator],
@@ -162,6 +188,7 @@ def test_readme_iam_policies_are_what_each_component_calls(
             assert str(runs[dag_id].state) == "success", f"{dag_id} ended {runs[dag_id].state}"
         assert _asset_watcher_event(queues[ASSET_QUEUE])["status"] == "Succeeded"
         _ui_live_reads(runs["example_sm_eval_llm_as_judge"], "start")
+        _retry_without_task_state_store()
 
     calls = recorder.calls()
     assert UNATTRIBUTED not in calls, f"calls no component made: {json.dumps(calls[UNATTRIBUTED])}"

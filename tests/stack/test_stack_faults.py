@@ -91,14 +91,20 @@ def test_two_triggerers_one_killed_its_waits_move_to_the_other(airflow_stack: Ai
             assert time.monotonic() < deadline, "the second triggerer never heartbeat"
             time.sleep(1)
         (second_job,) = alive_triggerer_jobs(airflow_stack) - before
-        with emulator_step_seconds(airflow_stack, 10):
+        with emulator_step_seconds(airflow_stack, 20):  # the executions outlast every assignment
             run_ids = [
                 trigger_named(airflow_stack, "stack_deferred", unique_name("ha")) for _ in range(2 * WAITS)
             ]
-            holders = {
-                run_id: wait_for_deferred(airflow_stack, "stack_deferred", run_id)["trigger"]["triggerer_id"]
-                for run_id in run_ids
-            }
+            for run_id in run_ids:
+                wait_for_deferred(airflow_stack, "stack_deferred", run_id)
+            # A deferred task's trigger is assigned to a triggerer on that triggerer's next loop.
+            deadline = time.monotonic() + 60
+            while (
+                None
+                in (holders := {run_id: _triggerer_of(airflow_stack, run_id) for run_id in run_ids}).values()
+            ):
+                assert time.monotonic() < deadline, f"waits not assigned to a triggerer: {holders}"
+                time.sleep(1)
             # Kill the triggerer that holds waits (the second one when it holds any).
             victim, victim_job = (
                 ("triggerer-2", second_job) if second_job in holders.values() else ("triggerer", None)
@@ -175,3 +181,10 @@ def test_failed_step_fails_the_task_and_its_log_names_step_and_reason(airflow_st
     assert any("EvaluateCustomModel" in line for line in failure), failure
     (arn,) = executions_of(airflow_stack, "stack_deferred", run_id)
     assert execution_status(airflow_stack, arn) == "Failed"
+
+
+def _triggerer_of(stack: AirflowStack, run_id: str) -> int | None:
+    """The triggerer job running the deferred task's trigger (None until one takes it)."""
+    trigger = stack.api.task_instance("stack_deferred", run_id, "evaluate").get("trigger") or {}
+    job = trigger.get("triggerer_id")
+    return int(job) if job is not None else None
