@@ -373,7 +373,7 @@ class AirflowStack:
         deadline = time.monotonic() + timeout
         missing: set[str] = set(dag_ids)
         while time.monotonic() < deadline:
-            listed = {dag["dag_id"] for dag in self.api.get("/dags", limit=1000)["dags"]}
+            listed = {dag["dag_id"] for dag in self.api.get_all("/dags", "dags")}
             missing = set(dag_ids) - listed
             if not missing:
                 return

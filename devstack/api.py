@@ -49,6 +49,20 @@ class AirflowApi:
         answer.raise_for_status()
         return answer.json()
 
+    def get_all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every item of the collection ``path`` (its list under ``key``), page after page.
+
+        The API gives at most ``[api] maximum_page_limit`` items (100 by default) whatever ``limit``
+        asks: one ``limit=1000`` request silently drops the rest of a long list.
+        """
+        items: list[dict[str, Any]] = []
+        params.setdefault("limit", 1000)  # as many per page as the server gives
+        while True:
+            page = self.get(path, **params, offset=len(items))
+            items.extend(page[key])
+            if not page[key] or len(items) >= page["total_entries"]:
+                return items
+
     def post(self, path: str, body: Any) -> Any:
         answer = self.request("POST", path, json=body)
         answer.raise_for_status()
@@ -85,7 +99,7 @@ class AirflowApi:
         by_id: dict[str, str] = {}
         while True:
             try:
-                runs = self.get(f"/dags/{dag_id}/dagRuns", limit=1000)["dag_runs"]
+                runs = self.get_all(f"/dags/{dag_id}/dagRuns", "dag_runs")
                 by_id = {run["dag_run_id"]: run["state"] for run in runs}
             except (httpx.TransportError, httpx.HTTPStatusError) as error:
                 if isinstance(error, httpx.HTTPStatusError) and error.response.status_code < 500:

@@ -6,6 +6,7 @@ folder here, before any test module imports Airflow.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import hashlib
 import importlib.metadata
@@ -21,6 +22,8 @@ from pathlib import Path
 import pytest
 
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
+# Each pytest process (each xdist worker) has its own home: gone when the process ends.
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 

@@ -108,7 +108,7 @@ def wait_for_all_deferred(
 
 def alive_triggerer_jobs(stack: AirflowStack) -> set[int]:
     """IDs of the triggerer jobs whose heartbeat is recent."""
-    jobs = stack.api.get("/jobs", job_type="TriggererJob", is_alive=True, limit=100)["jobs"]
+    jobs = stack.api.get_all("/jobs", "jobs", job_type="TriggererJob", is_alive=True)
     return {int(job["id"]) for job in jobs}
 
 
@@ -156,7 +156,7 @@ def run_to_end(
 def failed_task_logs(stack: AirflowStack, dag_id: str, run_id: str) -> str:
     """The last try's log of every task instance of the run that did not succeed."""
     parts = []
-    for ti in stack.api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]:
+    for ti in stack.api.get_all(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances"):
         if ti["state"] != "success":
             log = stack.api.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1))
             parts.append(f"--- {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n{log[-6000:]}")
@@ -165,7 +165,7 @@ def failed_task_logs(stack: AirflowStack, dag_id: str, run_id: str) -> str:
 
 def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
     """Execution ARN -> runs of ``dag_id`` (event-driven) that consumed its asset event (maybe none yet)."""
-    events = stack.api.get("/assets/events", limit=100, order_by="-timestamp")["asset_events"]
+    events = stack.api.get_all("/assets/events", "asset_events")
     consumed: dict[str, list[str]] = {}
     for event in events:
         payload: dict[str, Any] = (event.get("extra") or {}).get("payload") or {}

@@ -22,7 +22,6 @@ import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
@@ -88,7 +87,7 @@ def _one_execution_each(
 
 def _triggerer_of_job(stack: AirflowStack) -> dict[int, str]:
     """Triggerer job id -> the component that runs it (by the host name the job records)."""
-    jobs = stack.api.get("/jobs", job_type="TriggererJob", limit=1000)["jobs"]
+    jobs = stack.api.get_all("/jobs", "jobs", job_type="TriggererJob")
     return {int(job["id"]): name for job in jobs if (name := stack.component_at(job["hostname"]))}
 
 
@@ -273,9 +272,9 @@ def test_broker_restarted_while_evaluations_are_deferred_or_queued(
 
 
 def _count_in(stack: AirflowStack, run_ids: list[str], states: set[str]) -> int:
-    instances: list[dict[str, Any]] = stack.api.get(
-        f"/dags/{DEFERRED_DAG}/dagRuns/~/taskInstances", task_id="evaluate", limit=1000
-    )["task_instances"]
+    instances = stack.api.get_all(
+        f"/dags/{DEFERRED_DAG}/dagRuns/~/taskInstances", "task_instances", task_id="evaluate"
+    )
     wanted = set(run_ids)
     return sum(1 for ti in instances if ti["dag_run_id"] in wanted and ti["state"] in states)
 

@@ -35,19 +35,19 @@ def test_connection_secret_appears_nowhere(
     assert deferred["trigger"]["kwargs"], "the trigger row has kwargs"
 
     per_kind: Counter[str] = Counter()  # runs read per test kind (name prefix): the load test's are many
-    for dag in api.get("/dags", limit=1000)["dags"]:
+    for dag in api.get_all("/dags", "dags"):
         dag_id = dag["dag_id"]
         answers[f"dag {dag_id}"] = api.get(f"/dags/{dag_id}/details")
-        for run in api.get(f"/dags/{dag_id}/dagRuns", limit=1000)["dag_runs"]:
+        for run in api.get_all(f"/dags/{dag_id}/dagRuns", "dag_runs"):
             per_kind[kind := f"{dag_id}/{run['dag_run_id'].split('-')[0]}"] += 1
             if per_kind[kind] > RUNS_PER_KIND:
                 continue
             path = f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances"
-            for ti in api.get(path, limit=1000)["task_instances"]:
+            for ti in api.get_all(path, "task_instances"):
                 task = f"{path}/{ti['task_id']}"
                 answers[task] = ti  # rendered fields, trigger
                 answers[f"{task} links"] = api.get(f"{task}/links")
-                for entry in api.get(f"{task}/xcomEntries", limit=1000)["xcom_entries"]:
+                for entry in api.get_all(f"{task}/xcomEntries", "xcom_entries"):
                     answers[f"{task} xcom {entry['key']}"] = api.xcom(
                         dag_id, run["dag_run_id"], ti["task_id"], entry["key"]
                     )
