@@ -112,6 +112,30 @@ def alive_triggerer_jobs(stack: AirflowStack) -> set[int]:
     return {int(job["id"]) for job in jobs}
 
 
+def triggerer_jobs(
+    stack: AirflowStack, dag_id: str, run_ids: list[str], task_id: str = "evaluate"
+) -> dict[str, int | None]:
+    """Run id -> the triggerer job holding its deferred task's trigger (None: no triggerer yet)."""
+    jobs: dict[str, int | None] = {}
+    for run_id in run_ids:
+        trigger = stack.api.task_instance(dag_id, run_id, task_id).get("trigger") or {}
+        job = trigger.get("triggerer_id")
+        jobs[run_id] = int(job) if job is not None else None
+    return jobs
+
+
+def wait_for_triggerer_jobs(
+    stack: AirflowStack, dag_id: str, run_ids: list[str], timeout: float = 120
+) -> dict[str, int]:
+    """Run id -> triggerer job, once a triggerer holds each deferred task's trigger (a trigger is
+    assigned on a triggerer's next loop after the deferral)."""
+    deadline = time.monotonic() + timeout
+    while None in (jobs := triggerer_jobs(stack, dag_id, run_ids)).values():
+        assert time.monotonic() < deadline, f"waits not assigned to a triggerer in {timeout:g} s: {jobs}"
+        time.sleep(1)
+    return {run_id: job for run_id, job in jobs.items() if job is not None}
+
+
 def wait_for_trigger_started(
     stack: AirflowStack,
     dag_id: str,

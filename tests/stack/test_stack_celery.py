@@ -37,10 +37,12 @@ from tests.stack.stack_support import (
     run_gates_of,
     run_to_end,
     trigger_named,
+    triggerer_jobs,
     unique_name,
     wait_for_all_deferred,
     wait_for_execution_status,
     wait_for_trigger_started,
+    wait_for_triggerer_jobs,
 )
 
 pytestmark = [pytest.mark.stack, pytest.mark.xdist_group(__name__), pytest.mark.timeout(900)]
@@ -94,12 +96,8 @@ def _triggerer_of_job(stack: AirflowStack) -> dict[int, str]:
 def _holders(stack: AirflowStack, run_ids: list[str]) -> dict[str, str | None]:
     """Run id -> the triggerer component that holds its deferred task's trigger (None: unassigned)."""
     components = _triggerer_of_job(stack)
-    holders: dict[str, str | None] = {}
-    for run_id in run_ids:
-        trigger = stack.api.task_instance(DEFERRED_DAG, run_id, "evaluate").get("trigger") or {}
-        job = trigger.get("triggerer_id")
-        holders[run_id] = components.get(int(job)) if job is not None else None
-    return holders
+    jobs = triggerer_jobs(stack, DEFERRED_DAG, run_ids)
+    return {run_id: components.get(job) if job is not None else None for run_id, job in jobs.items()}
 
 
 def _wait_until_held_by(stack: AirflowStack, run_ids: list[str], holder: str, timeout: float = 180) -> None:
@@ -158,10 +156,8 @@ def test_one_of_two_triggerers_killed_with_waits_the_other_takes_them_over(
     with emulator_step_seconds(stack, 10 if waits <= 10 else 90):
         run_ids = [trigger_named(stack, DEFERRED_DAG, unique_name("celery-ha")) for _ in range(waits)]
         wait_for_all_deferred(stack, [(DEFERRED_DAG, run_id, "evaluate") for run_id in run_ids], 600)
-        deadline = time.monotonic() + 120
-        while None in (holders := _holders(stack, run_ids)).values():
-            assert time.monotonic() < deadline, f"waits not assigned to a triggerer: {holders}"
-            time.sleep(1)
+        wait_for_triggerer_jobs(stack, DEFERRED_DAG, run_ids)
+        holders = _holders(stack, run_ids)
         counts = {name: list(holders.values()).count(name) for name in ("triggerer", "triggerer-2")}
         victim = max(counts, key=lambda name: counts[name])
         stack.kill(victim)

@@ -27,6 +27,7 @@ from tests.stack.stack_support import (
     wait_for_deferred,
     wait_for_execution_status,
     wait_for_trigger_started,
+    wait_for_triggerer_jobs,
 )
 
 pytestmark = pytest.mark.stack
@@ -98,18 +99,12 @@ def test_two_triggerers_one_killed_its_waits_move_to_the_other(airflow_stack: Ai
             for run_id in run_ids:
                 wait_for_deferred(airflow_stack, "stack_deferred", run_id)
             # A deferred task's trigger is assigned to a triggerer on that triggerer's next loop.
-            deadline = time.monotonic() + 60
-            while (
-                None
-                in (holders := {run_id: _triggerer_of(airflow_stack, run_id) for run_id in run_ids}).values()
-            ):
-                assert time.monotonic() < deadline, f"waits not assigned to a triggerer: {holders}"
-                time.sleep(1)
+            holders = wait_for_triggerer_jobs(airflow_stack, "stack_deferred", run_ids)
             # Kill the triggerer that holds waits (the second one when it holds any).
             victim, victim_job = (
                 ("triggerer-2", second_job) if second_job in holders.values() else ("triggerer", None)
             )
-            victim_job = victim_job or next(job for job in holders.values() if job is not None)
+            victim_job = victim_job or next(iter(holders.values()))
             moved = [run_id for run_id, job in holders.items() if job == victim_job]
             assert moved, f"no wait was assigned to {victim}: {holders}"
             airflow_stack.kill(victim)
@@ -181,10 +176,3 @@ def test_failed_step_fails_the_task_and_its_log_names_step_and_reason(airflow_st
     assert any("EvaluateCustomModel" in line for line in failure), failure
     (arn,) = executions_of(airflow_stack, "stack_deferred", run_id)
     assert execution_status(airflow_stack, arn) == "Failed"
-
-
-def _triggerer_of(stack: AirflowStack, run_id: str) -> int | None:
-    """The triggerer job running the deferred task's trigger (None until one takes it)."""
-    trigger = stack.api.task_instance("stack_deferred", run_id, "evaluate").get("trigger") or {}
-    job = trigger.get("triggerer_id")
-    return int(job) if job is not None else None
