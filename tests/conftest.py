@@ -22,8 +22,6 @@ from pathlib import Path
 import pytest
 
 os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sm-eval-airflow-home-")
-# Each pytest process (each xdist worker) has its own home: gone when the process ends.
-atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
 
@@ -34,6 +32,9 @@ from tests.stack.stack_fixture import (
     airflow_stack,  # noqa: F401  (the session's local Airflow stack)
     uses_stack,
 )
+
+# Each pytest process (each xdist worker) has its own home: gone when the process ends.
+atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 
 #: AWS settings from the environment that would compete with a connection's.
 AMBIENT_AWS_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")

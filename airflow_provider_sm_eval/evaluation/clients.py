@@ -6,11 +6,11 @@ a boto3 session and region. Clients are never serialized, logged or put into mes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_sm_eval.evaluation.exceptions import EvaluationAWSError
 
@@ -22,27 +22,41 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 
+#: The services a lifecycle call uses.
+Service = Literal["sagemaker", "s3"]
+#: Builds the client of one service when a call first needs it.
+ClientBuilder = Callable[[Service], Any]
+
+
 @dataclass
 class AwsClients:
-    """A SageMaker client and an S3 client; each is built on first use from ``session``/``region``
-    (boto3's defaults when both are None) unless given."""
+    """A SageMaker client and an S3 client, each built on first use unless given: by ``build``
+    (the Airflow hook's, from its connection), else from ``session``/``region`` (boto3's defaults
+    when both are None). A call that needs no S3 (a start, a describe) builds no S3 client: a
+    client costs a process a service model's parse and endpoint set-up."""
 
     session: boto3.Session | None = None
     region: str | None = None
     sagemaker_client: SageMakerClient | None = field(default=None, repr=False)
     s3_client: S3Client | None = field(default=None, repr=False)
+    build: ClientBuilder | None = field(default=None, repr=False)
 
     @property
     def sagemaker(self) -> SageMakerClient:
         if self.sagemaker_client is None:
-            self.sagemaker_client = self._session().client("sagemaker", region_name=self.region)
+            self.sagemaker_client = self._build("sagemaker")
         return self.sagemaker_client
 
     @property
     def s3(self) -> S3Client:
         if self.s3_client is None:
-            self.s3_client = self._session().client("s3", region_name=self.region)
+            self.s3_client = self._build("s3")
         return self.s3_client
+
+    def _build(self, service: Service) -> Any:
+        if self.build is not None:
+            return self.build(service)
+        return self._session().client(service, region_name=self.region)
 
     def _session(self) -> boto3.Session:
         if self.session is None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_sm_eval.connection_args import ConnectionArgs
 from airflow_provider_sm_eval.evaluation import lifecycle
-from airflow_provider_sm_eval.evaluation.clients import AwsClients, share_service_data
+from airflow_provider_sm_eval.evaluation.clients import AwsClients, Service, share_service_data
 from airflow_provider_sm_eval.evaluation.constants import (
     STOPPABLE_STATUSES,
     EvalType,
@@ -110,8 +110,12 @@ class SageMakerEvaluationHook(AwsBaseHook):
 
     @cached_property
     def aws_clients(self) -> AwsClients:
-        """The SageMaker and S3 clients of this connection, as the lifecycle core takes them."""
-        return AwsClients(sagemaker_client=self.conn, s3_client=self.s3_client)
+        """The SageMaker and S3 clients of this connection, as the lifecycle core takes them; each
+        is built when a call first needs it (a start needs no S3 client)."""
+        return AwsClients(build=self._client_of)
+
+    def _client_of(self, service: Service) -> Any:
+        return self.s3_client if service == "s3" else self.conn
 
     # Lifecycle -----------------------------------------------------------------------------------
 

@@ -63,6 +63,21 @@ def test_new_hooks_do_not_parse_the_service_models_again(
     assert len(endpoint_rules) <= 1, parsed
 
 
+def test_a_start_and_a_wait_build_no_s3_client(
+    hook: SageMakerEvaluationHook, emulator: EvaluationEmulator
+) -> None:
+    """A client costs a task process a service model's parse and endpoint set-up: the start and
+    the status checks need SageMaker only; the results need S3 as well."""
+    emulator.step_seconds = 0.05
+    execution = hook.get_execution(start(hook))
+    hook.wait_for_execution(execution, poll_interval=0.05)
+    assert "s3_client" not in vars(hook)  # the cached property was never built
+    assert hook.aws_clients.sagemaker_client is hook.conn
+
+    hook.get_summary(execution)
+    assert "s3_client" in vars(hook)
+
+
 def test_start_wait_and_summary(hook: SageMakerEvaluationHook, emulator: EvaluationEmulator) -> None:
     emulator.step_seconds = 0.5  # still running when the wait begins, so progress is reported
     execution = hook.get_execution(start(hook))
