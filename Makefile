@@ -15,10 +15,14 @@ UV := $(VENV)/bin/uv
 
 venv: $(VENV)/.installed
 
+# Compiled bytecode: every Airflow component, task process and test subprocess imports hundreds of
+# modules; uv writes no .pyc by default and, where PYTHONDONTWRITEBYTECODE is set, neither does
+# Python, so each process would compile them again (about 3 CPU s each on a loaded 2-core machine).
 $(VENV)/.installed: pyproject.toml emulator/pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	test -x $(UV) || $(PY) -m pip install -qq --disable-pip-version-check uv
-	$(UV) pip install --quiet --python $(PY) -c constraints.txt -e ".[dev,stack]" -e ./emulator
+	$(UV) pip install --quiet --compile-bytecode --python $(PY) -c constraints.txt -e ".[dev,stack]" -e ./emulator
+	$(PY) -m compileall -q airflow_provider_sm_eval emulator/sagemaker_eval_emulator devstack example_dags
 	touch $@
 
 demo: venv
