@@ -710,6 +710,23 @@ def test_deferred_resume_takes_the_status_from_the_event(emulator: EvaluationEmu
     assert "pipelines/SagemakerEvaluation-BenchmarkEvaluation-" in summary["console_url"]
 
 
+def test_a_resume_reads_results_without_building_a_sagemaker_client(emulator: EvaluationEmulator) -> None:
+    """The resume runs in a new task process: the event and the defer kwargs tell it the status, the
+    steps and the output path, so it builds the S3 client of the results and no SageMaker client
+    (each costs the process a service model's parse)."""
+    ti = RecordingTaskInstance()
+    with pytest.raises(TaskDeferred) as deferred:
+        operator(deferrable=True).execute(task_context(ti))
+    event = first_event(deferred.value.trigger)
+    resumed = operator(deferrable=True)  # as in the resume's own process
+
+    summary = resumed.execute_complete(task_context(ti), event, **(deferred.value.kwargs or {}))
+
+    assert summary["results"] is not None
+    assert "s3_client" in vars(resumed.hook)
+    assert "conn" not in vars(resumed.hook)  # AwsBaseHook's cached SageMaker client
+
+
 # Throttling -----------------------------------------------------------------------------------------
 
 
