@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -39,6 +40,8 @@ from airflow_provider_sm_eval.triggerer.watch import list_steps
 from airflow_provider_sm_eval.version_compat import AwsBaseHook
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from botocore.config import Config
 
     from airflow_provider_sm_eval.evaluation.request import StartRequest
@@ -97,6 +100,19 @@ class SageMakerEvaluationHook(AwsBaseHook):
         botocore data, so each new hook does not parse the service models again."""
         session = super().get_session(region_name=region_name, deferrable=deferrable)
         return session if deferrable else share_service_data(session)
+
+    @staticmethod
+    def _find_operator_class_name(target_function_name: str) -> str | None:
+        """The class of the innermost ``target_function_name`` call on the stack (the caller the
+        amazon hook names in each client's user agent), as ``AwsBaseHook``'s, without its
+        ``inspect.stack()``: that reads the source of every frame, about 0.1 CPU s per client built
+        in a task process."""
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            if frame.f_code.co_name == target_function_name:
+                return type(frame.f_locals["self"]).__name__
+            frame = frame.f_back
+        return None
 
     @cached_property
     def s3_client(self) -> Any:

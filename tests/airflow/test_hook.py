@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -215,3 +216,37 @@ def test_the_airflow_layer_calls_the_core_not_the_sdk_facade() -> None:
                     importers.append(str(path.relative_to(package)))
 
     assert importers == []
+
+
+class _Caller:
+    """Stands for an operator whose ``execute`` builds a client."""
+
+    def execute(self, find: Callable[[str], str | None], target: str) -> str | None:
+        return find(target)
+
+
+@pytest.mark.parametrize("target", ["execute", "poke"])
+def test_the_caller_named_in_the_user_agent_is_the_amazon_hooks(
+    target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hook finds the calling operator as the amazon hook does, without ``inspect.stack()``."""
+    import inspect
+
+    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
+
+    theirs = _Caller().execute(AwsGenericHook._find_operator_class_name, target)
+
+    def no_stack(*args: object) -> None:
+        raise AssertionError("inspect.stack() reads the source of every frame")
+
+    monkeypatch.setattr(inspect, "stack", no_stack)
+    ours = _Caller().execute(SageMakerEvaluationHook._find_operator_class_name, target)
+    assert ours == theirs == ("_Caller" if target == "execute" else None)
+
+
+def test_a_client_built_in_an_operator_names_it_in_its_user_agent(hook: SageMakerEvaluationHook) -> None:
+    class StartSomething:
+        def execute(self) -> str:
+            return str(hook.conn.meta.config.user_agent_extra)
+
+    assert "Caller/StartSomething" in StartSomething().execute()
