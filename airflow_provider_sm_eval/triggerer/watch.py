@@ -5,8 +5,11 @@ of one DescribePipelineExecution per wait and poll, a :class:`PipelineWatch` per
 ListPipelineExecutions (newest first, one page of 100) once per cycle, which tells the status of
 every recent execution at once:
 
-- more pages are read while some wait is not covered, at most one per 100 open waits plus one;
-  a wait whose execution is older than that is described on its own;
+- the listing starts at the oldest open wait's execution (``CreatedAfter``, from the start
+  times the summaries and describes tell) and reads pages until every wait whose start time is
+  known is covered: a triggerer holding waits on 1,000 executions reads 10 pages, never a
+  describe per wait. A new wait, whose start is not known yet, adds at most one page per 100
+  open waits plus one; not found there, it is described on its own once, which tells its start;
 - an execution is described, and its steps listed, only when its status became terminal (or
   when an event woke its wait, see :mod:`.events`); status changes before that are
   logged from the summary, without a call;
@@ -27,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import math
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow_provider_sm_eval.evaluation.constants import (
@@ -55,6 +59,13 @@ class _Wait:
     callbacks: list[StatusCallback] = field(default_factory=list)
     users: int = 0
     known: ExecutionStatus | None = None
+    #: When the execution was created or started (SageMaker's clock): bounds the listing.
+    started: datetime | None = None
+
+
+#: How far before an execution's ``StartTime`` the listing starts: ``CreatedAfter`` compares the
+#: ``CreationTime``, which a start follows within seconds.
+START_MARGIN = timedelta(minutes=15)
 
 
 class FallBackToPolling(Exception):
@@ -165,8 +176,9 @@ class PipelineWatch:
                     continue
                 summary = listed.get(arn)
                 if summary is None:
-                    due.add(arn)  # older than the newest page: describe it on its own
+                    due.add(arn)  # not listed (its start unknown, or beyond the window): describe it
                     continue
+                wait.started = wait.started or summary.get("StartTime")
                 status = ExecutionStatus(summary["PipelineExecutionStatus"])
                 if status in TERMINAL_STATUSES:
                     due.add(arn)
@@ -179,32 +191,42 @@ class PipelineWatch:
                 await self._settle(settling)
 
     async def _list_recent(self) -> dict[str, dict[str, Any]]:
-        """Summaries of the newest executions, page by page until every open wait is covered.
+        """Summaries of the executions since the oldest open wait's, newest first, page by page
+        until every open wait is covered.
 
-        At most one page per ``LIST_EXECUTIONS_PAGE_SIZE`` open waits, plus one: an execution older than that
-        is described on its own instead of reading a long history.
+        A wait whose start is not known yet adds at most one page per ``LIST_EXECUTIONS_PAGE_SIZE``
+        open waits, plus one: not listed by then, it is described on its own.
         """
-        pending = {arn for arn, wait in self.waits.items() if not wait.done.done()}
-        listed: dict[str, dict[str, Any]] = {}
+        pending = {arn: wait for arn, wait in self.waits.items() if not wait.done.done()}
         arguments: dict[str, Any] = {
             "PipelineName": self.pipeline_arn,
             "SortBy": "CreationTime",
             "SortOrder": "Descending",
             "MaxResults": LIST_EXECUTIONS_PAGE_SIZE,
         }
-        for _ in range(math.ceil(len(pending) / LIST_EXECUTIONS_PAGE_SIZE) + 1):
+        starts = [wait.started for wait in pending.values() if wait.started is not None]
+        if starts:
+            arguments["CreatedAfter"] = min(starts) - START_MARGIN
+        pages_for_new = math.ceil(len(pending) / LIST_EXECUTIONS_PAGE_SIZE) + 1
+        listed: dict[str, dict[str, Any]] = {}
+        pages = 0
+        while True:
             self.list_calls += 1
+            pages += 1
             page = await self.client.list_pipeline_executions(**arguments)
             listed.update((s["PipelineExecutionArn"], s) for s in page.get("PipelineExecutionSummaries", []))
-            if not page.get("NextToken") or pending <= listed.keys():
-                break
+            missing = [wait for arn, wait in pending.items() if arn not in listed]
+            if not page.get("NextToken") or not missing:
+                return listed
+            if pages >= pages_for_new and all(wait.started is None for wait in missing):
+                return listed
             arguments["NextToken"] = page["NextToken"]
-        return listed
 
     async def _settle(self, wait: _Wait) -> None:
         """Describe ``wait``'s execution; on a terminal status list its steps and end the wait."""
         try:
             described = await self.client.describe_pipeline_execution(PipelineExecutionArn=wait.arn)
+            wait.started = wait.started or described.get("CreationTime")
             status = ExecutionStatus(described["PipelineExecutionStatus"])
             if status not in TERMINAL_STATUSES:
                 if status is not wait.known:

@@ -67,6 +67,27 @@ async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
     assert sagemaker_calls(emulator, "DescribePipelineExecution") == 1, "described only at its end"
 
 
+async def test_waits_on_older_executions_are_listed_from_their_start_not_described_each_cycle(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of one: three waits allow a new wait four pages, and the three executions waited on
+    # are the oldest of eight (as with 1,000 mapped evaluations on two triggerers, each holding
+    # every other one). Described once to learn their start, they are then listed each cycle
+    # from the oldest one's start on, not described each cycle until they end.
+    monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
+    emulator.step_seconds = 1.0  # many 0.02 s cycles before the ends
+    older = [start() for _ in range(3)]
+    for _ in range(5):
+        start()
+    emulator.calls.reset()
+
+    payloads = await asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in older))
+
+    assert {p["execution_status"]["overall_status"] for p in payloads} == {"Succeeded"}
+    # Once to learn the start (these three share the first cycle), once at the end.
+    assert sagemaker_calls(emulator, "DescribePipelineExecution") <= 2 * len(older)
+
+
 async def test_without_permission_to_list_the_waits_poll_alone(
     emulator: EvaluationEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
