@@ -6,10 +6,11 @@ ListPipelineExecutions (newest first, one page of 100) once per cycle, which tel
 every recent execution at once:
 
 - the listing starts at the oldest open wait's execution (``CreatedAfter``, from the start
-  times the summaries and describes tell) and reads pages until every wait whose start time is
-  known is covered: a triggerer holding waits on 1,000 executions reads 10 pages, never a
-  describe per wait. A new wait, whose start is not known yet, adds at most one page per 100
-  open waits plus one; not found there, it is described on its own once, which tells its start;
+  times the summaries and describes tell) and reads pages while some wait is not covered: up to
+  one page per 100 open waits plus one, and one more per wait still missing whose start is
+  known (a triggerer holding waits on every other of 1,000 executions reads 10 pages, not a
+  describe per wait; a wait far behind the newest executions is described instead of listed up
+  to). A wait not listed is described on its own, which tells its start;
 - an execution is described, and its steps listed, only when its status became terminal (or
   when an event woke its wait, see :mod:`.events`); status changes before that are
   logged from the summary, without a call;
