@@ -6,10 +6,11 @@ ListPipelineExecutions (newest first, one page of 100) once per cycle, which tel
 every recent execution at once:
 
 - the listing starts at the oldest open wait's execution (``CreatedAfter``, from the start
-  times the summaries and describes tell) and reads pages until every wait whose start time is
-  known is covered: a triggerer holding waits on 1,000 executions reads 10 pages, never a
-  describe per wait. A new wait, whose start is not known yet, adds at most one page per 100
-  open waits plus one; not found there, it is described on its own once, which tells its start;
+  times the summaries and describes tell) and reads pages while some wait is not covered: up to
+  one page per 100 open waits plus one, and one more per wait still missing whose start is
+  known (a triggerer holding waits on every other of 1,000 executions reads 10 pages, not a
+  describe per wait; a wait far behind the newest executions is described instead of listed up
+  to). A wait not listed is described on its own, which tells its start;
 - an execution is described, and its steps listed, only when its status became terminal (or
   when an event woke its wait, see :mod:`.events`); status changes before that are
   logged from the summary, without a call;
@@ -194,8 +195,10 @@ class PipelineWatch:
         """Summaries of the executions since the oldest open wait's, newest first, page by page
         until every open wait is covered.
 
-        A wait whose start is not known yet adds at most one page per ``LIST_EXECUTIONS_PAGE_SIZE``
-        open waits, plus one: not listed by then, it is described on its own.
+        Pages are read while some wait is not covered, up to one per ``LIST_EXECUTIONS_PAGE_SIZE``
+        open waits plus one, and beyond that one more per wait still missing whose start is known:
+        never more pages than the describes they spare (a wait on a days-old execution of a busy
+        pipeline is described, not listed up to). A wait not listed is described on its own.
         """
         pending = {arn: wait for arn, wait in self.waits.items() if not wait.done.done()}
         arguments: dict[str, Any] = {
@@ -207,7 +210,7 @@ class PipelineWatch:
         starts = [wait.started for wait in pending.values() if wait.started is not None]
         if starts:
             arguments["CreatedAfter"] = min(starts) - START_MARGIN
-        pages_for_new = math.ceil(len(pending) / LIST_EXECUTIONS_PAGE_SIZE) + 1
+        allowance = math.ceil(len(pending) / LIST_EXECUTIONS_PAGE_SIZE) + 1
         listed: dict[str, dict[str, Any]] = {}
         pages = 0
         while True:
@@ -216,9 +219,8 @@ class PipelineWatch:
             page = await self.client.list_pipeline_executions(**arguments)
             listed.update((s["PipelineExecutionArn"], s) for s in page.get("PipelineExecutionSummaries", []))
             missing = [wait for arn, wait in pending.items() if arn not in listed]
-            if not page.get("NextToken") or not missing:
-                return listed
-            if pages >= pages_for_new and all(wait.started is None for wait in missing):
+            known = sum(1 for wait in missing if wait.started is not None)
+            if not page.get("NextToken") or not missing or pages >= allowance + known:
                 return listed
             arguments["NextToken"] = page["NextToken"]
 

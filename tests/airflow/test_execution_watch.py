@@ -70,11 +70,11 @@ async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
 async def test_waits_on_older_executions_are_listed_from_their_start_not_described_each_cycle(
     emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Pages of one: three waits allow a new wait four pages, and the three executions waited on
-    # are the oldest of eight (as with 1,000 mapped evaluations on two triggerers, each holding
-    # every other one). Described once to learn their start, they are then listed each cycle
-    # from the oldest one's start on, not described each cycle until they end.
-    monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
+    # Pages of two: three new waits allow three pages, and the three executions waited on are
+    # the oldest of eight (as with 1,000 mapped evaluations on two triggerers, each holding every
+    # other one). Described once to learn their start, they are then listed each cycle from the
+    # oldest one's start on (four pages), not described each cycle until they end.
+    monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 2)
     emulator.step_seconds = 1.0  # many 0.02 s cycles before the ends
     older = [start() for _ in range(3)]
     for _ in range(5):
@@ -84,8 +84,29 @@ async def test_waits_on_older_executions_are_listed_from_their_start_not_describ
     payloads = await asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in older))
 
     assert {p["execution_status"]["overall_status"] for p in payloads} == {"Succeeded"}
-    # Once to learn the start (these three share the first cycle), once at the end.
-    assert sagemaker_calls(emulator, "DescribePipelineExecution") <= 2 * len(older)
+    # Once at the end, and once or twice to learn the start while the waits join the watch (the
+    # old watch: once every cycle, 134 times for these three).
+    assert sagemaker_calls(emulator, "DescribePipelineExecution") <= 3 * len(older)
+
+
+async def test_a_wait_far_behind_the_newest_executions_is_described_not_listed_up_to(
+    emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of one, and the execution waited on is the oldest of eight (a days-old evaluation on
+    # a busy pipeline): reading down to it would cost seven pages a cycle to spare one describe.
+    monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
+    emulator.step_seconds = 0.5
+    oldest = start()
+    for _ in range(7):
+        start()
+    emulator.calls.reset()
+
+    payload = await run_to_event(EvaluationExecutionTrigger(oldest, **FAST))
+
+    assert payload["execution_status"]["overall_status"] == "Succeeded"
+    cycles = sagemaker_calls(emulator, "DescribePipelineExecution")  # described each cycle
+    # Two pages for one wait, one more while its known start is missing: three a cycle at most.
+    assert sagemaker_calls(emulator, "ListPipelineExecutions") <= 3 * cycles
 
 
 async def test_without_permission_to_list_the_waits_poll_alone(
