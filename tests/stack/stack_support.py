@@ -202,13 +202,21 @@ def asset_events(stack: AirflowStack, dag_id: str) -> dict[str, list[str]]:
 def run_gates_of(stack: AirflowStack, dag_id: str, arns: list[str], timeout: float = 180) -> None:
     """Wait until every execution's end in ``arns`` reached the asset of event-driven ``dag_id``
     and their events started a run of it, then run each run they started to its end (Airflow
-    starts one run for the events that arrive together)."""
+    starts one run for the events that arrive together). Each of the two waits has ``timeout``."""
     deadline = time.monotonic() + timeout
     while not set(arns) <= set(events := asset_events(stack, dag_id)):
         assert time.monotonic() < deadline, f"no asset event for {set(arns) - set(events)}"
         time.sleep(2)
+    deadline = time.monotonic() + timeout
     while not (gate_runs := {run for arn in arns for run in asset_events(stack, dag_id).get(arn, [])}):
-        assert time.monotonic() < deadline, f"the asset events of {arns} started no run of {dag_id}"
+        if time.monotonic() > deadline:
+            listed = stack.api.get_all(f"/dags/{dag_id}/dagRuns", "dag_runs")
+            runs = [(run["dag_run_id"], run["state"]) for run in listed]
+            paused = stack.api.get(f"/dags/{dag_id}")["is_paused"]
+            raise AssertionError(
+                f"the asset events of {arns} started no run of {dag_id} in {timeout:g} s "
+                f"(paused: {paused}; its runs: {runs})"
+            )
         time.sleep(2)
     for run_id in gate_runs:
         run_to_end(stack, dag_id, run_id)
