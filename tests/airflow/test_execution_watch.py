@@ -20,6 +20,14 @@ def sagemaker_calls(emulator: EvaluationEmulator, operation: str) -> int:
     return emulator.calls.count("sagemaker", operation)
 
 
+def older_executions(older: int, newer: int) -> list[str]:
+    """Start ``older`` executions, then ``newer`` ones on the same pipeline; the older ARNs."""
+    arns = [start() for _ in range(older)]
+    for _ in range(newer):
+        start()
+    return arns
+
+
 async def test_waits_of_one_pipeline_share_the_listing_and_describe_once_at_the_end(
     emulator: EvaluationEmulator,
 ) -> None:
@@ -56,8 +64,7 @@ async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
 ) -> None:
     monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
     emulator.step_seconds = 0.5
-    older = start()
-    start()  # newer: fills the one-summary first page
+    (older,) = older_executions(1, 1)  # the newer one fills the one-summary first page
     emulator.calls.reset()
 
     payload = await run_to_event(EvaluationExecutionTrigger(older, **FAST))
@@ -76,9 +83,7 @@ async def test_waits_on_older_executions_are_listed_from_their_start_not_describ
     # oldest one's start on (four pages), not described each cycle until they end.
     monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 2)
     emulator.step_seconds = 1.0  # many 0.02 s cycles before the ends
-    older = [start() for _ in range(3)]
-    for _ in range(5):
-        start()
+    older = older_executions(3, 5)
     emulator.calls.reset()
 
     payloads = await asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in older))
@@ -96,9 +101,7 @@ async def test_a_wait_far_behind_the_newest_executions_is_described_not_listed_u
     # a busy pipeline): reading down to it would cost seven pages a cycle to spare one describe.
     monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 1)
     emulator.step_seconds = 0.5
-    oldest = start()
-    for _ in range(7):
-        start()
+    (oldest,) = older_executions(1, 7)
     emulator.calls.reset()
 
     payload = await run_to_event(EvaluationExecutionTrigger(oldest, **FAST))
