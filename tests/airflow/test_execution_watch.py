@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -77,20 +78,30 @@ async def test_executions_beyond_the_first_page_are_found_on_the_next_pages(
 async def test_waits_on_older_executions_are_listed_from_their_start_not_described_each_cycle(
     emulator: EvaluationEmulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Pages of two: three new waits allow three pages, and the three executions waited on are
+    # Pages of two: three open waits allow three pages, and the three executions waited on are
     # the oldest of eight (as with 1,000 mapped evaluations on two triggerers, each holding every
     # other one). Described once to learn their start, they are then listed each cycle from the
     # oldest one's start on (four pages), not described each cycle until they end.
     monkeypatch.setattr(execution_watch, "LIST_EXECUTIONS_PAGE_SIZE", 2)
-    emulator.step_seconds = 1.0  # many 0.02 s cycles before the ends
+    emulator.step_seconds = 60  # no end until the stops below
     older = older_executions(3, 5)
     emulator.calls.reset()
+    waits = asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in older))
+    while sum(w.list_calls for w in RUNTIME.watches.values()) < 60:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)  # 15 cycles or more of 0.02 s with the three waits open
 
-    payloads = await asyncio.gather(*(run_to_event(EvaluationExecutionTrigger(a, **FAST)) for a in older))
+    # The three end together: stopped and past their stopping phase while the loop is held, so
+    # that no cycle sees some of them ended (one wait left alone on the fourth page is described
+    # each cycle by design: a page more would cost what it spares).
+    emulator.step_seconds = 0.05
+    for arn in older:
+        emulator.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=arn)
+    time.sleep(0.2)  # noqa: ASYNC251
+    payloads = await waits
 
-    assert {p["execution_status"]["overall_status"] for p in payloads} == {"Succeeded"}
+    assert {p["execution_status"]["overall_status"] for p in payloads} == {"Stopped"}
     # Once at the end, and once or twice to learn the start while the waits join the watch (the
-    # old watch: once every cycle, 134 times for these three).
+    # old watch: once every cycle, 45 times or more for these three).
     assert sagemaker_calls(emulator, "DescribePipelineExecution") <= 3 * len(older)
 
 
