@@ -115,6 +115,7 @@ def test_start_operator_reports_dataset_read_and_result_files_written(
 
 
 def test_start_operator_without_results_reports_the_output_root(emulator: EvaluationEmulator) -> None:
+    emulator.step_seconds = 30  # not ended when the start returns (0.05 s steps can end on a busy machine)
     op = start_operator("benchmark", "root", wait_for_completion=False)
     op.execute(task_context(RecordingTaskInstance()))
 
