@@ -4,9 +4,10 @@ SageMaker's status-change events reach an SQS queue through an EventBridge rule 
 with ``sm-eval-event-setup --queue-name sm-eval-events``).
 An Airflow 3 ``AssetWatcher`` runs ``EvaluationEndedTrigger`` on that queue in the triggerer;
 each succeeded benchmark execution updates the asset ``sm-eval://evaluations/succeeded``, and
-this DAG, scheduled on the asset, gates the evaluated model by the execution's ARN (taken from
-the asset event). The trigger reports an end only once SageMaker confirms it (a queue
-message is input, not proof). Give the watcher a queue of its own (a second ``event_setup``
+this DAG, scheduled on the asset, gates the model of every execution whose end its run consumed
+(one gate per execution: Airflow starts one run for the ends that arrive together). The trigger
+reports an end only once SageMaker confirms it (a queue message is input, not proof), and each
+gate reads its execution from SageMaker. Give the watcher a queue of its own (a second ``event_setup``
 queue), not the queue of deferred waits (``event_queue_url``): with several triggerers, SQS
 hands each event to one of them, which deletes it, so the watcher in another triggerer would
 miss it. (In a single triggerer they can share one queue.)
@@ -18,11 +19,12 @@ from __future__ import annotations
 
 import os
 from datetime import datetime
+from typing import Any
 
-from airflow.sdk import DAG, Asset, AssetWatcher
+from airflow.sdk import DAG, Asset, AssetWatcher, task
 
 from airflow_provider_sm_eval.operators.evaluation_gate import EvaluationGateOperator
-from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger
+from airflow_provider_sm_eval.triggers.evaluation_events import EvaluationEndedTrigger, ended_execution_arns
 
 QUEUE_URL = os.environ.get(
     "SM_EVAL_ASSET_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/sm-eval-asset-events"
@@ -48,12 +50,12 @@ with DAG(
     tags=["example", "sagemaker-evaluation"],
     doc_md=__doc__,
 ):
-    EvaluationGateOperator(
-        task_id="quality_gate",
-        # The trigger's event is the asset event's payload.
-        execution_arn=(
-            "{{ (triggering_asset_events.values() | first | last).extra['payload']['execution_arn'] }}"
-        ),
-        min_delta_vs_base=0.0,
-        aws_conn_id=AWS_CONN_ID,
-    )
+
+    @task
+    def ended_executions(triggering_asset_events: Any = None) -> list[str]:
+        """Every execution whose end this run consumed."""
+        return ended_execution_arns(triggering_asset_events)
+
+    EvaluationGateOperator.partial(
+        task_id="quality_gate", min_delta_vs_base=0.0, aws_conn_id=AWS_CONN_ID
+    ).expand(execution_arn=ended_executions())

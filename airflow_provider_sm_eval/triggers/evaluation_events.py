@@ -13,7 +13,8 @@ becomes an asset event only when
 - DescribePipelineExecution says the execution is in that terminal status now.
 
 The payload is taken from the description, not from the message. Each event:
-``{"execution_arn", "pipeline_arn", "status", "display_name"}``. The consumer deletes every
+``{"execution_arn", "pipeline_arn", "status", "display_name"}``. A DAG scheduled on the asset
+reads the ARNs of the events its run consumed with :func:`ended_execution_arns`. The consumer deletes every
 message it receives, so give the watcher a queue of its own (the waits' consumers in other
 triggerers would take its events). Delivery is at most once per process lifetime and per end;
 a restarted triggerer may report an end again.
@@ -22,8 +23,9 @@ a restarted triggerer may report an end again.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Hashable
+from collections.abc import AsyncIterator, Collection, Hashable, Iterable, Mapping
 from typing import Any
 
 from airflow_provider_sm_eval import settings
@@ -37,8 +39,12 @@ from airflow_provider_sm_eval.triggerer.events import PipelineEvent
 from airflow_provider_sm_eval.utils.mixins import EvaluationHookMixin
 from airflow_provider_sm_eval.version_compat import BaseEventTrigger, TriggerEvent
 
+log = logging.getLogger(__name__)
+
 #: How many event ids, and how many reported ends, a trigger remembers to drop duplicates.
 SEEN_LIMIT = 10_000
+#: The key of the ended execution's ARN in an event's payload (the asset event's ``extra["payload"]``).
+PAYLOAD_EXECUTION_ARN = "execution_arn"
 
 
 class _Seen:
@@ -174,9 +180,43 @@ class EvaluationEndedTrigger(EvaluationHookMixin, BaseEventTrigger):
                     self.log.info("Evaluation execution %s ended: %s", event.execution_arn, status)
                     yield TriggerEvent(
                         {
-                            "execution_arn": event.execution_arn,
+                            PAYLOAD_EXECUTION_ARN: event.execution_arn,
                             "pipeline_arn": described.get("PipelineArn"),
                             "status": status,
                             "display_name": described.get("PipelineExecutionDisplayName"),
                         }
                     )
+
+
+def ended_execution_arns(triggering_asset_events: Mapping[Any, Iterable[Any]] | None) -> list[str]:
+    """The execution ARN of every asset event of this trigger that a DAG run consumed: each once,
+    in the order of the events.
+
+    Airflow starts one run for the asset events that arrive together (and, up to 3.3, leaves the
+    events that arrive while the first one waits for its run to the next run), so a DAG scheduled
+    on the asset acts on each of them, not on the last: map a task over this list. An asset event
+    is input, since anyone allowed to create asset events through Airflow's API can write one: an
+    event without a well-formed execution ARN in its payload is logged and left out, and the task
+    given an ARN asks SageMaker about it.
+    """
+    arns: dict[str, None] = {}
+    for asset, events in (triggering_asset_events or {}).items():
+        for event in events:
+            try:
+                arns[_execution_arn_of(event)] = None
+            except ValueError as error:
+                log.warning(
+                    "Leaving out an event of %s at %s: %s", asset, getattr(event, "timestamp", "?"), error
+                )
+    return list(arns)
+
+
+def _execution_arn_of(event: Any) -> str:
+    """The well-formed execution ARN in an asset event's payload; ValueError saying what is wrong."""
+    extra = getattr(event, "extra", None)
+    payload = extra.get("payload") if isinstance(extra, Mapping) else None
+    arn = payload.get(PAYLOAD_EXECUTION_ARN) if isinstance(payload, Mapping) else None
+    if not isinstance(arn, str):
+        raise ValueError(f"its extra has no payload with a {PAYLOAD_EXECUTION_ARN} string")
+    parse_execution_arn(arn, name=f"its payload's {PAYLOAD_EXECUTION_ARN}")
+    return arn.strip()
