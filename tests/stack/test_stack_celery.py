@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,7 @@ from devstack.airflow_stack import EXAMPLE_DAGS
 from tests.stack.stack_fixture import STACK_DAGS
 from tests.stack.stack_support import (
     emulator_step_seconds,
+    ended_evaluation,
     execution_status,
     executions_of,
     run_gates_of,
@@ -289,7 +291,8 @@ def test_event_woken_waits_on_both_triggerers_and_the_asset_watcher_start_one_ga
         _one_execution_each(stack, run_ids, dag_id=EVENTS_DAG)
         arns = [executions_of(stack, EVENTS_DAG, run_id)[0] for run_id in run_ids]
         # Both triggerers are up (each one host's event consumer); one may take all ten waits.
-        run_gates_of(stack, EVENT_DAG, arns, timeout=300)  # after the earlier tests' events
+        flush = partial(ended_evaluation, stack, EVENTS_DAG, "celery-events-flush")
+        run_gates_of(stack, EVENT_DAG, arns, flush, timeout=300)  # after the earlier tests' events
     finally:
         stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
 

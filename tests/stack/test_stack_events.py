@@ -8,12 +8,14 @@ of ``stack_deferred_events`` are cued from one (and keep polling), the AssetWatc
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import pytest
 
 from devstack import AirflowStack
 from tests.stack.stack_support import (
     alive_triggerer_jobs,
+    ended_evaluation,
     execution_status,
     executions_of,
     run_gates_of,
@@ -57,7 +59,8 @@ def test_event_woken_waits_in_two_triggerers_and_the_asset_watcher_records_each_
             arns.append(arn)
 
         # Each end reaches the asset; Airflow starts one run for the events that arrive together.
-        run_gates_of(airflow_stack, EVENT_DAG, arns)
+        flush = partial(ended_evaluation, airflow_stack, "stack_deferred_events", "events-flush")
+        run_gates_of(airflow_stack, EVENT_DAG, arns, flush)
     finally:
         airflow_stack.api.patch(f"/dags/{EVENT_DAG}", {"is_paused": True})
         if airflow_stack.components["triggerer-2"].running():
