@@ -136,3 +136,61 @@ def test_the_stack_redis_stops_when_its_owner_is_killed(tmp_path: Path) -> None:
         """
     )
     kill_owner_and_check(owner, redis)
+
+
+def test_pytest_killed_leaves_no_xdist_worker_nor_its_emulator(tmp_path: Path) -> None:
+    """A CI timeout may kill the controlling pytest process only: its workers see their channel
+    close, stop their test and tear down what it started."""
+    pids = tmp_path / "pids"
+    (tmp_path / "test_sleeps.py").write_text(
+        textwrap.dedent(
+            f"""
+            import os, time
+            from sagemaker_eval_emulator.child_process import emulator_process
+
+            def test_sleeps():
+                with emulator_process(step_seconds=0.05, quiet=True) as emulator:
+                    with open({str(pids)!r}, "w") as file:
+                        file.write(f"{{os.getpid()}} {{emulator.pid}}")
+                    time.sleep(600)
+            """
+        )
+    )
+    controller = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-n",
+            "1",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            "-c",
+            os.devnull,
+            str(tmp_path),
+        ],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (pids.exists() and pids.read_text()):
+            assert time.monotonic() < deadline, "the worker never started the emulator"
+            time.sleep(0.2)
+        worker, emulator = map(int, pids.read_text().split())
+        controller.kill()
+        controller.wait(timeout=30)
+        assert wait_gone(worker), "the xdist worker outlived the pytest process that started it"
+        assert wait_gone(emulator), "the worker's emulator outlived it"
+    finally:
+        controller.kill()
+        for pid in map(int, pids.read_text().split() if pids.exists() else ()):
+            if psutil.pid_exists(pid):
+                os.kill(pid, signal.SIGKILL)
