@@ -182,8 +182,9 @@ def failed_task_logs(stack: AirflowStack, dag_id: str, run_id: str) -> str:
     parts = []
     for ti in stack.api.get_all(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", "task_instances"):
         if ti["state"] != "success":
-            log = stack.api.task_log(dag_id, run_id, ti["task_id"], max(ti["try_number"], 1))
-            parts.append(f"--- {ti['task_id']} ({ti['state']}, try {ti['try_number']}):\n{log[-6000:]}")
+            try_number, index = max(ti["try_number"], 1), ti["map_index"]
+            log = stack.api.task_log(dag_id, run_id, ti["task_id"], try_number, map_index=index)
+            parts.append(f"--- {ti['task_id']}[{index}] ({ti['state']}, try {try_number}):\n{log[-6000:]}")
     return "\n".join(parts)
 
 

@@ -44,16 +44,17 @@ def test_connection_secret_appears_nowhere(
                 continue
             path = f"/dags/{dag_id}/dagRuns/{run['dag_run_id']}/taskInstances"
             for ti in api.get_all(path, "task_instances"):
-                task = f"{path}/{ti['task_id']}"
-                answers[task] = ti  # rendered fields, trigger
-                answers[f"{task} links"] = api.get(f"{task}/links")
-                for entry in api.get_all(f"{task}/xcomEntries", "xcom_entries"):
-                    answers[f"{task} xcom {entry['key']}"] = api.xcom(
-                        dag_id, run["dag_run_id"], ti["task_id"], entry["key"]
+                task, index = f"{path}/{ti['task_id']}", ti["map_index"]  # each mapped one too
+                where = f"{task}[{index}]"
+                answers[where] = ti  # rendered fields, trigger
+                answers[f"{where} links"] = api.get(f"{task}/links", map_index=index)
+                for entry in api.get_all(f"{task}/xcomEntries", "xcom_entries", map_index=index):
+                    answers[f"{where} xcom {entry['key']}"] = api.xcom(
+                        dag_id, run["dag_run_id"], ti["task_id"], entry["key"], map_index=index
                     )
                 for try_number in range(1, ti["try_number"] + 1):
-                    answers[f"{task} log {try_number}"] = api.task_log(
-                        dag_id, run["dag_run_id"], ti["task_id"], try_number
+                    answers[f"{where} log {try_number}"] = api.task_log(
+                        dag_id, run["dag_run_id"], ti["task_id"], try_number, map_index=index
                     )
     for path in ("/connections", "/variables", "/config", "/plugins", "/providers", "/eventLogs", "/jobs"):
         answer = api.request("GET", path, params={"limit": 1000})
