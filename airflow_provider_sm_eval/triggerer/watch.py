@@ -12,8 +12,8 @@ every recent execution at once:
   describe per wait; a wait far behind the newest executions is described instead of listed up
   to). A wait not listed is described on its own, which tells its start;
 - an execution is described, and its steps listed, only when its status became terminal (or
-  when an event woke its wait, see :mod:`.events`); status changes before that are
-  logged from the summary, without a call;
+  when an event woke its wait, see :mod:`.events`), the ends of one cycle concurrently; status
+  changes before that are logged from the summary, without a call;
 - several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
 - the cycle runs every ``poll_interval`` of its most demanding wait, jittered by the core's
   polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
@@ -186,10 +186,13 @@ class PipelineWatch:
                 elif status is not wait.known:
                     wait.known = status
                     _report(wait, PipelineExecutionStatus.from_api(summary), summary)
-        for arn in due:
-            settling = self.waits.get(arn)
-            if settling is not None and not settling.done.done():
-                await self._settle(settling)
+        # The ends one cycle notices are settled together, over the client's connection pool: the
+        # last end of a batch does not wait for a describe and a step listing of each end before it.
+        ending = [end for arn in due if (end := self.waits.get(arn)) and not end.done.done()]
+        outcomes = await asyncio.gather(*(self._settle(end) for end in ending), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome  # transient: the loop backs off, and the next listing finds the end again
 
     async def _list_recent(self) -> dict[str, dict[str, Any]]:
         """Summaries of the executions since the oldest open wait's, newest first, page by page

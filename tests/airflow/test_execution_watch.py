@@ -7,11 +7,15 @@ import time
 from typing import Any
 
 import pytest
+from aiobotocore.session import get_session
 
+from airflow_provider_sm_eval.evaluation.arns import parse_execution_arn
 from airflow_provider_sm_eval.triggerer import watch as execution_watch
 from airflow_provider_sm_eval.triggerer.runtime import RUNTIME
+from airflow_provider_sm_eval.triggerer.watch import PipelineWatch
 from airflow_provider_sm_eval.triggers.evaluation_execution import EvaluationExecutionTrigger
 from sagemaker_eval_emulator import EvaluationEmulator
+from sagemaker_eval_emulator.server import ACCESS_KEY_ID, SECRET_ACCESS_KEY
 from tests.airflow.test_trigger import FAST, run_to_event, start
 
 pytestmark = pytest.mark.timeout(90)
@@ -151,3 +155,52 @@ async def test_a_cancelled_wait_leaves_the_others_running(emulator: EvaluationEm
     with pytest.raises(asyncio.CancelledError):
         await waits[0]
     assert len(RUNTIME.watches) == 0
+
+
+class InFlightDescribes:
+    """A SageMaker client that counts the DescribePipelineExecution calls under way at once."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.in_flight = 0
+        self.most = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    async def describe_pipeline_execution(self, **arguments: Any) -> Any:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            return await self._client.describe_pipeline_execution(**arguments)
+        finally:
+            self.in_flight -= 1
+
+
+async def test_the_ends_one_listing_notices_are_described_at_once(emulator: EvaluationEmulator) -> None:
+    # Six executions end between two listings; each describe takes 0.3 s (a loaded SageMaker):
+    # one after the other, the last end would be told 1.8 s after the first.
+    emulator.step_seconds = 60
+    arns = [start() for _ in range(6)]
+    async with get_session().create_client(
+        "sagemaker",
+        region_name="us-east-1",
+        endpoint_url=emulator.endpoint_url,
+        aws_access_key_id=ACCESS_KEY_ID,
+        aws_secret_access_key=SECRET_ACCESS_KEY,
+    ) as sagemaker:
+        client = InFlightDescribes(sagemaker)
+        watch = PipelineWatch(client, parse_execution_arn(arns[0]).pipeline_arn)
+        waits = asyncio.gather(*(watch.wait(arn, 0.05) for arn in arns))
+        while watch.list_calls < 2:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        emulator.step_seconds = 0.05
+        for arn in arns:  # stopped and past their stopping phase while the loop is held: one cycle sees all
+            emulator.client("sagemaker").stop_pipeline_execution(PipelineExecutionArn=arn)
+        time.sleep(0.2)  # noqa: ASYNC251
+        emulator.faults.delay(0.3, ["DescribePipelineExecution"])
+
+        ended = await waits
+
+    assert {status.overall_status.value for status in ended} == {"Stopped"}
+    assert client.most == len(arns)
