@@ -2,7 +2,7 @@
 
 A triggerer holds many waits, and the executions of one eval type run on one pipeline. Instead
 of one DescribePipelineExecution per wait and poll, a :class:`PipelineWatch` per pipeline asks
-ListPipelineExecutions (newest first, one page of 100) once per cycle, which tells the status of
+ListPipelineExecutions (newest first, pages of 100) once per cycle, which tells the status of
 every recent execution at once:
 
 - the listing starts at the oldest open wait's execution (``CreatedAfter``, from the start
@@ -15,7 +15,8 @@ every recent execution at once:
   when an event woke its wait, see :mod:`.events`), the ends of one cycle concurrently; status
   changes before that are logged from the summary, without a call;
 - several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
-- the cycle runs every ``poll_interval`` of its most demanding wait, jittered by the core's
+- the cycle runs every ``poll_interval`` of its most demanding wait, or up to three times per
+  interval when as many waits share it (never more often than every 5 s), jittered by the core's
   polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
   waits restored after a restart do not poll in lockstep; transient errors back off apart.
 
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -63,6 +65,14 @@ class _Wait:
     #: When the execution was created or started (SageMaker's clock): bounds the listing.
     started: datetime | None = None
 
+
+#: Most listings per ``poll_interval``: each serves every wait of the pipeline, so with several
+#: waits the watch lists more often than each wait's interval, for no more listings than waits
+#: (fewer calls than a describe per wait), and tells ends sooner and in smaller batches (a batch
+#: of ends is a batch of task resumes queueing for worker slots).
+LISTINGS_PER_INTERVAL = 3
+#: Shortest time between two listings of one watch.
+MIN_LISTING_SECONDS = 5.0
 
 #: How far before an execution's ``StartTime`` the listing starts: ``CreatedAfter`` compares the
 #: ``CreationTime``, which a start follows within seconds.
@@ -165,7 +175,7 @@ class PipelineWatch:
             _resolve(self._sleeper)
 
     def _interval(self) -> float:
-        return min((w.interval for w in self.waits.values()), default=60.0)
+        return listing_interval([wait.interval for wait in self.waits.values()])
 
     async def _cycle(self, *, listing: bool) -> None:
         due = set(self._woken)
@@ -261,6 +271,15 @@ class PipelineWatch:
         for wait in self.waits.values():
             if not wait.done.done():
                 wait.done.set_exception(error)
+
+
+def listing_interval(poll_intervals: Collection[float]) -> float:
+    """Seconds between two listings of a watch whose waits have ``poll_intervals``: the most
+    demanding one, split among up to ``LISTINGS_PER_INTERVAL`` listings when as many waits share
+    them, never under ``MIN_LISTING_SECONDS`` (nor over the most demanding interval)."""
+    interval = min(poll_intervals, default=60.0)
+    listings = min(LISTINGS_PER_INTERVAL, max(1, len(poll_intervals)))
+    return min(interval, max(interval / listings, MIN_LISTING_SECONDS))
 
 
 async def list_steps(client: Any, arn: str) -> list[dict[str, Any]]:

@@ -1,8 +1,9 @@
 """EvaluationExecutionTrigger: waits in the triggerer for an evaluation execution to end.
 
 It waits through the triggerer-wide watch of the execution's pipeline
-(:mod:`..triggerer.watch`: one ListPipelineExecutions page per ``poll_interval`` for every
-wait on that pipeline, jittered; the execution described and its steps listed when it ends)
+(:mod:`..triggerer.watch`: one ListPipelineExecutions listing per ``poll_interval`` for every
+wait on that pipeline, up to three when as many waits share it, jittered; the execution
+described and its steps listed when it ends)
 over an aiobotocore client shared with the other triggers of the same connection, and yields
 exactly one event (:mod:`..evaluation.wait_events`, the amazon provider's vocabulary):
 

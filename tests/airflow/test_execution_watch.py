@@ -204,3 +204,19 @@ async def test_the_ends_one_listing_notices_are_described_at_once(emulator: Eval
 
     assert {status.overall_status.value for status in ended} == {"Stopped"}
     assert client.most == len(arns)
+
+
+@pytest.mark.parametrize(
+    ("poll_intervals", "seconds"),
+    [
+        ([30.0], 30.0),  # one wait: its own interval
+        ([30.0, 30.0], 15.0),  # two waits share two listings per interval: no more than two describes
+        ([30.0] * 500, 10.0),  # many: three listings per interval at most
+        ([60.0, 12.0, 30.0], 5.0),  # the most demanding wait's, split, never under 5 s
+        ([3.0, 30.0], 3.0),  # never over the most demanding wait's interval
+    ],
+)
+def test_waits_sharing_a_watch_are_listed_more_often_than_each_alone(
+    poll_intervals: list[float], seconds: float
+) -> None:
+    assert execution_watch.listing_interval(poll_intervals) == seconds
