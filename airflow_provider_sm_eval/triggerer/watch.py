@@ -16,7 +16,8 @@ every recent execution at once:
   changes before that are logged from the summary, without a call;
 - several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
 - the cycle runs every ``poll_interval`` of its most demanding wait, or up to three times per
-  interval when as many waits share it (never more often than every 5 s), jittered by the core's
+  interval when as many waits share it and one page lists them (never more often than every
+  5 s), jittered by the core's
   polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
   waits restored after a restart do not poll in lockstep; transient errors back off apart.
 
@@ -66,11 +67,12 @@ class _Wait:
     started: datetime | None = None
 
 
-#: Most listings per ``poll_interval``: each serves every wait of the pipeline, so with several
-#: waits the watch lists more often than each wait's interval, for no more listings than waits
-#: (fewer calls than a describe per wait), and tells ends sooner and in smaller batches (a batch
-#: of ends is a batch of task resumes queueing for worker slots).
-LISTINGS_PER_INTERVAL = 3
+#: Most listing pages per ``poll_interval`` spent on listing more often: each listing serves every
+#: wait of the pipeline, so with several waits and one page per listing the watch lists up to
+#: three times per interval (no more listings than waits: fewer calls than a describe per wait),
+#: and tells ends sooner and in smaller batches (a batch of ends is a batch of task resumes
+#: queueing for worker slots). A listing of several pages (hundreds of waits) runs once.
+PAGES_PER_INTERVAL = 3
 #: Shortest time between two listings of one watch.
 MIN_LISTING_SECONDS = 5.0
 
@@ -91,6 +93,7 @@ class PipelineWatch:
         self.pipeline_arn = pipeline_arn
         self.waits: dict[str, _Wait] = {}
         self.list_calls = 0
+        self._pages = 1  # of the last listing
         self._woken: set[str] = set()
         self._sleeper: asyncio.Future[None] | None = None
         self._next_list = math.inf
@@ -175,7 +178,7 @@ class PipelineWatch:
             _resolve(self._sleeper)
 
     def _interval(self) -> float:
-        return listing_interval([wait.interval for wait in self.waits.values()])
+        return listing_interval([wait.interval for wait in self.waits.values()], self._pages)
 
     async def _cycle(self, *, listing: bool) -> None:
         due = set(self._woken)
@@ -234,6 +237,7 @@ class PipelineWatch:
             missing = [wait for arn, wait in pending.items() if arn not in listed]
             known = sum(1 for wait in missing if wait.started is not None)
             if not page.get("NextToken") or not missing or pages >= allowance + known:
+                self._pages = pages
                 return listed
             arguments["NextToken"] = page["NextToken"]
 
@@ -273,12 +277,12 @@ class PipelineWatch:
                 wait.done.set_exception(error)
 
 
-def listing_interval(poll_intervals: Collection[float]) -> float:
-    """Seconds between two listings of a watch whose waits have ``poll_intervals``: the most
-    demanding one, split among up to ``LISTINGS_PER_INTERVAL`` listings when as many waits share
-    them, never under ``MIN_LISTING_SECONDS`` (nor over the most demanding interval)."""
+def listing_interval(poll_intervals: Collection[float], pages: int = 1) -> float:
+    """Seconds between two listings of ``pages`` pages for waits of ``poll_intervals``: the most
+    demanding one, split among as many listings as ``PAGES_PER_INTERVAL`` pays for (no more than
+    the waits), never under ``MIN_LISTING_SECONDS`` (nor over the most demanding interval)."""
     interval = min(poll_intervals, default=60.0)
-    listings = min(LISTINGS_PER_INTERVAL, max(1, len(poll_intervals)))
+    listings = max(1, min(PAGES_PER_INTERVAL // max(1, pages), len(poll_intervals)))
     return min(interval, max(interval / listings, MIN_LISTING_SECONDS))
 
 

@@ -207,16 +207,18 @@ async def test_the_ends_one_listing_notices_are_described_at_once(emulator: Eval
 
 
 @pytest.mark.parametrize(
-    ("poll_intervals", "seconds"),
+    ("poll_intervals", "pages", "seconds"),
     [
-        ([30.0], 30.0),  # one wait: its own interval
-        ([30.0, 30.0], 15.0),  # two waits share two listings per interval: no more than two describes
-        ([30.0] * 500, 10.0),  # many: three listings per interval at most
-        ([60.0, 12.0, 30.0], 5.0),  # the most demanding wait's, split, never under 5 s
-        ([3.0, 30.0], 3.0),  # never over the most demanding wait's interval
+        ([30.0], 1, 30.0),  # one wait: its own interval
+        ([30.0, 30.0], 1, 15.0),  # two waits share two listings per interval: no more than two describes
+        ([30.0] * 80, 1, 10.0),  # many on one page: three listings per interval at most
+        ([30.0] * 80, 2, 30.0),  # listings of two pages or more: once per interval
+        ([30.0] * 500, 6, 30.0),
+        ([60.0, 12.0, 30.0], 1, 5.0),  # the most demanding wait's, split, never under 5 s
+        ([3.0, 30.0], 1, 3.0),  # never over the most demanding wait's interval
     ],
 )
-def test_waits_sharing_a_watch_are_listed_more_often_than_each_alone(
-    poll_intervals: list[float], seconds: float
+def test_waits_sharing_a_one_page_listing_are_listed_more_often_than_each_alone(
+    poll_intervals: list[float], pages: int, seconds: float
 ) -> None:
-    assert execution_watch.listing_interval(poll_intervals) == seconds
+    assert execution_watch.listing_interval(poll_intervals, pages) == seconds
