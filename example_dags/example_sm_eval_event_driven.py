@@ -7,10 +7,10 @@ each succeeded benchmark execution updates the asset ``sm-eval://evaluations/suc
 this DAG, scheduled on the asset, gates the model of every execution whose end its run consumed
 (one gate per execution: Airflow starts one run for the ends that arrive together). The trigger
 reports an end only once SageMaker confirms it (a queue message is input, not proof), and each
-gate reads its execution from SageMaker. Give the watcher a queue of its own (a second ``event_setup``
-queue), not the queue of deferred waits (``event_queue_url``): with several triggerers, SQS
-hands each event to one of them, which deletes it, so the watcher in another triggerer would
-miss it. (In a single triggerer they can share one queue.)
+gate reads its execution from SageMaker. Give the watcher a queue of its own (a second
+``event_setup`` queue), not the queue of deferred waits (``event_queue_url``): with several
+triggerers, SQS hands each event to one of them, which deletes it, so the watcher in another
+triggerer would miss it. (In a single triggerer they can share one queue.)
 
 Environment: ``SM_EVAL_ASSET_QUEUE_URL`` (the watcher's queue), ``SM_EVAL_AWS_CONN_ID``.
 """

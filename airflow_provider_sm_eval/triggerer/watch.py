@@ -17,9 +17,9 @@ every recent execution at once:
 - several waits on one ARN (a sensor and an operator, a retried trigger) share one future;
 - the cycle runs every ``poll_interval`` of its most demanding wait, or up to three times per
   interval when as many waits share it and one page lists them (never more often than every
-  5 s), jittered by the core's
-  polling rules (:mod:`..evaluation.polling`), the first cycle spread over one interval, so
-  waits restored after a restart do not poll in lockstep; transient errors back off apart.
+  5 s), jittered by the core's polling rules (:mod:`..evaluation.polling`), the first cycle
+  spread over one interval, so waits restored after a restart do not poll in lockstep;
+  transient errors back off apart.
 
 A wait fed by events keeps its ``poll_interval``: an event only makes the watch describe the
 execution sooner (see :mod:`.events`), so the end is known within the interval

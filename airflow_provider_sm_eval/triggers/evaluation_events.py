@@ -13,10 +13,10 @@ becomes an asset event only when
 - DescribePipelineExecution says the execution is in that terminal status now.
 
 The payload is taken from the description, not from the message. Each event:
-``{"execution_arn", "pipeline_arn", "status", "display_name"}``. A DAG scheduled on the asset
-reads the ARNs of the events its run consumed with :func:`ended_execution_arns`. The consumer deletes every
-message it receives, so give the watcher a queue of its own (the waits' consumers in other
-triggerers would take its events). Delivery is at most once per process lifetime and per end;
+``{"execution_arn", "pipeline_arn", "status", "display_name"}``; a DAG scheduled on the asset
+reads the ARNs of the events its run consumed with :func:`ended_execution_arns`. The consumer
+deletes every message it receives, so give the watcher a queue of its own (the waits' consumers
+in other triggerers would take its events). Delivery is at most once per process lifetime and per end;
 a restarted triggerer may report an end again.
 """
 
